@@ -1,0 +1,85 @@
+package ddpm
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go"
+	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla"
+	"github.com/gomlx/go-xla/pjrt"
+)
+
+func init() {
+	// go-xla v0.3.0 downloads a PJRT plugin from GitHub the first time the
+	// "xla" backend is asked for and none is installed; on a machine without
+	// that network access it errors instead of falling back. We never want a
+	// download at run time: scripts/install-xla-cpu.sh installs the plugin.
+	xla.EnableAutoInstall(false)
+}
+
+var (
+	backendOnce sync.Once
+	backendVal  compute.Backend
+	backendErr  error
+)
+
+// BackendConfig returns the GoMLX backend configuration this process uses and
+// why: $GOMLX_BACKEND when set ("go", "xla:cpu", "xla:cuda", …); otherwise
+// XLA with the CUDA plugin when one is installed, then XLA with the CPU plugin,
+// then GoMLX's pure-Go backend ("go").
+func BackendConfig() (config, reason string) {
+	if c := strings.TrimSpace(os.Getenv(compute.ConfigEnvVar)); c != "" {
+		return c, "from $" + compute.ConfigEnvVar
+	}
+	plugins := pjrt.AvailablePlugins()
+	for _, name := range []string{"cuda", "cpu"} {
+		if path, ok := plugins[name]; ok {
+			return "xla:" + name, "PJRT plugin " + path
+		}
+	}
+	names := make([]string, 0, len(plugins))
+	for n := range plugins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	why := "no XLA PJRT plugin found (run scripts/install-xla-cpu.sh for XLA CPU)"
+	if len(names) > 0 {
+		why = fmt.Sprintf("no cpu/cuda PJRT plugin among %v", names)
+	}
+	return "go", why
+}
+
+// Backend returns the process-wide compute backend, created on first use by
+// [BackendConfig]'s choice, and prints that choice once on stderr. If an XLA
+// backend was chosen automatically but fails to start, it falls back to the
+// pure-Go backend and says so; an explicit $GOMLX_BACKEND that fails is an error.
+func Backend() (compute.Backend, error) {
+	backendOnce.Do(func() {
+		config, reason := BackendConfig()
+		backendVal, backendErr = compute.NewWithConfig(config)
+		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != "go" {
+			fmt.Fprintf(os.Stderr, "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
+			config, reason = "go", "fallback"
+			backendVal, backendErr = compute.NewWithConfig(config)
+		}
+		if backendErr != nil {
+			backendErr = fmt.Errorf("ddpm: cannot start backend %q (%s): %w; set %s=go for the pure-Go backend", config, reason, backendErr, compute.ConfigEnvVar)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "ddpm: backend %s (%s)\n", config, reason)
+	})
+	return backendVal, backendErr
+}
+
+// MustBackend is [Backend] for notebooks and tests: it panics on error.
+func MustBackend() compute.Backend {
+	b, err := Backend()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,2 @@
+// Package ddpm implements denoising diffusion probabilistic models.
+package ddpm

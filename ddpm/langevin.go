@@ -1,0 +1,231 @@
+package ddpm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+)
+
+// ScoreFn is a score function ∇_x log p(x) built in the graph: x [N, …] → [N, …].
+type ScoreFn func(x *Node) *Node
+
+// LangevinStep is one update of (stochastic gradient) Langevin dynamics
+// (Welling & Teh 2011; the notes' SGLD equation), with step size δ:
+//
+//	x ← x + (δ/2) ∇_x log p(x) + √δ z,   z ~ N(0, I).
+//
+// score is ∇_x log p at x; z the standard normal noise. As δ → 0 and the
+// number of steps → ∞ the *distribution* of x converges to p (the notes'
+// "x_t equals the true probability density" is an erratum: x_t is a sample
+// whose law tends to p, under regularity conditions).
+func LangevinStep(x, score, z *Node, delta float64) *Node {
+	return Add(Add(x, MulScalar(score, delta/2)), MulScalar(z, math.Sqrt(delta)))
+}
+
+// LangevinChain runs K LangevinSteps with step size δ from x as one
+// graph.While loop, drawing noise from rngState. Returns the new RNG state
+// and the final x.
+func LangevinChain(score ScoreFn, x, rngState *Node, delta float64, K int) (newRNG, xK *Node) {
+	if K < 0 || !(delta > 0) {
+		panicf("ddpm: LangevinChain needs K ≥ 0 and δ > 0, got K=%d δ=%g", K, delta)
+	}
+	g := x.Graph()
+	shape := x.Shape()
+	cond := newClosure(g, func(g *Graph) []*Node {
+		k := Parameter(g, "k", shapes.Make(dtypes.Int32))
+		_ = Parameter(g, "rng", rngState.Shape())
+		_ = Parameter(g, "x", shape)
+		return []*Node{LessThan(k, Const(g, int32(K)))}
+	})
+	body := newClosure(g, func(g *Graph) []*Node {
+		k := Parameter(g, "k", shapes.Make(dtypes.Int32))
+		rng := Parameter(g, "rng", rngState.Shape())
+		x := Parameter(g, "x", shape)
+		rng, z := RandomNormal(rng, shape)
+		return []*Node{AddScalar(k, 1), rng, LangevinStep(x, score(x), z, delta)}
+	})
+	out := While(cond, body, Const(g, int32(0)), rngState, x)
+	return out[1], out[2]
+}
+
+// AnnealedStepSizes is the step-size rule of annealed Langevin dynamics
+// (Song & Ermon 2019, Algorithm 1): α_i = ε · σ_i²/σ_L², for a noise ladder
+// σ_1 > … > σ_L (σ_L the smallest).
+func AnnealedStepSizes(sigmas []float64, eps float64) []float64 {
+	out := make([]float64, len(sigmas))
+	last := sigmas[len(sigmas)-1]
+	for i, s := range sigmas {
+		out[i] = eps * s * s / (last * last)
+	}
+	return out
+}
+
+// AnnealedLangevin runs Song & Ermon (2019) Algorithm 1 as one graph.While:
+// for each noise level i = 1 … L (σ_i decreasing), K Langevin steps with
+// step α_i = ε σ_i²/σ_L² on the score of the data perturbed at σ_i:
+//
+//	x ← x + (α_i/2) s(x, σ_i) + √α_i z.
+//
+// score(x, level) gets the level index i (a scalar int32 node, 0-based).
+func AnnealedLangevin(score func(x, level *Node) *Node, sigmas []float64, eps float64, K int, x, rngState *Node) (newRNG, xOut *Node) {
+	if len(sigmas) == 0 || K < 1 || !(eps > 0) {
+		panicf("ddpm: AnnealedLangevin needs ≥ 1 level, K ≥ 1 and ε > 0; got %d levels, K=%d, ε=%g", len(sigmas), K, eps)
+	}
+	steps := AnnealedStepSizes(sigmas, eps)
+	g := x.Graph()
+	shape := x.Shape()
+	L := len(sigmas)
+	stepTab, sqrtTab := make([]float64, L), make([]float64, L)
+	for i, a := range steps {
+		stepTab[i], sqrtTab[i] = a/2, math.Sqrt(a)
+	}
+	cond := newClosure(g, func(g *Graph) []*Node {
+		n := Parameter(g, "n", shapes.Make(dtypes.Int32))
+		_ = Parameter(g, "rng", rngState.Shape())
+		_ = Parameter(g, "x", shape)
+		return []*Node{LessThan(n, Const(g, int32(L*K)))}
+	})
+	body := newClosure(g, func(g *Graph) []*Node {
+		n := Parameter(g, "n", shapes.Make(dtypes.Int32))
+		rng := Parameter(g, "rng", rngState.Shape())
+		x := Parameter(g, "x", shape)
+		level := Div(n, Const(g, int32(K)))
+		rng, z := RandomNormal(rng, shape)
+		x = Add(Add(x, Mul(coef(stepTab, level, x), score(x, level))), Mul(coef(sqrtTab, level, x), z))
+		return []*Node{AddScalar(n, 1), rng, x}
+	})
+	out := While(cond, body, Const(g, int32(0)), rngState, x)
+	return out[1], out[2]
+}
+
+// EpsScore is the score of q(x_t) implied by an ε-prediction (Ho et al. §3.2,
+// the link to denoising score matching; Vincent 2011):
+//
+//	∇_{x_t} log q(x_t) ≈ s_θ(x_t, t) = −ε_θ(x_t, t)/√(1−ᾱ_t).
+//
+// eps: [B, …]; t: scalar or [B] array indices.
+func EpsScore(s *Schedule, eps, t *Node) *Node {
+	return Neg(Div(eps, coef(s.SqrtOneMinusAlphasBar, t, eps)))
+}
+
+// GaussianMixture is a mixture of isotropic Gaussians in D dimensions, with
+// its exact sampler, density and score: the analytic test densities of the
+// Langevin derivation. A single component is a plain Gaussian.
+type GaussianMixture struct {
+	Weights   []float64   // mixture weights, summing to 1
+	Means     [][]float64 // [K][D]
+	Variances []float64   // isotropic variance of each component
+}
+
+// Validate checks the shapes and values of the mixture.
+func (m *GaussianMixture) Validate() error {
+	K := len(m.Weights)
+	if K == 0 || len(m.Means) != K || len(m.Variances) != K {
+		return fmt.Errorf("ddpm: GaussianMixture needs K ≥ 1 weights, means and variances alike; got %d, %d, %d", K, len(m.Means), len(m.Variances))
+	}
+	sum := 0.0
+	for k, w := range m.Weights {
+		if !(w > 0) || !(m.Variances[k] > 0) || len(m.Means[k]) != len(m.Means[0]) {
+			return fmt.Errorf("ddpm: GaussianMixture component %d: weight %g and variance %g must be > 0, mean dimension %d must be %d", k, w, m.Variances[k], len(m.Means[k]), len(m.Means[0]))
+		}
+		sum += w
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("ddpm: GaussianMixture weights sum to %g, want 1", sum)
+	}
+	return nil
+}
+
+// Dim is D.
+func (m *GaussianMixture) Dim() int { return len(m.Means[0]) }
+
+// Sample draws n points (row-major [n][D]) exactly.
+func (m *GaussianMixture) Sample(rng *rand.Rand, n int) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		u, k := rng.Float64(), 0
+		for acc := m.Weights[0]; u > acc && k < len(m.Weights)-1; acc += m.Weights[k] {
+			k++
+		}
+		sd := math.Sqrt(m.Variances[k])
+		out[i] = make([]float64, m.Dim())
+		for d := range out[i] {
+			out[i][d] = m.Means[k][d] + sd*rng.NormFloat64()
+		}
+	}
+	return out
+}
+
+// LogDensity is log p(x) in float64.
+func (m *GaussianMixture) LogDensity(x []float64) float64 {
+	maxL, ls := math.Inf(-1), make([]float64, len(m.Weights))
+	for k := range m.Weights {
+		l := math.Log(m.Weights[k])
+		for d, xd := range x {
+			l += logNormal(xd, m.Means[k][d], m.Variances[k])
+		}
+		ls[k] = l
+		maxL = math.Max(maxL, l)
+	}
+	s := 0.0
+	for _, l := range ls {
+		s += math.Exp(l - maxL)
+	}
+	return maxL + math.Log(s)
+}
+
+// Perturbed is the mixture convolved with N(0, σ²I): each component's variance
+// grows by σ². Its score is the one annealed Langevin needs at level σ.
+func (m *GaussianMixture) Perturbed(sigma2 float64) *GaussianMixture {
+	p := &GaussianMixture{Weights: m.Weights, Means: m.Means, Variances: make([]float64, len(m.Variances))}
+	for k, v := range m.Variances {
+		p.Variances[k] = v + sigma2
+	}
+	return p
+}
+
+// Score is ∇_x log p(x) in the graph, x [N, D] → [N, D]:
+//
+//	∇ log p(x) = Σ_k r_k(x) (μ_k − x)/v_k,   r_k ∝ w_k N(x; μ_k, v_k I).
+func (m *GaussianMixture) Score(x *Node) *Node {
+	return m.scoreExtraVar(x, ScalarZero(x.Graph(), x.DType()))
+}
+
+// scoreExtraVar is the score of the mixture convolved with N(0, σ²I), for a
+// scalar node extra = σ²: each component variance becomes v_k + σ².
+func (m *GaussianMixture) scoreExtraVar(x, extra *Node) *Node {
+	K, D := len(m.Weights), m.Dim()
+	means := make([]float64, 0, K*D)
+	for _, mu := range m.Means {
+		means = append(means, mu...)
+	}
+	logW := make([]float64, K)
+	for k := range K {
+		logW[k] = math.Log(m.Weights[k])
+	}
+	g := x.Graph()
+	mu := Reshape(Const(g, castTable(means, x.DType())), 1, K, D)
+	diff := Sub(mu, InsertAxes(x, 1))                                           // [N, K, D]: μ_k − x
+	v := Add(Reshape(Const(g, castTable(m.Variances, x.DType())), 1, K), extra) // [1, K]
+	iv := Inverse(v)
+	lw := Sub(Reshape(Const(g, castTable(logW, x.DType())), 1, K), MulScalar(Log(MulScalar(v, 2*math.Pi)), 0.5*float64(D)))
+	logits := Sub(lw, MulScalar(Mul(ReduceSum(Square(diff), -1), iv), 0.5)) // [N, K]
+	r := Softmax(logits, -1)                                                // responsibilities
+	return ReduceSum(Mul(InsertAxes(Mul(r, iv), -1), diff), 1)              // [N, D]
+}
+
+// ScoreAt is the score of the mixture perturbed by N(0, σ_i² I) for the noise
+// level index i of sigmas (a scalar int32 node): what [AnnealedLangevin] needs.
+func (m *GaussianMixture) ScoreAt(sigmas []float64) func(x, level *Node) *Node {
+	s2 := make([]float64, len(sigmas))
+	for i, s := range sigmas {
+		s2[i] = s * s
+	}
+	return func(x, level *Node) *Node {
+		return m.scoreExtraVar(x, coef(s2, level, x))
+	}
+}

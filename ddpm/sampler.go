@@ -1,0 +1,378 @@
+package ddpm
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Net is a denoising network: x_t [B, …] and array indices t [B] int32
+// (paper step t = index+1) → an output [B, …] read according to a
+// [Prediction]. Its variables live under scope. Analytic "networks" (such as
+// the optimal ε of Gaussian data) ignore scope.
+type Net func(scope *model.Scope, xt, t *Node) *Node
+
+// SamplerKind names a sampler.
+type SamplerKind string
+
+const (
+	// Ancestral is Ho et al. (2020) Algorithm 2: T steps of p_θ(x_{t−1}|x_t).
+	Ancestral SamplerKind = "ancestral"
+	// DDIM is Song, Meng & Ermon (2021) Eq. 12 on a sub-sequence of S steps,
+	// with η interpolating between deterministic (η = 0) and DDPM-like (η = 1).
+	DDIM SamplerKind = "ddim"
+	// Langevin is annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1)
+	// driven by the ε-model's score −ε_θ/√(1−ᾱ_t) over a ladder of S steps t.
+	Langevin SamplerKind = "langevin"
+)
+
+// SampleConfig configures [NewSampler]. Zero values take the defaults given.
+type SampleConfig struct {
+	Kind       SamplerKind  // default Ancestral.
+	Prediction Prediction   // what the network outputs; default PredictEps.
+	Variance   VarianceKind // σ_t² of Ancestral; default FixedLarge (σ_t² = β_t).
+	// ClipX0 > 0 clips x̂_0 to [−ClipX0, ClipX0] at each step (Ho et al.'s
+	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
+	ClipX0 float64
+	// Steps is DDIM's S and Langevin's number of noise levels; default 50 for
+	// DDIM and 100 for Langevin. Ancestral always takes T steps.
+	Steps int
+	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
+	Eta float64
+	// LangevinK is the number of Langevin steps per level; default 5.
+	LangevinK int
+	// LangevinEps is ε in the step α_i = ε σ_i²/σ_L² (σ_i² = 1−ᾱ_{t_i});
+	// default 0.5·(1−ᾱ_1): the last level then steps by half its noise variance.
+	LangevinEps float64
+	// SnapshotEvery > 0 records x every that many steps (plus x_T) in the
+	// returned snapshots; 0 records none.
+	SnapshotEvery int
+}
+
+// Timesteps returns the array indices t visited by the sampler, in sampling
+// order (from the noisiest). Ancestral: T−1, …, 0. DDIM and Langevin use the
+// "trailing" spacing t_j = round((j+1)·T/S) − 1 for j = S−1 … 0, which always
+// starts at T−1 (the pure-noise step) and ends at or near 0.
+func (c SampleConfig) Timesteps(T int) []int {
+	n := T
+	if c.Kind == DDIM || c.Kind == Langevin {
+		n = c.Steps
+	}
+	ts := make([]int, n)
+	for j := range n {
+		ts[n-1-j] = int(math.Round(float64(j+1)*float64(T)/float64(n))) - 1
+	}
+	return ts
+}
+
+func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
+	if c.Kind == "" {
+		c.Kind = Ancestral
+	}
+	switch c.Kind {
+	case Ancestral:
+	case DDIM:
+		if c.Steps == 0 {
+			c.Steps = min(50, s.T)
+		}
+	case Langevin:
+		if c.Steps == 0 {
+			c.Steps = min(100, s.T)
+		}
+		if c.LangevinK == 0 {
+			c.LangevinK = 5
+		}
+		if c.LangevinEps == 0 {
+			c.LangevinEps = 0.5 * (1 - s.AlphasBar[0])
+		}
+		if c.LangevinK < 1 || !(c.LangevinEps > 0) {
+			return c, fmt.Errorf("ddpm: Langevin sampler needs LangevinK ≥ 1 and LangevinEps > 0, got %d and %g", c.LangevinK, c.LangevinEps)
+		}
+	default:
+		return c, fmt.Errorf("ddpm: unknown sampler %q: use ancestral, ddim or langevin", c.Kind)
+	}
+	if (c.Kind == DDIM || c.Kind == Langevin) && (c.Steps < 1 || c.Steps > s.T) {
+		return c, fmt.Errorf("ddpm: %s Steps=%d out of range: it must lie in [1, T=%d]", c.Kind, c.Steps, s.T)
+	}
+	if c.Eta < 0 || c.Eta > 1 {
+		return c, fmt.Errorf("ddpm: DDIM Eta=%g out of range: it must lie in [0, 1]", c.Eta)
+	}
+	if c.SnapshotEvery < 0 || c.ClipX0 < 0 {
+		return c, fmt.Errorf("ddpm: SnapshotEvery=%d and ClipX0=%g must be ≥ 0", c.SnapshotEvery, c.ClipX0)
+	}
+	return c, nil
+}
+
+// numIterations is the number of loop iterations of the sampler.
+func (c SampleConfig) numIterations(T int) int {
+	switch c.Kind {
+	case DDIM:
+		return c.Steps
+	case Langevin:
+		return c.Steps * c.LangevinK
+	}
+	return T
+}
+
+// DDIMSigma is σ of DDIM's Eq. 16 for η, between array indices t and prev
+// (prev < 0 means ᾱ_prev = 1, the clean data):
+//
+//	σ = η √((1−ᾱ_prev)/(1−ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev).
+func (s *Schedule) DDIMSigma(t, prev int, eta float64) float64 {
+	ab, abPrev := s.AlphasBar[t], 1.0
+	if prev >= 0 {
+		abPrev = s.AlphasBar[prev]
+	}
+	return eta * math.Sqrt((1-abPrev)/(1-ab)*(1-ab/abPrev))
+}
+
+// SampleGraph builds the whole sampling chain from x_T as one graph.While
+// loop and returns x_0 and, when cfg.SnapshotEvery > 0, the snapshots
+// [K+1, …] (x_T first; snapshot j is x after min(j·SnapshotEvery, n) loop
+// iterations). cfg must already hold its defaults (see [NewSampler]).
+// The network's variables must already exist in scope's store.
+func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT, rngState *Node) (x0, snapshots *Node) {
+	g := xT.Graph()
+	shape := xT.Shape()
+	B := shape.Dimensions[0]
+	// Variables must be graph parameters of the main function: closures
+	// capture them from there (a parameter created inside the loop body would
+	// belong to the closure).
+	for v := range scope.Store().IterVariables() {
+		_ = v.NodeValue(g)
+	}
+	n := cfg.numIterations(s.T)
+	every := cfg.SnapshotEvery
+	numSnaps := 0
+	if every > 0 {
+		numSnaps = (n+every-1)/every + 1
+	}
+	batchT := func(t *Node) *Node { return BroadcastToShape(t, shapes.Make(dtypes.Int32, B)) }
+
+	// Loop-order tables (index j = loop iteration / level).
+	ts := cfg.Timesteps(s.T)
+	tTab := make([]int32, len(ts))
+	for j, t := range ts {
+		tTab[j] = int32(t)
+	}
+	var step func(j, x, rng *Node) (xNew, rngNew *Node)
+	switch cfg.Kind {
+	case Ancestral:
+		sigma := ancestralSigma(s, cfg.Variance)
+		step = func(j, x, rng *Node) (*Node, *Node) {
+			t := Sub(Const(g, int32(s.T-1)), j)
+			out := net(scope, x, batchT(t))
+			rng, z := RandomNormal(rng, shape)
+			return ancestralStep(s, cfg.Prediction, sigma, cfg.ClipX0, out, x, t, z), rng
+		}
+	case DDIM:
+		S := len(ts)
+		abPrev, sig, dirCoef := make([]float64, S), make([]float64, S), make([]float64, S)
+		for j, t := range ts {
+			prev := -1
+			if j+1 < S {
+				prev = ts[j+1]
+			}
+			abPrev[j] = 1
+			if prev >= 0 {
+				abPrev[j] = s.AlphasBar[prev]
+			}
+			sig[j] = s.DDIMSigma(t, prev, cfg.Eta)
+			dirCoef[j] = math.Sqrt(math.Max(1-abPrev[j]-sig[j]*sig[j], 0))
+			abPrev[j] = math.Sqrt(abPrev[j])
+		}
+		tConst := Const(g, tTab)
+		step = func(j, x, rng *Node) (*Node, *Node) {
+			t := Gather(tConst, InsertAxes(j, 0))
+			out := net(scope, x, batchT(t))
+			x0, eps := PredToX0Eps(s, cfg.Prediction, out, x, t, cfg.ClipX0)
+			// DDIM Eq. 12: x_prev = √ᾱ_prev x̂_0 + √(1−ᾱ_prev−σ²) ε̂ + σ z.
+			xNew := Add(Mul(coef(abPrev, j, x), x0), Mul(coef(dirCoef, j, x), eps))
+			if cfg.Eta > 0 {
+				var z *Node
+				rng, z = RandomNormal(rng, shape)
+				xNew = Add(xNew, Mul(coef(sig, j, x), z))
+			}
+			return xNew, rng
+		}
+	case Langevin:
+		L, K := len(ts), cfg.LangevinK
+		sig2 := make([]float64, L)
+		for l, t := range ts {
+			sig2[l] = 1 - s.AlphasBar[t]
+		}
+		alpha := AnnealedStepSizes(sqrtAll(sig2), cfg.LangevinEps)
+		half, root := make([]float64, L), make([]float64, L)
+		for l, a := range alpha {
+			half[l], root[l] = a/2, math.Sqrt(a)
+		}
+		tConst := Const(g, tTab)
+		step = func(j, x, rng *Node) (*Node, *Node) {
+			level := Div(j, Const(g, int32(K)))
+			t := Gather(tConst, InsertAxes(level, 0))
+			score := EpsScore(s, net(scope, x, batchT(t)), t)
+			rng, z := RandomNormal(rng, shape)
+			return Add(Add(x, Mul(coef(half, level, x), score)), Mul(coef(root, level, x), z)), rng
+		}
+	}
+
+	stateShapes := []shapes.Shape{shapes.Make(dtypes.Int32), rngState.Shape(), shape}
+	init := []*Node{Const(g, int32(0)), rngState, xT}
+	if numSnaps > 0 {
+		snapDims := append([]int{numSnaps}, shape.Dimensions...)
+		snaps := Zeros(g, shapes.Make(shape.DType, snapDims...))
+		snaps = DynamicUpdateSlice(snaps, InsertAxes(xT, 0), snapIndices(g, Const(g, int32(0)), shape.Rank()))
+		stateShapes = append(stateShapes, snaps.Shape())
+		init = append(init, snaps)
+	}
+	params := func(g *Graph) []*Node {
+		ps := make([]*Node, len(stateShapes))
+		for i, sh := range stateShapes {
+			ps[i] = Parameter(g, fmt.Sprintf("s%d", i), sh)
+		}
+		return ps
+	}
+	cond := newClosure(g, func(g *Graph) []*Node {
+		ps := params(g)
+		return []*Node{LessThan(ps[0], Const(g, int32(n)))}
+	})
+	body := newClosure(g, func(g *Graph) []*Node {
+		ps := params(g)
+		j, rng, x := ps[0], ps[1], ps[2]
+		x, rng = step(j, x, rng)
+		next := AddScalar(j, 1)
+		outs := []*Node{next, rng, x}
+		if numSnaps > 0 {
+			slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
+			outs = append(outs, DynamicUpdateSlice(ps[3], InsertAxes(x, 0), snapIndices(g, slot, shape.Rank())))
+		}
+		return outs
+	})
+	out := While(cond, body, init...)
+	x0 = out[2]
+	if cfg.Kind == Langevin {
+		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
+		// last denoising step x̂_0 = E[x_0|x_t] from the ε-model (Tweedie).
+		tLast := Const(g, tTab[len(tTab)-1])
+		x0, _ = PredToX0Eps(s, PredictEps, net(scope, x0, batchT(tLast)), x0, tLast, 0)
+	}
+	if numSnaps > 0 {
+		snapshots = out[3]
+	}
+	return x0, snapshots
+}
+
+// AncestralStep is one step of Ho et al. (2020) Algorithm 2, line 4:
+//
+//	x_{t−1} = μ_θ(x_t, t) + σ_t z,   z ~ N(0, I) if t > 1, else z = 0,
+//
+// with μ_θ from [ReverseMean] (for ε-prediction without clipping, Eq. 11:
+// 1/√α_t (x_t − β_t/√(1−ᾱ_t) ε_θ)) and σ_t² of kind. out is the network
+// output at (x_t, t); x, z: [B, …]; t: scalar int32 array index.
+func AncestralStep(s *Schedule, pred Prediction, kind VarianceKind, clip float64, out, x, t, z *Node) *Node {
+	return ancestralStep(s, pred, ancestralSigma(s, kind), clip, out, x, t, z)
+}
+
+func ancestralStep(s *Schedule, pred Prediction, sigma []float64, clip float64, out, x, t, z *Node) *Node {
+	mean, _ := ReverseMean(s, pred, out, x, t, clip)
+	return Add(mean, Mul(coef(sigma, t, x), z))
+}
+
+// ancestralSigma is σ_t with σ = 0 at index 0 (Algorithm 2: no noise at t = 1).
+func ancestralSigma(s *Schedule, kind VarianceKind) []float64 {
+	sigma := sqrtAll(s.ReverseVariance(kind))
+	sigma[0] = 0
+	return sigma
+}
+
+func snapIndices(g *Graph, slot *Node, rank int) []*Node {
+	idx := []*Node{slot}
+	for range rank {
+		idx = append(idx, Const(g, int32(0)))
+	}
+	return idx
+}
+
+func sqrtAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Sqrt(x)
+	}
+	return out
+}
+
+// Sampler runs a sampling chain as one compiled call.
+type Sampler struct {
+	Config   SampleConfig
+	schedule *Schedule
+	exec     *model.Exec
+}
+
+// NewSampler prepares a sampler over the network net whose variables are in
+// store (already trained or loaded; for an analytic net, an empty store).
+func NewSampler(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg SampleConfig) (*Sampler, error) {
+	cfg, err := cfg.withDefaults(s)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Kind == Langevin && cfg.Prediction != PredictEps {
+		return nil, fmt.Errorf("ddpm: the Langevin sampler needs an ε-prediction network, not %s", cfg.Prediction)
+	}
+	sm := &Sampler{Config: cfg, schedule: s}
+	sm.exec, err = model.NewExec(backend, store, func(scope *model.Scope, xT, rng *Node) []*Node {
+		x0, snaps := SampleGraph(scope, s, net, cfg, xT, rng)
+		if snaps == nil {
+			return []*Node{x0}
+		}
+		return []*Node{x0, snaps}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sm, nil
+}
+
+// Sample runs the chain from x_T (a float32 tensor [B, …]) with the RNG seeded
+// by seed, and returns x_0 and the snapshots (nil unless SnapshotEvery > 0).
+func (sm *Sampler) Sample(xT *tensors.Tensor, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	rng, err := RNGStateFromSeed(seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	outs, err := sm.exec.Call(xT, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(outs) > 1 {
+		snapshots = outs[1]
+	}
+	return outs[0], snapshots, nil
+}
+
+// SampleNoise is [Sampler.Sample] from x_T ~ N(0, I) of the given dimensions
+// ([B, …]), drawn from seed (the chain then uses seed+1).
+func (sm *Sampler) SampleNoise(backend compute.Backend, dims []int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	xT, err := StandardNormal(backend, dims, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sm.Sample(xT, seed+1)
+}
+
+// StandardNormal draws a float32 tensor of N(0, I) values from seed, in the graph.
+func StandardNormal(backend compute.Backend, dims []int, seed int64) (*tensors.Tensor, error) {
+	rng, err := RNGStateFromSeed(seed)
+	if err != nil {
+		return nil, err
+	}
+	return CallOnce(backend, func(rng *Node) *Node {
+		_, z := RandomNormal(rng, shapes.Make(dtypes.Float32, dims...))
+		return z
+	}, rng)
+}

@@ -1,0 +1,290 @@
+package ddpm
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// ScheduleKind names a family of variance schedules β_1 … β_T.
+type ScheduleKind string
+
+const (
+	// LinearSchedule is Ho et al. (2020) §4: β_t linear from BetaStart to BetaEnd
+	// (1e-4 to 0.02 for T = 1000).
+	LinearSchedule ScheduleKind = "linear"
+	// CosineSchedule is Nichol & Dhariwal (2021) Eq. 17: ᾱ(t) = f(t)/f(0) with
+	// f(t) = cos²(((t/T)+s)/(1+s) · π/2), β_t = min(1 − ᾱ_t/ᾱ_{t−1}, MaxBeta).
+	CosineSchedule ScheduleKind = "cosine"
+	// QuadraticSchedule is Ho et al.'s "quad" schedule from their code:
+	// β_t = (linspace(√BetaStart, √BetaEnd, T))².
+	QuadraticSchedule ScheduleKind = "quadratic"
+	// SigmoidSchedule is the schedule of diffusers / GeoDiff (Xu et al. 2022):
+	// β_t = σ(linspace(−6, 6, T)) · (BetaEnd − BetaStart) + BetaStart.
+	SigmoidSchedule ScheduleKind = "sigmoid"
+)
+
+// ScheduleKinds lists the kinds [NewSchedule] accepts.
+var ScheduleKinds = []ScheduleKind{LinearSchedule, CosineSchedule, QuadraticSchedule, SigmoidSchedule}
+
+// ScheduleConfig configures [NewSchedule]. The zero value of each field means
+// its default, given in its comment.
+type ScheduleConfig struct {
+	Kind ScheduleKind // default LinearSchedule, the schedule of Ho et al. (2020).
+	T    int          // number of diffusion steps; default 1000 (Ho et al. §4).
+	// BetaStart, BetaEnd: β_1 and β_T of the linear, quadratic and sigmoid
+	// kinds; default 1e-4 and 0.02 (Ho et al. §4). Unused by CosineSchedule.
+	BetaStart, BetaEnd float64
+	// Rescale multiplies BetaStart and BetaEnd by 1000/T, so that a schedule
+	// with fewer (or more) steps covers the same total noise as Ho et al.'s
+	// T = 1000 (Nichol & Dhariwal 2021, §3.2 and their code). Default off.
+	Rescale bool
+	// CosineS is the offset s of the cosine schedule; default 0.008
+	// (Nichol & Dhariwal, so that √β_1 is a bit smaller than a pixel bin 1/127.5).
+	CosineS float64
+	// MaxBeta clips β_t of the cosine schedule; default 0.999
+	// (Nichol & Dhariwal, to avoid a singularity at t = T).
+	MaxBeta float64
+}
+
+func (c ScheduleConfig) withDefaults() ScheduleConfig {
+	if c.Kind == "" {
+		c.Kind = LinearSchedule
+	}
+	if c.T == 0 {
+		c.T = 1000
+	}
+	if c.BetaStart == 0 {
+		c.BetaStart = 1e-4
+	}
+	if c.BetaEnd == 0 {
+		c.BetaEnd = 0.02
+	}
+	if c.CosineS == 0 {
+		c.CosineS = 0.008
+	}
+	if c.MaxBeta == 0 {
+		c.MaxBeta = 0.999
+	}
+	return c
+}
+
+// Schedule holds the float64 host tables of a variance schedule and every
+// quantity derived from it. Index convention: array index i holds the value
+// at paper step t = i+1 (so Betas[0] is β_1 and Betas[T−1] is β_T).
+// Graph code casts these tables to the graph's dtype when it is built.
+type Schedule struct {
+	Kind ScheduleKind
+	T    int
+
+	Betas         []float64 // β_t.
+	Alphas        []float64 // α_t = 1 − β_t.
+	AlphasBar     []float64 // ᾱ_t = ∏_{s≤t} α_s (Ho et al., below Eq. 4).
+	AlphasBarPrev []float64 // ᾱ_{t−1}, with ᾱ_0 = 1 at index 0.
+
+	SqrtAlphasBar          []float64 // √ᾱ_t: mean coefficient of Eq. 4.
+	SqrtOneMinusAlphasBar  []float64 // √(1−ᾱ_t): standard deviation of Eq. 4.
+	SqrtRecipAlphas        []float64 // 1/√α_t (Eq. 11, Algorithm 2).
+	SqrtRecipAlphasBar     []float64 // 1/√ᾱ_t: x̂_0 = x_t/√ᾱ_t − √(1/ᾱ_t − 1) ε (from Eq. 4).
+	SqrtRecipM1AlphasBar   []float64 // √(1/ᾱ_t − 1).
+	EpsCoef                []float64 // β_t/√(1−ᾱ_t): multiplies ε_θ in Eq. 11.
+	SNR                    []float64 // ᾱ_t/(1−ᾱ_t), signal-to-noise ratio (Kingma et al. 2021).
+	PosteriorVariance      []float64 // β̃_t = (1−ᾱ_{t−1})/(1−ᾱ_t) β_t (Eq. 7); β̃_1 = 0.
+	PosteriorLogVarClipped []float64 // log β̃_t with β̃_1 replaced by β̃_2 (Ho et al.'s code), finite everywhere.
+	PosteriorMeanCoef1     []float64 // √ᾱ_{t−1} β_t/(1−ᾱ_t): multiplies x_0 in μ̃_t (Eq. 7).
+	PosteriorMeanCoef2     []float64 // √α_t (1−ᾱ_{t−1})/(1−ᾱ_t): multiplies x_t in μ̃_t (Eq. 7).
+}
+
+// NewSchedule builds a schedule from cfg (zero fields take their defaults).
+// It returns an error naming the parameter and its allowed range when cfg is
+// invalid: T < 1, an unknown kind, or a β_t outside (0, 1).
+func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
+	cfg = cfg.withDefaults()
+	if cfg.T < 1 {
+		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must be ≥ 1", cfg.T)
+	}
+	start, end := cfg.BetaStart, cfg.BetaEnd
+	if cfg.Rescale {
+		scale := 1000 / float64(cfg.T)
+		start, end = start*scale, end*scale
+	}
+	T := cfg.T
+	betas := make([]float64, T)
+	switch cfg.Kind {
+	case LinearSchedule, QuadraticSchedule, SigmoidSchedule:
+		for name, b := range map[string]float64{"BetaStart": start, "BetaEnd": end} {
+			if !(b > 0 && b < 1) {
+				extra := ""
+				if cfg.Rescale {
+					extra = fmt.Sprintf(" after rescaling by 1000/T=%g", 1000/float64(T))
+				}
+				return nil, fmt.Errorf("ddpm: %s schedule %s=%g%s is out of range: it must lie in (0, 1)", cfg.Kind, name, b, extra)
+			}
+		}
+		for i := range T {
+			u := 0.0 // position in [0,1] along the schedule
+			if T > 1 {
+				u = float64(i) / float64(T-1)
+			}
+			switch cfg.Kind {
+			case LinearSchedule:
+				betas[i] = start + u*(end-start)
+			case QuadraticSchedule:
+				s := math.Sqrt(start) + u*(math.Sqrt(end)-math.Sqrt(start))
+				betas[i] = s * s
+			case SigmoidSchedule:
+				x := -6 + 12*u
+				betas[i] = 1/(1+math.Exp(-x))*(end-start) + start
+			}
+		}
+	case CosineSchedule:
+		if !(cfg.CosineS > 0) {
+			return nil, fmt.Errorf("ddpm: cosine schedule CosineS=%g is out of range: it must be > 0", cfg.CosineS)
+		}
+		if !(cfg.MaxBeta > 0 && cfg.MaxBeta < 1) {
+			return nil, fmt.Errorf("ddpm: cosine schedule MaxBeta=%g is out of range: it must lie in (0, 1)", cfg.MaxBeta)
+		}
+		f := func(t float64) float64 {
+			c := math.Cos((t/float64(T) + cfg.CosineS) / (1 + cfg.CosineS) * math.Pi / 2)
+			return c * c
+		}
+		for i := range T { // paper step t = i+1: β_t = 1 − ᾱ(t)/ᾱ(t−1) = 1 − f(t)/f(t−1).
+			betas[i] = math.Min(1-f(float64(i+1))/f(float64(i)), cfg.MaxBeta)
+		}
+	default:
+		return nil, fmt.Errorf("ddpm: unknown schedule kind %q: use one of %s", cfg.Kind, kindList())
+	}
+	s, err := ScheduleFromBetas(betas)
+	if err != nil {
+		return nil, err
+	}
+	s.Kind = cfg.Kind
+	return s, nil
+}
+
+// MustNewSchedule is [NewSchedule] that panics on error, for notebooks and examples.
+func MustNewSchedule(cfg ScheduleConfig) *Schedule {
+	s, err := NewSchedule(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func kindList() string {
+	names := make([]string, len(ScheduleKinds))
+	for i, k := range ScheduleKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ScheduleFromBetas builds a schedule from any β_1 … β_T (array index i ↔ step
+// t = i+1) and derives every table. Each β_t must lie in (0, 1), which makes
+// ᾱ_t strictly decreasing; the error names the first offending index.
+func ScheduleFromBetas(betas []float64) (*Schedule, error) {
+	T := len(betas)
+	if T < 1 {
+		return nil, fmt.Errorf("ddpm: schedule needs at least one β (T ≥ 1), got none")
+	}
+	for i, b := range betas {
+		if !(b > 0 && b < 1) {
+			return nil, fmt.Errorf("ddpm: β at index %d (paper step t=%d) is %g: every β_t must lie in (0, 1)", i, i+1, b)
+		}
+	}
+	s := &Schedule{Kind: "custom", T: T}
+	mk := func() []float64 { return make([]float64, T) }
+	s.Betas = append([]float64(nil), betas...)
+	s.Alphas, s.AlphasBar, s.AlphasBarPrev = mk(), mk(), mk()
+	s.SqrtAlphasBar, s.SqrtOneMinusAlphasBar, s.SqrtRecipAlphas = mk(), mk(), mk()
+	s.SqrtRecipAlphasBar, s.SqrtRecipM1AlphasBar, s.EpsCoef, s.SNR = mk(), mk(), mk(), mk()
+	s.PosteriorVariance, s.PosteriorLogVarClipped = mk(), mk()
+	s.PosteriorMeanCoef1, s.PosteriorMeanCoef2 = mk(), mk()
+	prod := 1.0
+	for i, b := range betas {
+		a := 1 - b
+		s.Alphas[i] = a
+		s.AlphasBarPrev[i] = prod // ᾱ_{t−1}, ᾱ_0 = 1
+		prod *= a                 // ᾱ_t = ∏_{s≤t} α_s
+		s.AlphasBar[i] = prod
+	}
+	for i := 1; i < T; i++ {
+		if !(s.AlphasBar[i] < s.AlphasBar[i-1]) || !(s.AlphasBar[i] > 0) {
+			return nil, fmt.Errorf("ddpm: ᾱ at index %d is %g, not strictly decreasing and positive (β too close to 0 or 1 for float64)", i, s.AlphasBar[i])
+		}
+	}
+	for i := range T {
+		ab, abPrev, a, b := s.AlphasBar[i], s.AlphasBarPrev[i], s.Alphas[i], s.Betas[i]
+		s.SqrtAlphasBar[i] = math.Sqrt(ab)
+		s.SqrtOneMinusAlphasBar[i] = math.Sqrt(1 - ab)
+		s.SqrtRecipAlphas[i] = 1 / math.Sqrt(a)
+		s.SqrtRecipAlphasBar[i] = 1 / math.Sqrt(ab)
+		s.SqrtRecipM1AlphasBar[i] = math.Sqrt(1/ab - 1)
+		s.EpsCoef[i] = b / math.Sqrt(1-ab)
+		s.SNR[i] = ab / (1 - ab)
+		s.PosteriorVariance[i] = (1 - abPrev) / (1 - ab) * b
+		s.PosteriorMeanCoef1[i] = math.Sqrt(abPrev) * b / (1 - ab)
+		s.PosteriorMeanCoef2[i] = math.Sqrt(a) * (1 - abPrev) / (1 - ab)
+	}
+	for i := range T {
+		v := s.PosteriorVariance[i]
+		if i == 0 { // β̃_1 = 0: Ho et al.'s code uses β̃_2 for the log (a constant never used as a variance).
+			if T > 1 {
+				v = s.PosteriorVariance[1]
+			} else {
+				v = s.Betas[0]
+			}
+		}
+		s.PosteriorLogVarClipped[i] = math.Log(v)
+	}
+	return s, nil
+}
+
+// ReverseVariance returns the variance σ_t² of p_θ(x_{t−1}|x_t) for a fixed
+// (not learned) choice (Ho et al. §3.2): [FixedLarge] σ_t² = β_t, except at
+// t = 1 where Ho et al.'s code uses β̃_2 so that the decoder's log-variance
+// stays finite; [FixedSmall] σ_t² = β̃_t (zero at t = 1). Index i ↔ t = i+1.
+func (s *Schedule) ReverseVariance(kind VarianceKind) []float64 {
+	v := make([]float64, s.T)
+	switch kind {
+	case FixedSmall:
+		copy(v, s.PosteriorVariance)
+	default:
+		copy(v, s.Betas)
+		if s.T > 1 {
+			v[0] = s.PosteriorVariance[1]
+		}
+	}
+	return v
+}
+
+// ReverseLogVariance is log σ_t² of [Schedule.ReverseVariance], finite at t = 1
+// for both kinds (FixedSmall uses the clipped log β̃ of Ho et al.'s code).
+func (s *Schedule) ReverseLogVariance(kind VarianceKind) []float64 {
+	if kind == FixedSmall {
+		return append([]float64(nil), s.PosteriorLogVarClipped...)
+	}
+	v := s.ReverseVariance(kind)
+	for i := range v {
+		v[i] = math.Log(v[i])
+	}
+	return v
+}
+
+// VarianceKind selects the fixed reverse-process variance σ_t² (Ho et al. §3.2).
+type VarianceKind int
+
+const (
+	// FixedLarge is σ_t² = β_t, optimal for x_0 ~ N(0, I) (Ho et al. §3.2);
+	// it is the one Algorithm 2 samples with in Ho et al.'s CIFAR-10 runs.
+	FixedLarge VarianceKind = iota
+	// FixedSmall is σ_t² = β̃_t, optimal for a deterministic x_0 (Ho et al. §3.2).
+	FixedSmall
+)
+
+func (k VarianceKind) String() string {
+	if k == FixedSmall {
+		return "fixed-small(β̃)"
+	}
+	return "fixed-large(β)"
+}

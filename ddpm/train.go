@@ -1,0 +1,227 @@
+package ddpm
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// NetScope is the scope under which [Trainer] builds the network's variables;
+// EMAScope mirrors it with the exponential moving averages of the weights.
+const (
+	NetScope = "net"
+	EMAScope = "ema"
+)
+
+// TrainConfig configures [NewTrainer]. Zero values take the defaults given.
+type TrainConfig struct {
+	Prediction   Prediction // target of the regression; default PredictEps (Ho et al. Eq. 14).
+	LearningRate float64    // Adam step size; default 2e-4 (Ho et al. Appendix B, CIFAR-10).
+	// WarmupSteps ramps the learning rate linearly from 0 over this many steps;
+	// default 0 (none; Ho et al. used 5000).
+	WarmupSteps int
+	// GradClip > 0 rescales the gradients to this global L2 norm when larger
+	// (Ho et al.'s code: 1.0); default 0 (off).
+	GradClip float64
+	// EMADecay > 0 keeps an exponential moving average of the weights under
+	// EMAScope (Ho et al.: 0.9999); default 0 (off).
+	EMADecay float64
+	// Seed seeds the RNG that draws t and ε; default 0.
+	Seed int64
+}
+
+// Trainer runs Algorithm 1 of Ho et al. (2020):
+//
+//	repeat
+//	  x_0 ~ q(x_0);  t ~ Uniform({1, …, T});  ε ~ N(0, I)
+//	  take a gradient step on ∇_θ ‖ε − ε_θ(√ᾱ_t x_0 + √(1−ᾱ_t) ε, t)‖²
+//
+// with Adam, optional warm-up, gradient clipping and an EMA of the weights.
+// Each step is one compiled call; t and ε come from the store's RNG, so a
+// run is reproducible from its seed on the same backend.
+type Trainer struct {
+	Config   TrainConfig
+	Store    *model.Store
+	schedule *Schedule
+	net      Net
+	exec     *model.Exec
+	opt      optimizer.Interface
+}
+
+type gradUpdater interface {
+	UpdateGraphWithGradients(scope *model.Scope, grads []*Node, lossDType dtypes.DType)
+}
+
+// NewTrainer prepares the training step of net on store (a new store, or one
+// restored from a checkpoint to resume).
+func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg TrainConfig) (*Trainer, error) {
+	if cfg.LearningRate == 0 {
+		cfg.LearningRate = 2e-4
+	}
+	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 {
+		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d and GradClip=%g ≥ 0, EMADecay=%g in [0, 1)",
+			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.EMADecay)
+	}
+	if _, found := store.GetParam(model.JoinPath(model.RootScopePath, "rngStateInitialized")); !found {
+		if err := store.SetRNGStateFromSeed(cfg.Seed); err != nil {
+			return nil, err
+		}
+		store.SetParam("/rngStateInitialized", true)
+	}
+	tr := &Trainer{Config: cfg, Store: store, schedule: s, net: net}
+	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Done()
+	var err error
+	tr.exec, err = model.NewExec(backend, store, tr.stepGraph)
+	if err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
+// 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
+func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
+	g := x0.Graph()
+	B := x0.Shape().Dimensions[0]
+	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
+	// which a layer consumes a RandomIntN-derived value ("Neg … Uint64").
+	t := StopGradient(scope.RandomIntN(g, int32(s.T), shapes.Make(dtypes.Int32, B)))
+	eps := scope.RandomNormal(g, x0.Shape())
+	xt := QSample(s, x0, t, eps)
+	out := net(scope.In(NetScope), xt, t)
+	return LSimple(s, pred, out, x0, eps, t)
+}
+
+func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node) {
+	g := x0.Graph()
+	cfg := tr.Config
+	model.GetStore(g).SetTraining(g, true)
+	loss = LossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0)
+
+	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
+	step := AddScalar(stepVar.NodeValue(g), 1)
+	stepVar.SetNodeValue(step)
+
+	netScope := scope.In(NetScope)
+	grads := netScope.BuildTrainableVariablesGradientsGraph(loss)
+	sq := ScalarZero(g, loss.DType())
+	for _, gr := range grads {
+		sq = Add(sq, ReduceAllSum(Square(gr)))
+	}
+	gradNorm = Sqrt(sq)
+	if cfg.GradClip > 0 {
+		scale := Min(ScalarOne(g, loss.DType()), Div(ConstAs(gradNorm, cfg.GradClip), AddScalar(gradNorm, 1e-6)))
+		for i := range grads {
+			grads[i] = Mul(grads[i], scale)
+		}
+	}
+	lr := ConstAs(loss, cfg.LearningRate)
+	if cfg.WarmupSteps > 0 {
+		frac := Div(ConvertDType(step, loss.DType()), ConstAs(loss, float64(cfg.WarmupSteps)))
+		lr = Mul(lr, Min(frac, OnesLike(frac)))
+	}
+	optimizer.LearningRateVar(scope, loss.DType(), cfg.LearningRate).SetNodeValue(lr)
+	tr.opt.(gradUpdater).UpdateGraphWithGradients(netScope, grads, loss.DType())
+
+	if cfg.EMADecay > 0 {
+		store := model.GetStore(g)
+		first := Equal(step, OnesLike(step))
+		for v := range netScope.IterVariables() {
+			if !v.Trainable {
+				continue
+			}
+			w := v.NodeValue(g)
+			emaPath := model.JoinPath(model.RootScopePath, EMAScope, strings.TrimPrefix(v.Path(), model.RootScopePath))
+			ev := store.GetVariable(emaPath)
+			if ev == nil {
+				ev = store.VariableWithShape(emaPath, w.Shape(), Zeros).SetTrainable(false)
+			}
+			old := ev.NodeValue(g)
+			upd := Add(MulScalar(old, cfg.EMADecay), MulScalar(w, 1-cfg.EMADecay))
+			ev.SetNodeValue(Where(first, w, upd))
+		}
+	}
+	return loss, gradNorm
+}
+
+// Step runs one training step on the batch x0 (float32 [B, …], data scaled
+// to [−1, 1] for images) and returns the batch loss and the gradient norm
+// before clipping.
+func (tr *Trainer) Step(x0 *tensors.Tensor) (loss, gradNorm float64, err error) {
+	l, gn, err := tr.exec.Call2(x0)
+	if err != nil {
+		return 0, 0, err
+	}
+	return scalarFloat(l), scalarFloat(gn), nil
+}
+
+// GlobalStep is the number of training steps taken by this store.
+func (tr *Trainer) GlobalStep() int64 {
+	v := tr.Store.GetVariable("/ddpm/step")
+	if v == nil {
+		return 0
+	}
+	return tensors.ToScalar[int64](v.MustValue())
+}
+
+func scalarFloat(t *tensors.Tensor) float64 {
+	switch t.DType() {
+	case dtypes.Float32:
+		return float64(tensors.ToScalar[float32](t))
+	case dtypes.Float64:
+		return tensors.ToScalar[float64](t)
+	}
+	return math.NaN()
+}
+
+// EMAStore returns a copy of store in which each network variable holds its
+// exponential moving average (from [TrainConfig.EMADecay]), ready for
+// sampling. It errors if the store has no EMA.
+func EMAStore(store *model.Store) (*model.Store, error) {
+	out, err := store.Clone()
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	prefix := model.JoinPath(model.RootScopePath, NetScope) + model.ScopeSeparator
+	for v := range out.IterVariables() {
+		if !strings.HasPrefix(v.Path(), prefix) {
+			continue
+		}
+		ev := store.GetVariable(model.JoinPath(model.RootScopePath, EMAScope, strings.TrimPrefix(v.Path(), model.RootScopePath)))
+		if ev == nil {
+			continue
+		}
+		val, err := ev.Value()
+		if err != nil {
+			return nil, err
+		}
+		clone, err := val.LocalClone()
+		if err != nil {
+			return nil, err
+		}
+		if err := v.SetValue(clone); err != nil {
+			return nil, err
+		}
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("ddpm: the store has no EMA weights: train with TrainConfig.EMADecay > 0")
+	}
+	return out, nil
+}
+
+// NetIn wraps net so that it reads its variables under [NetScope], as the
+// [Trainer] creates them: pass it to [NewSampler] with the trainer's store
+// (or [EMAStore] of it).
+func NetIn(net Net) Net {
+	return func(scope *model.Scope, xt, t *Node) *Node { return net(scope.Store().Scope("/"+NetScope), xt, t) }
+}
