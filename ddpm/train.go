@@ -110,7 +110,7 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 	step := AddScalar(stepVar.NodeValue(g), 1)
 	stepVar.SetNodeValue(step)
 
-	netScope := scope.In(NetScope)
+	netScope := scope.Store().Scope("/" + NetScope) // LossGraph already entered scope.In(NetScope)
 	grads := netScope.BuildTrainableVariablesGradientsGraph(loss)
 	sq := ScalarZero(g, loss.DType())
 	for _, gr := range grads {
