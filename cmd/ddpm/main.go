@@ -1,0 +1,83 @@
+// Command ddpm is the command line of ddpm-go: a thin layer over package ddpm.
+//
+//	ddpm schedule -kind linear|cosine|quadratic|sigmoid -T N [-json]
+//
+// Run "ddpm <command> -h" for each command's flags.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]command{
+	"schedule": {"print a noise schedule's float64 tables (text or -json)", runSchedule},
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run dispatches to a command and returns the exit code: 0 ok, 1 failure,
+// 2 usage error (bad command or flags).
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "ddpm: unknown command %q: use one of %s (ddpm -h for help)\n", args[0], strings.Join(names(), ", "))
+		return 2
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
+
+func names() []string {
+	var n []string
+	for k := range commands {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: ddpm <command> [flags]   (ddpm <command> -h for its flags)")
+	for _, n := range names() {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+// parseFlags parses args into fs. A parse error prints one line naming the
+// command and exits 2; -h prints the usage and exits 0. ok is false when the
+// caller must return code.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
+	usage := fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case err == flag.ErrHelp:
+		usage()
+		return 0, false
+	case err != nil:
+		fmt.Fprintf(stderr, "ddpm %s: %v (see ddpm %s -h)\n", fs.Name(), err, fs.Name())
+		return 2, false
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "ddpm %s: unexpected argument %q (flags only; see ddpm %s -h)\n", fs.Name(), fs.Arg(0), fs.Name())
+		return 2, false
+	}
+	return 0, true
+}
