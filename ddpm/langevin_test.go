@@ -119,6 +119,27 @@ func TestAnnealedLangevinMixtureWeights(t *testing.T) {
 		for i := range n {
 			counts[c.assign(out[i*dim:(i+1)*dim])]++
 		}
+		// Moments: each coordinate's mean and variance against the mixture's
+		// (Σ w_k μ_k and Σ w_k (v_k + μ_k²) − mean²), within 5 standard errors
+		// plus 5 % for the ladder's bias (3× the Gaussian standard error of the
+		// variance: a bimodal law's sample variance spreads more).
+		for d := range dim {
+			var xs []float64
+			for i := range n {
+				xs = append(xs, out[i*dim+d])
+			}
+			wantM, wantM2 := 0.0, 0.0
+			for k, w := range c.mix.Weights {
+				mu := c.mix.Means[k][d]
+				wantM += w * mu
+				wantM2 += w * (c.mix.Variances[k] + mu*mu)
+			}
+			wantV := wantM2 - wantM*wantM
+			gm, gv := moments(xs)
+			if math.Abs(gm-wantM) > mcTol(5, wantV, n)+0.05*math.Sqrt(wantV) || math.Abs(gv-wantV) > varTol(5, wantV, n)*3+0.05*wantV {
+				t.Errorf("%d-D mixture, coordinate %d: mean %.3f var %.3f, want %.3f and %.3f", dim, d, gm, gv, wantM, wantV)
+			}
+		}
 		for k, w := range c.mix.Weights {
 			f := counts[k] / n
 			if math.Abs(f-w) > 5*math.Sqrt(w*(1-w)/n)+0.02 {
