@@ -70,11 +70,16 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d and GradClip=%g ≥ 0, EMADecay=%g in [0, 1)",
 			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.EMADecay)
 	}
-	if _, found := store.GetParam(model.JoinPath(model.RootScopePath, "rngStateInitialized")); !found {
+	// A new store is seeded (its RNG, and the initialisers through
+	// ParamInitialSeed); a store restored from a checkpoint keeps its RNG state,
+	// so that a resumed run continues the same random stream.
+	if v := store.GetVariable(model.JoinPath(model.RootScopePath, model.RNGStateVariableName)); v == nil || !v.HasValue() {
 		if err := store.SetRNGStateFromSeed(cfg.Seed); err != nil {
 			return nil, err
 		}
-		store.SetParam("/rngStateInitialized", true)
+	}
+	if _, found := store.GetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed)); !found {
+		store.SetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed), cfg.Seed+1) // 0 would mean "random"
 	}
 	tr := &Trainer{Config: cfg, Store: store, schedule: s, net: net}
 	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Done()

@@ -1,0 +1,209 @@
+// Package ckpt saves and restores every variable of a GoMLX model.Store —
+// weights, optimizer moments, EMA, step counters and the RNG state — so that
+// a training run resumes exactly, and manages a run's checkpoint folder.
+//
+// File format (".ddpm"): the 8 bytes "DDPMCKP1", a little-endian uint32 n,
+// n bytes of JSON header (metadata and, for each variable, its path, dtype,
+// dimensions, trainable flag, byte offset, length and CRC-32), then the raw
+// little-endian data of the variables back to back. Files are written to a
+// temporary name in the same folder, synced, then renamed: a crash leaves
+// either the old file or the new one, never a torn one.
+package ckpt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+const magic = "DDPMCKP1"
+
+type varHeader struct {
+	Path      string `json:"path"`
+	DType     string `json:"dtype"`
+	Dims      []int  `json:"dims"`
+	Trainable bool   `json:"trainable"`
+	Offset    int64  `json:"offset"`
+	Bytes     int64  `json:"bytes"`
+	CRC32     uint32 `json:"crc32"`
+}
+
+type header struct {
+	Meta json.RawMessage `json:"meta,omitempty"`
+	Vars []varHeader     `json:"vars"`
+}
+
+// Save writes every variable of store with a value, and meta (any JSON
+// value, or nil), to path atomically.
+func Save(store *model.Store, path string, meta any) error {
+	var h header
+	if meta != nil {
+		raw, err := json.Marshal(meta)
+		if err != nil {
+			return fmt.Errorf("ckpt: %s: metadata: %w", path, err)
+		}
+		h.Meta = raw
+	}
+	var vars []*model.Variable
+	for v := range store.IterVariables() {
+		if v.HasValue() {
+			vars = append(vars, v)
+		}
+	}
+	sort.Slice(vars, func(i, j int) bool { return vars[i].Path() < vars[j].Path() })
+	var data bytes.Buffer
+	for _, v := range vars {
+		val, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
+		}
+		var raw []byte
+		if err := val.ConstBytes(func(b []byte) { raw = append([]byte(nil), b...) }); err != nil {
+			return fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
+		}
+		h.Vars = append(h.Vars, varHeader{Path: v.Path(), DType: val.DType().String(), Dims: val.Shape().Dimensions,
+			Trainable: v.Trainable, Offset: int64(data.Len()), Bytes: int64(len(raw)), CRC32: crc32.ChecksumIEEE(raw)})
+		data.Write(raw)
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("ckpt: %s: header: %w", path, err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(magic)
+	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(hdr)
+	buf.Write(data.Bytes())
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// WriteFileAtomic writes data to a temporary file next to path, syncs it and
+// renames it over path.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("ckpt: cannot create folder %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("ckpt: cannot write in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("ckpt: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a file written by [Save] into store, creating or replacing its
+// variables, and returns the file's metadata (raw JSON, possibly nil).
+// Every problem is reported in one line naming the file.
+func Load(store *model.Store, path string) (json.RawMessage, error) {
+	h, data, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, vh := range h.Vars {
+		t, err := vh.tensor(data)
+		if err != nil {
+			return nil, fmt.Errorf("ckpt: %s: %w", path, err)
+		}
+		if v := store.GetVariable(vh.Path); v != nil {
+			if !v.Shape().Equal(t.Shape()) {
+				return nil, fmt.Errorf("ckpt: %s: variable %s has shape %s in the file but %s in the model: wrong model configuration for these weights?", path, vh.Path, t.Shape(), v.Shape())
+			}
+			if err := v.SetValue(t); err != nil {
+				return nil, fmt.Errorf("ckpt: %s: variable %s: %w", path, vh.Path, err)
+			}
+			v.SetTrainable(vh.Trainable)
+			continue
+		}
+		store.VariableWithValue(vh.Path, t).SetTrainable(vh.Trainable)
+	}
+	return h.Meta, nil
+}
+
+// ReadMeta returns the metadata of a checkpoint file without loading its variables.
+func ReadMeta(path string) (json.RawMessage, error) {
+	h, _, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	return h.Meta, nil
+}
+
+func read(path string) (*header, []byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("ckpt: %s: no such file", path)
+		}
+		return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
+	}
+	if len(raw) < len(magic)+4 || string(raw[:len(magic)]) != magic {
+		return nil, nil, fmt.Errorf("ckpt: %s: not a ddpm checkpoint (bad magic bytes)", path)
+	}
+	n := int(binary.LittleEndian.Uint32(raw[len(magic):]))
+	start := len(magic) + 4
+	if start+n > len(raw) {
+		return nil, nil, fmt.Errorf("ckpt: %s: truncated: header needs %d bytes, file has %d", path, n, len(raw)-start)
+	}
+	var h header
+	if err := json.Unmarshal(raw[start:start+n], &h); err != nil {
+		return nil, nil, fmt.Errorf("ckpt: %s: corrupt header: %v", path, err)
+	}
+	data := raw[start+n:]
+	var need int64
+	for _, vh := range h.Vars {
+		need = max(need, vh.Offset+vh.Bytes)
+	}
+	if need > int64(len(data)) {
+		return nil, nil, fmt.Errorf("ckpt: %s: truncated: expected %d data bytes, got %d", path, need, len(data))
+	}
+	return &h, data, nil
+}
+
+func (vh varHeader) tensor(data []byte) (*tensors.Tensor, error) {
+	dt, err := dtypes.DTypeString(vh.DType)
+	if err != nil {
+		return nil, fmt.Errorf("variable %s: unknown dtype %q", vh.Path, vh.DType)
+	}
+	if vh.Offset < 0 || vh.Bytes < 0 || vh.Offset+vh.Bytes > int64(len(data)) {
+		return nil, fmt.Errorf("variable %s: byte range [%d, %d) outside the data", vh.Path, vh.Offset, vh.Offset+vh.Bytes)
+	}
+	chunk := data[vh.Offset : vh.Offset+vh.Bytes]
+	if crc32.ChecksumIEEE(chunk) != vh.CRC32 {
+		return nil, fmt.Errorf("variable %s: checksum mismatch (corrupt file)", vh.Path)
+	}
+	shape := shapes.Make(dt, vh.Dims...)
+	if int64(shape.Memory()) != vh.Bytes {
+		return nil, fmt.Errorf("variable %s: %d bytes do not fit shape %s", vh.Path, vh.Bytes, shape)
+	}
+	t := tensors.FromShape(shape)
+	if err := t.MutableBytes(func(b []byte) { copy(b, chunk) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
