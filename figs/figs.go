@@ -1,0 +1,254 @@
+// Package figs draws the project's figures as PNG images: line plots (loss
+// curves, schedules), 2-D scatter plots (samples against data), histograms
+// and grids of images. Every figure in figures/ and in the notebooks comes
+// from here, called by package code, the CLI or a notebook cell.
+package figs
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Palette is the colour cycle of series.
+var Palette = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+}
+
+// Series is one named line or point set.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Options are a figure's labels and size (default 6×4 inches at 96 dpi).
+type Options struct {
+	Title, XLabel, YLabel  string
+	LogY                   bool
+	Width, Height          vg.Length
+	XMin, XMax, YMin, YMax float64 // fixed axis range when Min < Max
+}
+
+func (o Options) size() (vg.Length, vg.Length) {
+	w, h := o.Width, o.Height
+	if w == 0 {
+		w = 6 * vg.Inch
+	}
+	if h == 0 {
+		h = 4 * vg.Inch
+	}
+	return w, h
+}
+
+func newPlot(o Options) *plot.Plot {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = o.Title, o.XLabel, o.YLabel
+	if o.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	if o.XMin < o.XMax {
+		p.X.Min, p.X.Max = o.XMin, o.XMax
+	}
+	if o.YMin < o.YMax {
+		p.Y.Min, p.Y.Max = o.YMin, o.YMax
+	}
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func xys(s Series) (plotter.XYs, error) {
+	if len(s.X) != len(s.Y) {
+		return nil, fmt.Errorf("figs: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
+	}
+	pts := make(plotter.XYs, 0, len(s.X))
+	for i := range s.X {
+		if math.IsNaN(s.X[i]) || math.IsNaN(s.Y[i]) || math.IsInf(s.Y[i], 0) {
+			continue
+		}
+		pts = append(pts, plotter.XY{X: s.X[i], Y: s.Y[i]})
+	}
+	return pts, nil
+}
+
+// Lines draws each series as a line and returns the PNG.
+func Lines(o Options, series ...Series) ([]byte, error) {
+	p := newPlot(o)
+	for i, s := range series {
+		pts, err := xys(s)
+		if err != nil {
+			return nil, err
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("figs: %q: %w", s.Name, err)
+		}
+		l.Color = Palette[i%len(Palette)]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, l)
+		}
+	}
+	p.Legend.Top = true
+	return render(p, o)
+}
+
+// Scatter draws each series as small dots (the first in grey when named
+// "data", as a backdrop) and returns the PNG.
+func Scatter(o Options, series ...Series) ([]byte, error) {
+	p := newPlot(o)
+	for i, s := range series {
+		pts, err := xys(s)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, fmt.Errorf("figs: %q: %w", s.Name, err)
+		}
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Radius = vg.Points(1)
+		sc.GlyphStyle.Color = Palette[i%len(Palette)]
+		if s.Name == "data" {
+			sc.GlyphStyle.Color = color.RGBA{170, 170, 170, 255}
+		}
+		p.Add(sc)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, sc)
+		}
+	}
+	p.Legend.Top = true
+	return render(p, o)
+}
+
+// Histogram draws normalised histograms (density) of each sample with the
+// given number of bins, plus optional density curves, and returns the PNG.
+func Histogram(o Options, bins int, samples []Series, curves ...Series) ([]byte, error) {
+	p := newPlot(o)
+	for i, s := range samples {
+		h, err := plotter.NewHist(plotter.Values(s.Y), bins)
+		if err != nil {
+			return nil, fmt.Errorf("figs: %q: %w", s.Name, err)
+		}
+		h.Normalize(1)
+		c := Palette[i%len(Palette)].(color.RGBA)
+		h.FillColor = color.RGBA{c.R, c.G, c.B, 90}
+		h.LineStyle.Color = c
+		p.Add(h)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, h)
+		}
+	}
+	for i, s := range curves {
+		pts, err := xys(s)
+		if err != nil {
+			return nil, err
+		}
+		l, _ := plotter.NewLine(pts)
+		l.Color = Palette[(len(samples)+i)%len(Palette)]
+		l.Width = vg.Points(2)
+		p.Add(l)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, l)
+		}
+	}
+	p.Legend.Top = true
+	return render(p, o)
+}
+
+func render(p *plot.Plot, o Options) ([]byte, error) {
+	w, h := o.size()
+	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("figs: rendering PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Grid lays n images of h×w×c (c = 1 grey or 3 RGB), values in [−1, 1]
+// (Ho et al.'s scaling), row-major NHWC in x, into a grid of cols columns
+// with a 2-pixel border, each pixel magnified scale times; returns the PNG.
+func Grid(x []float32, n, h, w, c, cols, scale int) ([]byte, error) {
+	if n <= 0 || h <= 0 || w <= 0 || (c != 1 && c != 3) || len(x) != n*h*w*c {
+		return nil, fmt.Errorf("figs: Grid wants n·h·w·c = %d values with c ∈ {1, 3}, got %d (n=%d h=%d w=%d c=%d)", n*h*w*c, len(x), n, h, w, c)
+	}
+	if cols <= 0 {
+		cols = int(math.Ceil(math.Sqrt(float64(n))))
+	}
+	scale = max(scale, 1)
+	rows := (n + cols - 1) / cols
+	const pad = 2
+	W, H := cols*(w*scale+pad)+pad, rows*(h*scale+pad)+pad
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	toByte := func(v float32) uint8 {
+		f := math.Round((float64(v) + 1) * 127.5)
+		return uint8(math.Max(0, math.Min(255, f)))
+	}
+	for k := range n {
+		ox, oy := pad+(k%cols)*(w*scale+pad), pad+(k/cols)*(h*scale+pad)
+		for y := range h {
+			for xx := range w {
+				base := ((k*h+y)*w + xx) * c
+				var col color.RGBA
+				if c == 1 {
+					g := toByte(x[base])
+					col = color.RGBA{g, g, g, 255}
+				} else {
+					col = color.RGBA{toByte(x[base]), toByte(x[base+1]), toByte(x[base+2]), 255}
+				}
+				for dy := range scale {
+					for dx := range scale {
+						img.SetRGBA(ox+xx*scale+dx, oy+y*scale+dy, col)
+					}
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("figs: encoding PNG: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteFile writes data to path atomically (temporary file, then rename),
+// creating the folder.
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("figs: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("figs: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("figs: writing %s: %w", path, err)
+	}
+	return nil
+}
