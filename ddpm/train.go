@@ -3,6 +3,7 @@ package ddpm
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -117,9 +118,24 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 
 	netScope := scope.Store().Scope("/" + NetScope) // LossGraph already entered scope.In(NetScope)
 	grads := netScope.BuildTrainableVariablesGradientsGraph(loss)
+	// The global norm is summed in variable-path order: the store iterates in
+	// insertion order, which differs between a fresh store and one restored
+	// from a checkpoint, and float32 addition is not associative — summing in
+	// iteration order broke bit-exact resume.
+	var paths []string
+	for v := range netScope.IterVariables() {
+		if v.Trainable && v.InUseByGraph(g) {
+			paths = append(paths, v.Path())
+		}
+	}
+	order := make([]int, len(grads))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return paths[order[a]] < paths[order[b]] })
 	sq := ScalarZero(g, loss.DType())
-	for _, gr := range grads {
-		sq = Add(sq, ReduceAllSum(Square(gr)))
+	for _, i := range order {
+		sq = Add(sq, ReduceAllSum(Square(grads[i])))
 	}
 	gradNorm = Sqrt(sq)
 	if cfg.GradClip > 0 {

@@ -1,0 +1,166 @@
+// Package experiment trains and samples DDPMs end to end: typed
+// configuration, data sources, a training loop with checkpoints, exact
+// resume and a loss curve, and weight files with their provenance. The CLI
+// (cmd/ddpm) and the notebooks are thin layers over it.
+package experiment
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ddpm-go/ddpm-go/data"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/nets"
+)
+
+// Image datasets; every other Data name is a 2-D toy of package data.
+const (
+	MNIST        = "mnist"
+	FashionMNIST = "fashion-mnist"
+	CIFAR10      = "cifar10"
+)
+
+// Config is what defines a training run: two runs with equal Configs and
+// seeds on the same backend produce bit-identical weights. It is stored as
+// run.json in the run folder and inside every weight file.
+type Config struct {
+	// Data: a 2-D toy (swissroll, moons, 8gaussians, checkerboard, circles)
+	// or mnist, fashion-mnist, cifar10. Default swissroll.
+	Data string `json:"data"`
+	// DataDir holds the IDX or CIFAR-10 files; for mnist it defaults to the
+	// copy inside the GoMNIST Go module.
+	DataDir string `json:"data_dir,omitempty"`
+	// Model: "mlp" (default for 2-D data) or "unet" (default for images).
+	Model string          `json:"model"`
+	MLP   nets.MLPConfig  `json:"mlp"`
+	UNet  nets.UNetConfig `json:"unet"`
+	// Schedule: default Ho et al.'s linear schedule, T = 1000.
+	Schedule ddpm.ScheduleConfig `json:"schedule"`
+	// Prediction: "eps" (default), "x0" or "v".
+	Prediction string `json:"prediction"`
+	// Batch size; default 1024 for 2-D data (NOTES.md's benchmark), 128 for images (Ho et al.).
+	Batch int `json:"batch"`
+	// Optimiser (see ddpm.TrainConfig): defaults LR 1e-3 for the MLP, 2e-4
+	// for the U-Net (Ho et al.), warm-up 100/1000 steps, clipping at 1 and
+	// EMA 0.995/0.9999 (2-D runs are short, so a shorter EMA).
+	LearningRate float64 `json:"learning_rate"`
+	WarmupSteps  int     `json:"warmup_steps"`
+	GradClip     float64 `json:"grad_clip"`
+	EMADecay     float64 `json:"ema_decay"`
+	Seed         int64   `json:"seed"`
+}
+
+// IsImage says whether the dataset is an image dataset.
+func (c Config) IsImage() bool {
+	return slices.Contains([]string{MNIST, FashionMNIST, CIFAR10}, c.Data)
+}
+
+// WithDefaults fills the zero fields with their defaults and checks the
+// configuration; the error says which field is wrong and what is allowed.
+func (c Config) WithDefaults() (Config, error) {
+	if c.Data == "" {
+		c.Data = "swissroll"
+	}
+	if !c.IsImage() {
+		if _, err := data.Toy2D(c.Data); err != nil {
+			return c, fmt.Errorf("experiment: unknown data %q: use one of %s, %s, %s, %s", c.Data, strings.Join(data.ToyNames(), ", "), MNIST, FashionMNIST, CIFAR10)
+		}
+	}
+	if c.Model == "" {
+		c.Model = "mlp"
+		if c.IsImage() {
+			c.Model = "unet"
+		}
+	}
+	img := c.IsImage()
+	switch c.Model {
+	case "mlp":
+		if img {
+			return c, fmt.Errorf("experiment: model mlp is for 2-D data, not %s: use -model unet", c.Data)
+		}
+		c.MLP = c.MLP.WithDefaults()
+	case "unet":
+		if !img {
+			return c, fmt.Errorf("experiment: model unet is for images, not the 2-D toy %s: use -model mlp", c.Data)
+		}
+		if c.Data == CIFAR10 {
+			if c.UNet.InChannels == 0 {
+				c.UNet.InChannels = 3
+			}
+			if c.UNet.ImageSize == 0 {
+				c.UNet.ImageSize = 32
+			}
+		}
+		c.UNet = c.UNet.WithDefaults()
+		if err := c.UNet.Validate(); err != nil {
+			return c, err
+		}
+	default:
+		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)
+	}
+	if c.Prediction == "" {
+		c.Prediction = "eps"
+	}
+	if _, err := ddpm.ParsePrediction(c.Prediction); err != nil {
+		return c, err
+	}
+	if c.Schedule.Kind == "" {
+		c.Schedule.Kind = ddpm.LinearSchedule
+	}
+	if c.Schedule.T == 0 {
+		c.Schedule.T = 1000
+	}
+	if _, err := ddpm.NewSchedule(c.Schedule); err != nil {
+		return c, err
+	}
+	if c.Batch == 0 {
+		c.Batch = map[bool]int{true: 128, false: 1024}[img]
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = map[bool]float64{true: 2e-4, false: 1e-3}[img]
+	}
+	if c.WarmupSteps == 0 {
+		c.WarmupSteps = map[bool]int{true: 1000, false: 100}[img]
+	}
+	if c.GradClip == 0 {
+		c.GradClip = 1
+	}
+	if c.EMADecay == 0 {
+		c.EMADecay = map[bool]float64{true: 0.9999, false: 0.995}[img]
+	}
+	if c.Batch < 1 || c.LearningRate <= 0 || c.WarmupSteps < 0 || c.GradClip < 0 || c.EMADecay < 0 || c.EMADecay >= 1 {
+		return c, fmt.Errorf("experiment: batch=%d must be ≥ 1, learning rate %g > 0, warm-up %d ≥ 0, clip %g ≥ 0, EMA %g in [0, 1)", c.Batch, c.LearningRate, c.WarmupSteps, c.GradClip, c.EMADecay)
+	}
+	return c, nil
+}
+
+// Net is the configuration's ε-network.
+func (c Config) Net() ddpm.Net {
+	if c.Model == "unet" {
+		return c.UNet.Net()
+	}
+	return c.MLP.Net()
+}
+
+// NumParameters is the network's parameter count.
+func (c Config) NumParameters() int {
+	if c.Model == "unet" {
+		return c.UNet.NumParameters()
+	}
+	return c.MLP.NumParameters()
+}
+
+// ExampleDims are the dimensions of one example: [2] or [H, W, C].
+func (c Config) ExampleDims() []int {
+	if c.Model == "unet" {
+		return []int{c.UNet.ImageSize, c.UNet.ImageSize, c.UNet.InChannels}
+	}
+	return []int{c.MLP.Dim}
+}
+
+// TrainConfig is the ddpm.TrainConfig of c.
+func (c Config) TrainConfig() ddpm.TrainConfig {
+	p, _ := ddpm.ParsePrediction(c.Prediction)
+	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed}
+}

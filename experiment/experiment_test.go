@@ -1,0 +1,140 @@
+package experiment
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+func smallConfig() Config {
+	return Config{Data: "swissroll", MLP: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, WarmupSteps: 5, Seed: 7}
+}
+
+func storeBytes(t *testing.T, s *model.Store) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for v := range s.IterVariables() {
+		if !v.HasValue() {
+			continue
+		}
+		val := v.MustValue()
+		_ = val.ConstBytes(func(b []byte) { out[v.Path()] = append([]byte(nil), b...) })
+	}
+	return out
+}
+
+// An interrupted run resumed from its checkpoint ends with bit-identical
+// weights, optimiser state, EMA and RNG to a straight run.
+func TestResumeIsExact(t *testing.T) {
+	backend := ddpm.MustBackend()
+	cfg := smallConfig()
+	root := t.TempDir()
+	straight, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: filepath.Join(root, "a"), CheckpointEvery: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := storeBytes(t, straight.Store) // now: the backend may reuse device buffers later
+	dirB := filepath.Join(root, "b")
+	part, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: dirB, CheckpointEvery: 10, StopAfter: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if part.Step != 20 || part.WeightsPath != "" {
+		t.Fatalf("interrupted run reached %d (weights %q)", part.Step, part.WeightsPath)
+	}
+	resumed, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: dirB, CheckpointEvery: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.StartStep != 20 || resumed.Step != 40 || len(resumed.Losses) != 40 {
+		t.Fatalf("resumed from %d to %d with %d losses", resumed.StartStep, resumed.Step, len(resumed.Losses))
+	}
+	b := storeBytes(t, resumed.Store)
+	if len(a) != len(b) || len(a) < 5 {
+		t.Fatalf("%d vs %d variables", len(a), len(b))
+	}
+	for k, va := range a {
+		if !bytes.Equal(va, b[k]) {
+			t.Errorf("variable %s differs after resume", k)
+		}
+	}
+	for i := range straight.Losses {
+		if straight.Losses[i] != resumed.Losses[i] {
+			t.Fatalf("loss of step %d: %g straight, %g resumed", i+1, straight.Losses[i], resumed.Losses[i])
+		}
+	}
+	for _, f := range []string{"loss.csv", "loss.png", "weights.ddpm", "run.json"} {
+		if _, err := os.Stat(filepath.Join(dirB, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	// Another configuration in the same folder is refused.
+	other := cfg
+	other.Seed = 8
+	if _, err := Train(backend, other, RunOptions{Steps: 40, Dir: dirB}); err == nil || !strings.Contains(err.Error(), "holds a different run") {
+		t.Errorf("other run in the same folder: %v", err)
+	}
+}
+
+func TestWeightsLoadAndSample(t *testing.T) {
+	backend := ddpm.MustBackend()
+	dir := t.TempDir()
+	res, err := Train(backend, smallConfig(), RunOptions{Steps: 30, Dir: dir, Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadWeights(res.WeightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Provenance.Steps != 30 || m.Provenance.Weights != "ema" || m.Provenance.Parameters != smallConfig().MLP.NumParameters() {
+		t.Errorf("provenance %+v", m.Provenance)
+	}
+	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
+		x, _, err := m.Sample(backend, ddpm.SampleConfig{Kind: kind, Steps: 10, LangevinK: 2}, 16, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if d := x.Shape().Dimensions; len(d) != 2 || d[0] != 16 || d[1] != 2 {
+			t.Errorf("%s: shape %v", kind, d)
+		}
+		for _, v := range tensors.MustCopyFlatData[float32](x) {
+			if v != v {
+				t.Fatalf("%s: NaN sample", kind)
+			}
+		}
+	}
+	// A checkpoint is not a weight file.
+	if _, err := LoadWeights(filepath.Join(dir, "ckpt-000000030.ddpm")); err == nil || !strings.Contains(err.Error(), "not a ddpm-go weight file") {
+		t.Errorf("checkpoint as weights: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Data: "spiral"}, "unknown data \"spiral\""},
+		{Config{Data: "moons", Model: "unet"}, "model unet is for images"},
+		{Config{Data: MNIST, Model: "mlp"}, "model mlp is for 2-D data"},
+		{Config{Prediction: "score"}, "unknown prediction"},
+		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T must be ≥ 1"},
+		{Config{Batch: -4}, "batch=-4 must be ≥ 1"},
+	} {
+		if _, err := c.cfg.WithDefaults(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	if _, err := Train(ddpm.MustBackend(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "needs -data-dir") {
+		t.Errorf("fashion without dir: %v", err)
+	}
+}

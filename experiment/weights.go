@@ -1,0 +1,178 @@
+package experiment
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Provenance says where a weight file comes from.
+type Provenance struct {
+	Command     string             `json:"command,omitempty"`
+	Steps       int64              `json:"steps"`
+	Batch       int                `json:"batch"`
+	Seed        int64              `json:"seed"`
+	Parameters  int                `json:"parameters"`
+	Backend     string             `json:"backend"`
+	Hardware    string             `json:"hardware"`
+	WallSeconds float64            `json:"wall_seconds"` // of the last training call (a resumed run's earlier calls are not included)
+	StepsPerSec float64            `json:"steps_per_sec"`
+	FinalLoss   float64            `json:"final_loss"` // mean of the last 100 steps
+	Commit      string             `json:"commit,omitempty"`
+	GoVersion   string             `json:"go_version"`
+	Date        string             `json:"date"`
+	Weights     string             `json:"weights"` // "ema" or "raw"
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
+}
+
+// weightsMeta is the metadata of a weight file.
+type weightsMeta struct {
+	Format     string     `json:"format"`
+	Config     Config     `json:"config"`
+	Provenance Provenance `json:"provenance"`
+}
+
+const weightsFormat = "ddpm-go weights v1"
+
+// NewProvenance fills a Provenance for the end of a training call.
+func NewProvenance(cfg Config, r *Result, command string) Provenance {
+	p := Provenance{Command: command, Steps: r.Step, Batch: cfg.Batch, Seed: cfg.Seed, Parameters: cfg.NumParameters(),
+		Backend: r.Backend, Hardware: Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
+		Commit: gitCommit(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339), Weights: "ema"}
+	n := min(len(r.Losses), 100)
+	for _, l := range r.Losses[len(r.Losses)-n:] {
+		p.FinalLoss += l / float64(n)
+	}
+	return p
+}
+
+// Hardware describes this machine: CPU model and core count (and the GPU
+// when one is visible to nvidia-smi).
+func Hardware() string {
+	model := runtime.GOARCH
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	hw := fmt.Sprintf("%s, %d cores", model, runtime.NumCPU())
+	if out, err := exec.Command("nvidia-smi", "--query-gpu=name", "--format=csv,noheader").Output(); err == nil {
+		if g := strings.TrimSpace(string(out)); g != "" {
+			hw += ", GPU " + strings.ReplaceAll(g, "\n", " + ")
+		}
+	}
+	return hw
+}
+
+func gitCommit() string {
+	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+		return strings.TrimSpace(string(out))
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+// SaveWeights writes the network weights of a training store to path — its
+// EMA when it has one — with the run's configuration and provenance.
+func SaveWeights(store *model.Store, path string, cfg Config, prov Provenance) error {
+	src := store
+	if ema, err := ddpm.EMAStore(store); err == nil {
+		src = ema
+	} else {
+		prov.Weights = "raw"
+	}
+	out := model.NewStore()
+	prefix := "/" + ddpm.NetScope + "/"
+	for v := range src.IterVariables() {
+		if !strings.HasPrefix(v.Path(), prefix) || !v.HasValue() {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			return err
+		}
+		c, err := val.LocalClone()
+		if err != nil {
+			return err
+		}
+		out.VariableWithValue(v.Path(), c)
+	}
+	return ckpt.Save(out, path, weightsMeta{Format: weightsFormat, Config: cfg, Provenance: prov})
+}
+
+// Model is a trained network ready to sample or evaluate.
+type Model struct {
+	Config     Config
+	Provenance Provenance
+	Schedule   *ddpm.Schedule
+	Store      *model.Store // variables under /net
+	Path       string
+}
+
+// LoadWeights reads a weight file written by [SaveWeights] (or by training).
+func LoadWeights(path string) (*Model, error) {
+	raw, err := ckpt.ReadMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	var meta weightsMeta
+	if err := json.Unmarshal(raw, &meta); err != nil || meta.Format != weightsFormat {
+		return nil, fmt.Errorf("experiment: %s is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)", path)
+	}
+	cfg, err := meta.Config.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("experiment: %s: %w", path, err)
+	}
+	store := model.NewStore()
+	if _, err := ckpt.Load(store, path); err != nil {
+		return nil, err
+	}
+	sched, err := ddpm.NewSchedule(cfg.Schedule)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Config: cfg, Provenance: meta.Provenance, Schedule: sched, Store: store, Path: path}, nil
+}
+
+// Net is the model's network, reading its variables under /net.
+func (m *Model) Net() ddpm.Net { return ddpm.NetIn(m.Config.Net()) }
+
+// Sampler prepares a sampler of kind cfg over the model (cfg.Prediction is
+// taken from the model's configuration).
+func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.Sampler, error) {
+	cfg.Prediction, _ = ddpm.ParsePrediction(m.Config.Prediction)
+	return ddpm.NewSampler(backend, m.Store, m.Schedule, m.Net(), cfg)
+}
+
+// Sample draws n examples with the sampler cfg from seed; it returns them
+// flattened [n, …] and the snapshots (nil unless cfg.SnapshotEvery > 0).
+func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	sm, err := m.Sampler(backend, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+}
