@@ -25,6 +25,7 @@ var (
 	backendOnce sync.Once
 	backendVal  compute.Backend
 	backendErr  error
+	backendCfg  string
 )
 
 // BackendConfig returns the GoMLX backend configuration this process uses and
@@ -70,9 +71,17 @@ func Backend() (compute.Backend, error) {
 			backendErr = fmt.Errorf("ddpm: cannot start backend %q (%s): %w; set %s=go for the pure-Go backend", config, reason, backendErr, compute.ConfigEnvVar)
 			return
 		}
+		backendCfg = config
 		fmt.Fprintf(os.Stderr, "ddpm: backend %s (%s)\n", config, reason)
 	})
 	return backendVal, backendErr
+}
+
+// BackendName is the configuration of the process-wide backend ("go",
+// "xla:cpu", "xla:cuda", …), starting it if needed; "" if it failed.
+func BackendName() string {
+	_, _ = Backend()
+	return backendCfg
 }
 
 // MustBackend is [Backend] for notebooks and tests: it panics on error.
@@ -82,4 +91,13 @@ func MustBackend() compute.Backend {
 		panic(err)
 	}
 	return b
+}
+
+// DescribeBackend names b for logs and provenance: the configuration string
+// ("xla:cpu", …) when b is the process-wide backend of [Backend], else b.Name().
+func DescribeBackend(b compute.Backend) string {
+	if b != nil && b == backendVal && backendCfg != "" {
+		return backendCfg
+	}
+	return b.Name()
 }

@@ -74,7 +74,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		return nil, err
 	}
 	store := model.NewStore()
-	res := &Result{Config: cfg, Store: store, Backend: backend.Name()}
+	res := &Result{Config: cfg, Store: store, Backend: ddpm.DescribeBackend(backend)}
 	if step, path, found, err := run.Latest(); err != nil {
 		return nil, err
 	} else if found {
@@ -98,7 +98,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	start := time.Now()
 	step := res.StartStep
 	save := func() error {
-		if err := run.Save(store, step, map[string]any{"step": step, "backend": backend.Name()}); err != nil {
+		if err := run.Save(store, step, map[string]any{"step": step, "backend": ddpm.DescribeBackend(backend)}); err != nil {
 			return err
 		}
 		return writeLosses(opt.Dir, res.Losses)

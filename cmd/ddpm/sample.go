@@ -1,0 +1,112 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/ddpm-go/ddpm-go/data"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+func runSample(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
+	weights := fs.String("weights", "", "weight file (weights.ddpm of a training run)")
+	kind := fs.String("sampler", "ancestral", "sampler: ancestral (Algorithm 2), ddim, langevin")
+	n := fs.Int("n", 0, "number of samples (default 2000 for 2-D, 64 for images)")
+	steps := fs.Int("steps", 0, "DDIM steps S / Langevin levels (default 50 / 100)")
+	eta := fs.Float64("eta", 0, "DDIM η in [0, 1]")
+	variance := fs.String("variance", "large", "ancestral σ_t²: large (β_t) or small (β̃_t)")
+	clip := fs.Float64("clip", -1, "clip x̂_0 to [−clip, clip] (default 1 for images, off for 2-D)")
+	seed := fs.Int64("seed", 1, "random seed")
+	out := fs.String("out", "samples.png", "output PNG: a grid of images or a 2-D scatter over the data")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ddpm sample -weights FILE [flags]: draw samples and write a PNG")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
+	if code, ok := parseFlags(fs, args, stderr); !ok {
+		return code
+	}
+	if *weights == "" {
+		fmt.Fprintln(stderr, "ddpm sample: -weights is required (a weights.ddpm written by ddpm train)")
+		return 2
+	}
+	if *variance != "large" && *variance != "small" {
+		fmt.Fprintf(stderr, "ddpm sample: -variance %q: use large or small\n", *variance)
+		return 2
+	}
+	m, err := experiment.LoadWeights(*weights)
+	if err != nil {
+		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
+		return 1
+	}
+	img := m.Config.IsImage()
+	if *n == 0 {
+		*n = map[bool]int{true: 64, false: 2000}[img]
+	}
+	if *clip < 0 {
+		*clip = map[bool]float64{true: 1, false: 0}[img]
+	}
+	if *n < 1 {
+		fmt.Fprintf(stderr, "ddpm sample: -n %d must be ≥ 1\n", *n)
+		return 2
+	}
+	cfg := ddpm.SampleConfig{Kind: ddpm.SamplerKind(*kind), Steps: *steps, Eta: *eta, ClipX0: *clip}
+	if *variance == "small" {
+		cfg.Variance = ddpm.FixedSmall
+	}
+	backend, err := ddpm.Backend()
+	if err != nil {
+		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
+		return 1
+	}
+	x, _, err := m.Sample(backend, cfg, *n, *seed)
+	if err != nil {
+		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
+		return 2
+	}
+	png, err := SamplesPNG(m.Config, x, *kind, *seed)
+	if err == nil {
+		err = figs.WriteFile(*out, png)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d %s samples from %s written to %s\n", *n, *kind, *weights, *out)
+	return 0
+}
+
+// SamplesPNG draws samples: a grid for images, a scatter over as many data
+// points for 2-D data.
+func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
+	flat := tensors.MustCopyFlatData[float32](x)
+	dims := x.Shape().Dimensions
+	if cfg.IsImage() {
+		return figs.Grid(flat, dims[0], dims[1], dims[2], dims[3], 0, 2)
+	}
+	sampler, err := data.Toy2D(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	truth := sampler(rand.New(rand.NewPCG(uint64(seed), 99)), dims[0])
+	split := func(v []float32) (a, b []float64) {
+		for i := 0; i+1 < len(v); i += 2 {
+			a, b = append(a, float64(v[i])), append(b, float64(v[i+1]))
+		}
+		return
+	}
+	dx, dy := split(truth)
+	sx, sy := split(flat)
+	return figs.Scatter(figs.Options{Title: fmt.Sprintf("%s: %s samples vs data", cfg.Data, label), Width: 400, Height: 400,
+		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.Series{Name: "data", X: dx, Y: dy}, figs.Series{Name: label, X: sx, Y: sy})
+}
+
+func init() {
+	commands["sample"] = command{"draw samples from trained weights (ancestral, ddim, langevin) into a PNG", runSample}
+}
