@@ -1,0 +1,45 @@
+# ddpm-go: every build path sets GOEXPERIMENT=simd (the pure-Go backend's AVX2
+# kernels exist only then) and never lets GoMLX download a plugin at run time.
+export GOEXPERIMENT := simd
+export GOMLX_NO_AUTO_INSTALL := 1
+export GOWORK := off
+
+PORT ?= 8888
+
+.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet
+
+help:
+	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
+	@echo "make test          set up everything and run all tests (Go on XLA CPU and pure Go, notebooks quick mode, browser)"
+	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
+	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
+
+setup:
+	@bash scripts/setup.sh
+
+# JupyterLab refuses to run as root without allow_root.
+ROOTFLAG := $(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True)
+
+run: setup
+	.venv/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --notebook-dir=notebooks $(ROOTFLAG)
+
+vet:
+	go vet ./...
+
+# Default backend: XLA CPU when setup installed its plugin, else pure Go.
+test-go: vet
+	go test -count=1 ./...
+
+# The fallback backend, explicitly.
+test-go-backend:
+	GOMLX_BACKEND=go go test -count=1 ./ddpm
+
+notebooks: setup
+	.venv/bin/python scripts/run_notebooks.py notebooks
+
+browser-test: setup
+	bash scripts/browser-test.sh
+
+test: setup test-go test-go-backend
+	DDPM_QUICK=1 $(MAKE) --no-print-directory notebooks
+	$(MAKE) --no-print-directory browser-test
