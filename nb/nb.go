@@ -1,0 +1,87 @@
+// Package nb holds the small display helpers the notebooks use, so that
+// notebook cells stay short and never redefine code: show a PNG figure, a
+// table, a line of markdown; read the quick-mode switch. Outside a notebook
+// the display calls do nothing (they are GoNB's gonbui calls).
+package nb
+
+import (
+	"fmt"
+	"html"
+	"os"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// Quick reports whether DDPM_QUICK is set (to anything but "" or "0"): CI
+// runs the notebooks so, and training cells then take only a few steps.
+func Quick() bool {
+	v := os.Getenv("DDPM_QUICK")
+	return v != "" && v != "0"
+}
+
+// Steps returns quick when [Quick], else full: a cell's step count.
+func Steps(full, quick int) int {
+	if Quick() {
+		return quick
+	}
+	return full
+}
+
+// PNG displays a PNG image; a non-nil err panics with it (the notebook runner
+// reports panics as failures).
+func PNG(png []byte, err error) {
+	if err != nil {
+		panic(err)
+	}
+	gonbui.DisplayPng(png)
+}
+
+// Markdown displays markdown text.
+func Markdown(format string, args ...any) {
+	gonbui.DisplayMarkdown(fmt.Sprintf(format, args...))
+}
+
+// Table displays a table with a header row; cells are formatted with %v
+// (float64 with %.6g).
+func Table(header []string, rows ...[]any) {
+	var b strings.Builder
+	b.WriteString("<table><tr>")
+	for _, h := range header {
+		fmt.Fprintf(&b, "<th>%s</th>", html.EscapeString(h))
+	}
+	b.WriteString("</tr>")
+	for _, r := range rows {
+		b.WriteString("<tr>")
+		for _, c := range r {
+			s := fmt.Sprint(c)
+			if f, ok := c.(float64); ok {
+				s = fmt.Sprintf("%.6g", f)
+			}
+			fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(s))
+		}
+		b.WriteString("</tr>")
+	}
+	b.WriteString("</table>")
+	gonbui.DisplayHtml(b.String())
+	// Also print it, so the text shows in plain-text exports and logs.
+	fmt.Println(strings.Join(header, "\t"))
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = fmt.Sprint(c)
+			if f, ok := c.(float64); ok {
+				cells[i] = fmt.Sprintf("%.6g", f)
+			}
+		}
+		fmt.Println(strings.Join(cells, "\t"))
+	}
+}
+
+// Must panics on a non-nil error and returns v: for one-line cells.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
