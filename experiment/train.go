@@ -29,8 +29,13 @@ type RunOptions struct {
 	Keep            int       // checkpoints kept; default 3.
 	Progress        io.Writer // progress bar; nil for none.
 	Command         string    // the command line, for the weight file's provenance.
-	// StopAfter > 0 stops after this many steps of this call (to test resume).
+	// StopAfter > 0 stops after this many steps of this call without writing
+	// the weight file, as an interrupted run would (to test resume).
 	StopAfter int64
+	// MaxWall > 0 ends training after this much wall time: the run is
+	// checkpointed and its weights written at the step reached (resume it
+	// later with the same folder to continue).
+	MaxWall time.Duration
 }
 
 // Result summarises a training call.
@@ -103,8 +108,13 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		}
 		return writeLosses(opt.Dir, res.Losses)
 	}
+	interrupted := false
 	for step < opt.Steps {
 		if opt.StopAfter > 0 && step-res.StartStep >= opt.StopAfter {
+			interrupted = true
+			break
+		}
+		if opt.MaxWall > 0 && time.Since(start) > opt.MaxWall {
 			break
 		}
 		x0 := tensors.FromFlatDataAndDimensions(src.Batch(step), dims...)
@@ -133,7 +143,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if err := save(); err != nil {
 		return nil, err
 	}
-	if step >= opt.Steps {
+	if !interrupted && step > 0 {
 		res.WeightsPath = filepath.Join(opt.Dir, "weights.ddpm")
 		prov := NewProvenance(cfg, res, opt.Command)
 		if err := SaveWeights(store, res.WeightsPath, cfg, prov); err != nil {

@@ -54,6 +54,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default steps/10)")
 	keep := fs.Int("keep", 3, "checkpoints to keep")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	maxTime := fs.Duration("max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists")
 		fs.SetOutput(stderr)
@@ -83,7 +84,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
-	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, Command: "ddpm train " + strings.Join(args, " ")}
+	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Command: "ddpm train " + strings.Join(args, " ")}
 	if !*quiet {
 		opt.Progress = stderr
 	}
