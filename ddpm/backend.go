@@ -34,7 +34,7 @@ var (
 // then GoMLX's pure-Go backend ("go").
 func BackendConfig() (config, reason string) {
 	if c := strings.TrimSpace(os.Getenv(compute.ConfigEnvVar)); c != "" {
-		return c, "from $" + compute.ConfigEnvVar
+		return SafeBackendConfig(c), "from $" + compute.ConfigEnvVar
 	}
 	plugins := pjrt.AvailablePlugins()
 	for _, name := range []string{"cuda", "cpu"} {
@@ -51,7 +51,24 @@ func BackendConfig() (config, reason string) {
 	if len(names) > 0 {
 		why = fmt.Sprintf("no cpu/cuda PJRT plugin among %v", names)
 	}
-	return "go", why
+	return SafeBackendConfig("go"), why
+}
+
+// SafeBackendConfig turns a bare "go" into "go:ops_sequential". Workaround for
+// the pure-Go backend of github.com/gomlx/compute
+// v0.0.0-20260716164435-04857206aff7: with ops run in parallel, a U-Net
+// training step can deadlock forever at 2 cores (the worker pool allows
+// 2×GOMAXPROCS tasks; four concurrent matrix products of the backward pass
+// each wait for free slots to split their own work, and none gets one; seen
+// in every try with 30 steps: goroutines parked in workerspool.(*Pool).Saturate).
+// Ops run one at a time still parallelise inside
+// each op, and the MLP step was no slower (114 ms vs 131 ms, busy machine).
+// An explicit option ("go:…") is left as given.
+func SafeBackendConfig(config string) string {
+	if config == "go" {
+		return "go:ops_sequential"
+	}
+	return config
 }
 
 // Backend returns the process-wide compute backend, created on first use by
@@ -62,9 +79,9 @@ func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		config, reason := BackendConfig()
 		backendVal, backendErr = compute.NewWithConfig(config)
-		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != "go" {
+		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && !strings.HasPrefix(config, "go") {
 			fmt.Fprintf(os.Stderr, "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
-			config, reason = "go", "fallback"
+			config, reason = SafeBackendConfig("go"), "fallback"
 			backendVal, backendErr = compute.NewWithConfig(config)
 		}
 		if backendErr != nil {

@@ -18,11 +18,40 @@ import (
 // cached by the main function, which the backends allow). If a later GoMLX
 // renames the private field, the reset is skipped and the bug (if still
 // there) shows up as that error again.
+//
+// It also empties go-xla v0.3.0's builder caches of reduction closures
+// (cacheReductions, cacheArgMinMax, cacheSelections): the builder keeps the
+// small closure a Reduce op needs as a child of the function that first
+// asked for it and hands it to reductions in other functions, which fail
+// with "cannot add operation Reduce because reductionFn is not a StableHLO
+// closure of main" (a GroupNorm or Softmax in the While body and again in
+// the main function). Cleared before and after, each function builds its own.
 func newClosure(g *Graph, fn func(g *Graph) []*Node) *Function {
 	clearScalarCache(g)
+	clearXLAReductionCaches(g)
 	f := NewClosure(g, fn)
 	clearScalarCache(g)
+	clearXLAReductionCaches(g)
 	return f
+}
+
+func clearXLAReductionCaches(g *Graph) {
+	b := reflect.ValueOf(g).Elem().FieldByName("builder")
+	if !b.IsValid() || b.Kind() != reflect.Interface || b.IsNil() {
+		return
+	}
+	b = b.Elem() // the backend's Builder, a pointer
+	if b.Kind() != reflect.Pointer || b.Elem().Kind() != reflect.Struct {
+		return
+	}
+	for _, name := range []string{"cacheReductions", "cacheArgMinMax", "cacheSelections"} {
+		field := b.Elem().FieldByName(name)
+		if !field.IsValid() || field.Kind() != reflect.Map || !field.CanAddr() {
+			continue
+		}
+		m := reflect.NewAt(field.Type(), unsafe.Pointer(field.UnsafeAddr())).Elem()
+		m.Set(reflect.MakeMap(field.Type()))
+	}
 }
 
 func clearScalarCache(g *Graph) {

@@ -18,7 +18,7 @@ func TestBackendParityXLAvsGo(t *testing.T) {
 	if _, ok := pjrt.AvailablePlugins()["cpu"]; !ok {
 		t.Skip("no XLA CPU PJRT plugin installed (scripts/install-xla-cpu.sh): parity not checked")
 	}
-	goB, err := compute.NewWithConfig("go")
+	goB, err := compute.NewWithConfig("go:ops_sequential")
 	if err != nil {
 		t.Fatal(err)
 	}

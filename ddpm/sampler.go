@@ -146,11 +146,19 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 	g := xT.Graph()
 	shape := xT.Shape()
 	B := shape.Dimensions[0]
-	// Variables must be graph parameters of the main function: closures
-	// capture them from there (a parameter created inside the loop body would
-	// belong to the closure).
+	// The network's variables ride through the loop as loop state, unchanged:
+	// a parameter created inside the body would belong to the closure, and
+	// go-xla v0.3.0 rejects element-wise ops that mix a closure value with a
+	// captured main-function value ("cannot add operation Add to function
+	// "closure1", because the operands are not part of the function"). While
+	// the body is built, each variable's graph value is the body's parameter.
+	var vars []*model.Variable
+	var varNodes []*Node
 	for v := range scope.Store().IterVariables() {
-		_ = v.NodeValue(g)
+		if v.HasValue() {
+			vars = append(vars, v)
+			varNodes = append(varNodes, v.NodeValue(g))
+		}
 	}
 	n := cfg.numIterations(s.T)
 	every := cfg.SnapshotEvery
@@ -235,6 +243,11 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		stateShapes = append(stateShapes, snaps.Shape())
 		init = append(init, snaps)
 	}
+	numState := len(stateShapes)
+	for _, n := range varNodes {
+		stateShapes = append(stateShapes, n.Shape())
+		init = append(init, n)
+	}
 	params := func(g *Graph) []*Node {
 		ps := make([]*Node, len(stateShapes))
 		for i, sh := range stateShapes {
@@ -248,6 +261,14 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 	})
 	body := newClosure(g, func(g *Graph) []*Node {
 		ps := params(g)
+		for i, v := range vars {
+			v.SetNodeValue(ps[numState+i])
+		}
+		defer func() {
+			for i, v := range vars {
+				v.SetNodeValue(varNodes[i])
+			}
+		}()
 		j, rng, x := ps[0], ps[1], ps[2]
 		x, rng = step(j, x, rng)
 		next := AddScalar(j, 1)
@@ -256,7 +277,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 			slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
 			outs = append(outs, writeSnapshot(ps[3], x, slot))
 		}
-		return outs
+		return append(outs, ps[numState:]...)
 	})
 	out := While(cond, body, init...)
 	x0 = out[2]

@@ -8,6 +8,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/ddpm-go/ddpm-go/bench"
 	"io"
 	"os"
 	"sort"
@@ -21,6 +22,7 @@ type command struct {
 
 var commands = map[string]command{
 	"schedule": {"print a noise schedule's float64 tables (text or -json)", runSchedule},
+	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", bench.Main},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

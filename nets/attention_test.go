@@ -1,0 +1,127 @@
+package nets
+
+import (
+	"math"
+	"testing"
+
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// SelfAttention against float64 arithmetic on the stored (random) weights,
+// including the zero-initialised output projection made non-zero.
+func TestSelfAttentionMatchesReference(t *testing.T) {
+	const B, H, W, C, G = 2, 2, 3, 4, 2
+	const N = H * W
+	xT, x := randTensor(51, B, H, W, C)
+	store := model.NewStore()
+	build := func(scope *model.Scope, x *Node) []*Node {
+		y := SelfAttention(scope.At("attn"), x, G)
+		return append([]*Node{y}, scope.BuildTrainableVariablesGradientsGraph(ReduceAllSum(Square(y)))...)
+	}
+	callN(t, store, build, xT) // creates the variables (output projection zero, γ one)
+	seed := uint64(60)
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			r, _ := randTensor(seed, v.Shape().Dimensions...)
+			v.MustSetValue(r)
+			seed++
+		}
+	}
+	outs := callN(t, store, build, xT)
+	got := values(t, outs[0])
+	v := func(p string) []float64 { return varValues(t, store, "/attn/"+p) }
+	gamma, beta := v("norm/scale"), v("norm/offset")
+	dense := func(name string, in []float64) []float64 { // [N, C] → [N, C]
+		w, b := v(name+"/weights"), v(name+"/biases")
+		out := make([]float64, N*C)
+		for n := range N {
+			for o := range C {
+				s := b[o]
+				for i := range C {
+					s += in[n*C+i] * w[i*C+o]
+				}
+				out[n*C+o] = s
+			}
+		}
+		return out
+	}
+	for b := range B {
+		xb := x[b*N*C : (b+1)*N*C]
+		h := make([]float64, N*C)
+		for grp := range G {
+			m, s2, cnt := 0.0, 0.0, 0.0
+			for n := range N {
+				for c := grp * C / G; c < (grp+1)*C/G; c++ {
+					m += xb[n*C+c]
+					cnt++
+				}
+			}
+			m /= cnt
+			for n := range N {
+				for c := grp * C / G; c < (grp+1)*C/G; c++ {
+					s2 += (xb[n*C+c] - m) * (xb[n*C+c] - m)
+				}
+			}
+			s2 /= cnt
+			for n := range N {
+				for c := grp * C / G; c < (grp+1)*C/G; c++ {
+					h[n*C+c] = gamma[c]*(xb[n*C+c]-m)/math.Sqrt(s2+GroupNormEpsilon) + beta[c]
+				}
+			}
+		}
+		q, k, vv := dense("q", h), dense("k", h), dense("v", h)
+		a := make([]float64, N*C)
+		for n := range N {
+			logits := make([]float64, N)
+			mx := math.Inf(-1)
+			for m := range N {
+				for c := range C {
+					logits[m] += q[n*C+c] * k[m*C+c]
+				}
+				logits[m] /= math.Sqrt(C)
+				mx = max(mx, logits[m])
+			}
+			z := 0.0
+			for m := range N {
+				logits[m] = math.Exp(logits[m] - mx)
+				z += logits[m]
+			}
+			for m := range N {
+				for c := range C {
+					a[n*C+c] += logits[m] / z * vv[m*C+c]
+				}
+			}
+		}
+		o := dense("out", a)
+		for i := range N * C {
+			want := xb[i] + o[i]
+			if g := got[b*N*C+i]; math.Abs(g-want) > 2e-5 {
+				t.Fatalf("image %d element %d: %.7f, want %.7f", b, i, g, want)
+			}
+		}
+	}
+	if len(outs) != 1+10 {
+		t.Errorf("%d gradients, want 10", len(outs)-1)
+	}
+	if n, want := store.Scope("/attn").NumParameters(), attentionParams(C); n != want {
+		t.Errorf("SelfAttention has %d parameters, want %d", n, want)
+	}
+}
+
+// A new SelfAttention block (zero output projection) is the identity.
+func TestSelfAttentionStartsAsIdentity(t *testing.T) {
+	xT, x := randTensor(52, 1, 4, 4, 8)
+	y := values(t, callN(t, model.NewStore(), func(scope *model.Scope, x *Node) *Node {
+		return SelfAttention(scope.At("attn"), x, 4)
+	}, xT)[0])
+	if d := maxAbsDiff(y, x); d != 0 {
+		t.Errorf("new SelfAttention: max |y − x| = %g, want 0", d)
+	}
+}
+
+func TestSelfAttentionPanics(t *testing.T) {
+	expectPanic(t, func(scope *model.Scope, g *Graph) {
+		SelfAttention(scope, Zeros(g, shapeF32(2, 16, 8)), 4)
+	}, "[B, H, W, C]", "(Float32)[2, 16, 8]")
+}

@@ -1,0 +1,49 @@
+package nets
+
+import (
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Dense is the affine map on the last axis,
+//
+//	y = x W + b,   x [..., in] → y [..., out],  W [in, out] ("weights"),  b [out] ("biases"),
+//
+// with variables under scope (W from the scope's initializer, GoMLX's default
+// He normal N(0, 2/in); b from it too, zeros by default). It is one
+// DotGeneral rather than layers.Dense: in GoMLX v0.28.0, layers.Dense applied
+// to a value derived from RandomIntN panics while building the gradient
+// ("signed UnaryOp Neg must have a signed data type as input, got
+// (Uint64)[B]"), and this form does not (tested with the time embedding of a
+// RandomIntN draw). It also keeps the contracting axes paired in order, which
+// the v0.28.0 DotGeneral gradient needs.
+func Dense(scope *model.Scope, x *Node, out int) *Node {
+	if x.Rank() < 1 || out < 1 {
+		panicf("nets.Dense: want x of rank ≥ 1 and out ≥ 1, got x shape %s and out=%d", x.Shape(), out)
+	}
+	g := x.Graph()
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := variable(scope, g, "weights", shapes.Make(x.DType(), in, out)) // [in, out]
+	b := variable(scope, g, "biases", shapes.Make(x.DType(), out))      // [out]
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{0}, nil)      // [..., out]
+	return Add(y, expandLeft(b, y.Rank()))
+}
+
+// expandLeft reshapes v [n] to [1, …, 1, n] of the given rank, for the
+// same-rank broadcasting of binary ops.
+func expandLeft(v *Node, rank int) *Node {
+	dims := make([]int, rank)
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[rank-1] = v.Shape().Dimensions[0]
+	return Reshape(v, dims...)
+}
+
+// SiLU is the sigmoid-weighted linear unit (Elfwing et al. 2018), also
+// called swish: SiLU(x) = x·σ(x) = x/(1+e^{−x}), element-wise. Ho et al.
+// (2020) use it as the U-Net's nonlinearity.
+func SiLU(x *Node) *Node {
+	return Mul(x, Sigmoid(x))
+}

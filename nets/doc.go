@@ -1,0 +1,54 @@
+// Package nets holds the denoising networks ε_θ(x_t, t) used with package
+// ddpm: each constructor returns a [ddpm.Net],
+//
+//	func(scope *model.Scope, xt, t *Node) *Node   // xt [B, …] float32, t [B] int32 → [B, …]
+//
+// whose variables are created under scope on the first graph build.
+//
+//   - [TimestepEmbedding]: the sinusoidal embedding of t (Vaswani et al. 2017,
+//     §3.5, as in Ho et al.'s `get_timestep_embedding`).
+//   - [MLPConfig]: the ε-MLP for 2-D toy data (141,058 parameters by default).
+//   - [UNetConfig]: the ε-U-Net for 28×28 MNIST (776,929 parameters by
+//     default), a smaller cousin of Ho et al.'s (2020, Appendix B) PixelCNN++-style
+//     U-Net, built from [Conv2D], [GroupNorm], [ResBlock], [SelfAttention],
+//     [Downsample] and [Upsample].
+//
+// References:
+//
+//   - J. Ho, A. Jain, P. Abbeel. Denoising Diffusion Probabilistic Models.
+//     NeurIPS 2020. arXiv:2006.11239; code github.com/hojonathanho/diffusion
+//     (diffusion_tf/models/unet.py, diffusion_tf/nn.py).
+//   - A. Vaswani et al. Attention Is All You Need. NeurIPS 2017. arXiv:1706.03762.
+//   - Y. Wu, K. He. Group Normalization. ECCV 2018. arXiv:1803.08494.
+//   - O. Ronneberger, P. Fischer, T. Brox. U-Net. MICCAI 2015. arXiv:1505.04597.
+//   - S. Elfwing, E. Uchibe, K. Doya. Sigmoid-weighted linear units (SiLU).
+//     Neural Networks 2018. arXiv:1702.03118.
+//
+// Conventions. Images are NHWC, [B, H, W, C], with data in [−1, 1]. t holds
+// array indices 0…T−1 (paper step = index+1); like Ho et al.'s code, the
+// networks embed the index itself. Variable names follow GoMLX's layers
+// ("weights", "biases"), so a store reads like one built by package layers.
+// Sub-scopes are entered with [model.Scope.At], not In: a sampler may call
+// the same network twice on the same scope (the loop body and a last
+// denoising step), which In refuses.
+//
+// Graph-building functions panic, with what they expected and what they got,
+// on wrong shapes or configurations (GoMLX's convention).
+//
+// Workarounds (each explained where it is applied):
+//
+//   - GoMLX v0.28.0: Pad and Rsqrt have no gradient (we pad by Concatenate,
+//     and divide by Sqrt); layers.Dense on a RandomIntN-derived input panics
+//     building the gradient ([Dense] is one DotGeneral); the built-in
+//     convolution is ~30× slower than im2col on the pure-Go backend ([Conv2D]).
+//   - go-xla v0.3.0, inside a sampler's graph.While body: element-wise ops
+//     mixing closure and main-function values are refused, and cached
+//     reduction closures leak across functions (see capture.go: variable and
+//     reduceInFunction).
+package nets
+
+import "fmt"
+
+func panicf(format string, args ...any) {
+	panic(fmt.Errorf(format, args...))
+}

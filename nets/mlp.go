@@ -1,0 +1,78 @@
+package nets
+
+import (
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// MLPConfig configures the ε-MLP for low-dimensional (toy 2-D) data,
+//
+//	ε_θ(x, t) = Dense_Dim(SiLU(Dense_H(… SiLU(Dense_H(concat(x, emb(t)))) …)))
+//
+// with Layers hidden layers of width Hidden and emb the sinusoidal
+// [TimestepEmbedding] of width EmbedDim. Zero values take the defaults given;
+// the defaults are the 2-D MLP of NOTES.md ("Speeds measured"),
+// concat(x, sinusoidal(t, 32)) → 256 → 256 → 256 → 2, with 141,058
+// parameters: (2+32)·256+256 + 2·(256·256+256) + 256·2+2.
+type MLPConfig struct {
+	Hidden   int // width of the hidden layers; default 256.
+	Layers   int // number of hidden layers; default 3.
+	EmbedDim int // width of the sinusoidal time embedding (even, ≥ 4); default 32.
+	Dim      int // data dimension (input and output width); default 2.
+}
+
+// WithDefaults returns c with its zero fields set to the defaults.
+func (c MLPConfig) WithDefaults() MLPConfig {
+	if c.Hidden == 0 {
+		c.Hidden = 256
+	}
+	if c.Layers == 0 {
+		c.Layers = 3
+	}
+	if c.EmbedDim == 0 {
+		c.EmbedDim = 32
+	}
+	if c.Dim == 0 {
+		c.Dim = 2
+	}
+	return c
+}
+
+// NumParameters is the number of scalar parameters of the MLP:
+// (Dim+EmbedDim)·H + H  +  (Layers−1)·(H·H + H)  +  H·Dim + Dim.
+func (c MLPConfig) NumParameters() int {
+	c = c.WithDefaults()
+	h := c.Hidden
+	return (c.Dim+c.EmbedDim)*h + h + (c.Layers-1)*(h*h+h) + h*c.Dim + c.Dim
+}
+
+// Net returns the MLP as a [ddpm.Net]: xt [B, Dim] float32, t [B] int32 →
+// ε̂ [B, Dim]. Its variables live under scope: "dense0" … "dense{Layers−1}"
+// (hidden) and "out", each with "weights" and "biases". It panics on a
+// configuration out of range or an input of the wrong shape.
+func (c MLPConfig) Net() ddpm.Net {
+	c = c.WithDefaults()
+	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 {
+		panicf("nets.MLPConfig: want Hidden, Layers, Dim ≥ 1 and EmbedDim even ≥ 4, got %+v", c)
+	}
+	return func(scope *model.Scope, xt, t *Node) *Node {
+		if xt.Rank() != 2 || xt.Shape().Dimensions[1] != c.Dim {
+			panicf("nets.MLP: xt must be [B, %d], got shape %s", c.Dim, xt.Shape())
+		}
+		B := xt.Shape().Dimensions[0]
+		if t.Rank() != 1 || t.Shape().Dimensions[0] != B {
+			panicf("nets.MLP: t must be [B=%d], got shape %s", B, t.Shape())
+		}
+		// StopGradient: t carries no gradient, and this keeps
+		// autodiff out of its RandomIntN history, which in GoMLX v0.28.0 made
+		// layers.Dense's gradient panic ("signed UnaryOp Neg must have a
+		// signed data type as input, got (Uint64)[B]"); [Dense] itself is immune.
+		emb := TimestepEmbedding(StopGradient(t), c.EmbedDim)           // [B, EmbedDim]
+		h := Concatenate([]*Node{xt, ConvertDType(emb, xt.DType())}, 1) // [B, Dim+EmbedDim]
+		for i := range c.Layers {
+			h = SiLU(Dense(scope.At("dense%d", i), h, c.Hidden)) // [B, Hidden]
+		}
+		return Dense(scope.At("out"), h, c.Dim) // [B, Dim]
+	}
+}

@@ -1,0 +1,235 @@
+package nets
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// UNetConfig configures the ε-U-Net for images, a small version of Ho et
+// al.'s (2020, Appendix B) U-Net (itself after PixelCNN++ and Wide ResNets):
+// one [ResBlock] per level instead of two, no attention by default, and skip
+// connections from the level outputs only. Zero values take the defaults
+// given; the defaults are NOTES.md's MNIST ε-U-Net (base 32, levels 28²×32,
+// 14²×64, 7²×64, 776,929 parameters). With them, [UNetConfig.Net] builds
+// (B = batch, temb = time embedding; scope names in quotes):
+//
+//	t [B] int32 → sinusoidal(t, 32)                                  [B, 32]
+//	  → Dense 32→128 → SiLU → Dense 128→128 = temb                   [B, 128]    "time/dense0", "time/dense1"   20,736
+//	x [B, 28, 28, 1] → Conv3×3 1→32                                  [B, 28, 28, 32]  "in"                       320
+//	level 0: ResBlock 32→32 (temb)            = skip0                [B, 28, 28, 32]  "down0/res"             22,752
+//	         Conv3×3 stride 2                                        [B, 14, 14, 32]  "down0/downsample"       9,248
+//	level 1: ResBlock 32→64 (1×1 skip conv)   = skip1                [B, 14, 14, 64]  "down1/res"             65,984
+//	         Conv3×3 stride 2                                        [B, 7, 7, 64]    "down1/downsample"      36,928
+//	level 2: ResBlock 64→64                   = skip2                [B, 7, 7, 64]    "down2/res"             82,368
+//	middle:  ResBlock 64→64, ResBlock 64→64                          [B, 7, 7, 64]    "mid/res0", "mid/res1" 164,736
+//	up 2:    concat(h, skip2) → ResBlock 128→64                      [B, 7, 7, 64]    "up2/res"              127,616
+//	         nearest ×2 → Conv3×3                                    [B, 14, 14, 64]  "up2/upsample"          36,928
+//	up 1:    concat(h, skip1) → ResBlock 128→64                      [B, 14, 14, 64]  "up1/res"              127,616
+//	         nearest ×2 → Conv3×3                                    [B, 28, 28, 64]  "up1/upsample"          36,928
+//	up 0:    concat(h, skip0) → ResBlock 96→32                       [B, 28, 28, 32]  "up0/res"               44,416
+//	out:     GroupNorm(8) → SiLU → Conv3×3 32→1 (zero-initialised)   [B, 28, 28, 1]   "out/norm", "out/conv"     353
+//	                                                                                           total 776,929
+//
+// Every ResBlock is GroupNorm(8)-SiLU-Conv3×3, + Dense(SiLU(temb)),
+// GroupNorm(8)-SiLU-(Dropout)-Conv3×3, + x (or a 1×1 conv of x when the
+// channels change); see [ResBlock]. The time MLP is 4·Base wide (Ho et
+// al.: ch·4). NOTES.md gives only the outline and the count; this is the
+// only one of 31,104 variants we enumerated (time-MLP shapes, one or two
+// convolutions per block, where the time projection goes, 1×1 skips,
+// strided-conv or pooled down-sampling, up-sampling with or without a conv,
+// skip sources, output heads) whose count is exactly 776,929: see
+// testdata/unet_variants.py.
+type UNetConfig struct {
+	// Base is the channel count of the first level; default 32 (Ho et al.: 128 on CIFAR-10).
+	Base int
+	// Mults are the channel multipliers per level, from the input resolution
+	// down; each level after the first halves the resolution. Default
+	// [1, 2, 2]: 28²×32, 14²×64, 7²×64 (Ho et al.: [1, 2, 2, 2] on 32×32).
+	Mults []int
+	// Groups is the number of GroupNorm groups; default 8 (Ho et al.: 32).
+	// It must divide every channel count, including the concatenations of the up path.
+	Groups int
+	// AttentionRes lists the resolutions (side in pixels) at which a
+	// [SelfAttention] block follows each ResBlock, both down and up, and sits
+	// between the two middle blocks when the lowest resolution is listed;
+	// default none (Ho et al.: [16] on 32×32).
+	AttentionRes []int
+	// Dropout is the ResBlocks' dropout rate while training; default 0 (Ho et al.: 0.1 on CIFAR-10).
+	Dropout float64
+	// InChannels is the image channel count, of input and output; default 1 (MNIST).
+	InChannels int
+	// ImageSize is the image side: inputs are [B, ImageSize, ImageSize,
+	// InChannels], and it must be divisible by 2^(len(Mults)−1); default 28.
+	ImageSize int
+	// TimeEmbedDim is the width of the sinusoidal time embedding fed to the
+	// time MLP (even, ≥ 4); default 32 (Ho et al.: Base).
+	TimeEmbedDim int
+	// Conv is the convolution algorithm; default ConvAuto (im2col on the
+	// pure-Go backend, the native convolution on XLA).
+	Conv ConvAlgo
+}
+
+// WithDefaults returns c with its zero fields set to the defaults.
+func (c UNetConfig) WithDefaults() UNetConfig {
+	if c.Base == 0 {
+		c.Base = 32
+	}
+	if len(c.Mults) == 0 {
+		c.Mults = []int{1, 2, 2}
+	}
+	if c.Groups == 0 {
+		c.Groups = 8
+	}
+	if c.InChannels == 0 {
+		c.InChannels = 1
+	}
+	if c.ImageSize == 0 {
+		c.ImageSize = 28
+	}
+	if c.TimeEmbedDim == 0 {
+		c.TimeEmbedDim = 32
+	}
+	c.Mults = slices.Clone(c.Mults)
+	c.AttentionRes = slices.Clone(c.AttentionRes)
+	return c
+}
+
+// Validate checks a configuration (after defaults) and says what is wrong.
+func (c UNetConfig) Validate() error {
+	c = c.WithDefaults()
+	L := len(c.Mults)
+	switch {
+	case c.Base < 1 || c.Groups < 1 || c.InChannels < 1:
+		return fmt.Errorf("nets.UNetConfig: Base=%d, Groups=%d and InChannels=%d must be ≥ 1", c.Base, c.Groups, c.InChannels)
+	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0:
+		return fmt.Errorf("nets.UNetConfig: TimeEmbedDim must be even and ≥ 4, got %d", c.TimeEmbedDim)
+	case c.Dropout < 0 || c.Dropout >= 1:
+		return fmt.Errorf("nets.UNetConfig: Dropout must lie in [0, 1), got %g", c.Dropout)
+	case c.ImageSize < 1 || c.ImageSize%(1<<(L-1)) != 0:
+		return fmt.Errorf("nets.UNetConfig: ImageSize=%d must be a positive multiple of 2^(len(Mults)−1) = %d", c.ImageSize, 1<<(L-1))
+	case c.Conv < ConvAuto || c.Conv > ConvNative:
+		return fmt.Errorf("nets.UNetConfig: unknown Conv algorithm %v", c.Conv)
+	}
+	for l, m := range c.Mults {
+		if m < 1 {
+			return fmt.Errorf("nets.UNetConfig: Mults must be ≥ 1, got %v", c.Mults)
+		}
+		ch := c.Base * m
+		if ch%c.Groups != 0 {
+			return fmt.Errorf("nets.UNetConfig: level %d has %d channels, not a multiple of Groups=%d", l, ch, c.Groups)
+		}
+	}
+	return nil
+}
+
+func (c UNetConfig) attention(res int) bool { return slices.Contains(c.AttentionRes, res) }
+
+// NumParameters is the number of scalar parameters of the network, counted
+// on the host from the architecture (the tests check it against the store).
+func (c UNetConfig) NumParameters() int {
+	c = c.WithDefaults()
+	T := 4 * c.Base
+	n := c.TimeEmbedDim*T + T + T*T + T // time MLP
+	conv := func(cin, cout, k int) int { return k*k*cin*cout + cout }
+	n += conv(c.InChannels, c.Base, 3)
+	L := len(c.Mults)
+	h := c.Base
+	skips := make([]int, L)
+	for l, m := range c.Mults {
+		ch := c.Base * m
+		n += resBlockParams(h, ch, T)
+		h = ch
+		if c.attention(c.ImageSize >> l) {
+			n += attentionParams(h)
+		}
+		skips[l] = h
+		if l < L-1 {
+			n += conv(h, h, 3)
+		}
+	}
+	n += 2 * resBlockParams(h, h, T)
+	if c.attention(c.ImageSize >> (L - 1)) {
+		n += attentionParams(h)
+	}
+	for l := L - 1; l >= 0; l-- {
+		ch := c.Base * c.Mults[l]
+		n += resBlockParams(h+skips[l], ch, T)
+		h = ch
+		if c.attention(c.ImageSize >> l) {
+			n += attentionParams(h)
+		}
+		if l > 0 {
+			n += conv(h, h, 3)
+		}
+	}
+	return n + 2*h + conv(h, c.InChannels, 3) // output head
+}
+
+// Net returns the U-Net as a [ddpm.Net]: xt [B, S, S, InChannels] float32
+// (S = ImageSize, data in [−1, 1]), t [B] int32 array indices → ε̂ of the
+// shape of xt. The architecture is drawn in [UNetConfig]. It panics if the
+// configuration is invalid (see [UNetConfig.Validate]) or, when building the
+// graph, if xt or t have other shapes.
+func (c UNetConfig) Net() ddpm.Net {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		panic(err)
+	}
+	L := len(c.Mults)
+	opt := BlockOptions{Groups: c.Groups, Dropout: c.Dropout, Conv: c.Conv}
+	return func(scope *model.Scope, xt, t *Node) *Node {
+		S, C := c.ImageSize, c.InChannels
+		if xt.Rank() != 4 || xt.Shape().Dimensions[1] != S || xt.Shape().Dimensions[2] != S || xt.Shape().Dimensions[3] != C {
+			panicf("nets.UNet: xt must be [B, %d, %d, %d] (NHWC), got shape %s", S, S, C, xt.Shape())
+		}
+		B := xt.Shape().Dimensions[0]
+		if t.Rank() != 1 || t.Shape().Dimensions[0] != B {
+			panicf("nets.UNet: t must be [B=%d], got shape %s", B, t.Shape())
+		}
+		// Time embedding. StopGradient: t carries no gradient, and this keeps
+		// autodiff out of its RandomIntN history, which in GoMLX v0.28.0 made
+		// layers.Dense's gradient panic ("signed UnaryOp Neg must have a
+		// signed data type as input, got (Uint64)[B]"); [Dense] itself is immune.
+		ts := scope.At("time")
+		temb := TimestepEmbedding(StopGradient(t), c.TimeEmbedDim)                            // [B, E]
+		temb = Dense(ts.At("dense1"), SiLU(Dense(ts.At("dense0"), temb, 4*c.Base)), 4*c.Base) // [B, 4·Base]
+
+		h := Conv2D(scope.At("in"), xt, c.Base, 3, 1, c.Conv) // [B, S, S, Base]
+		skips := make([]*Node, L)
+		for l, m := range c.Mults { // down path, resolution S/2^l
+			s := scope.At("down%d", l)
+			h = ResBlock(s.At("res"), h, temb, c.Base*m, opt) // [B, S/2^l, S/2^l, Base·m]
+			if c.attention(S >> l) {
+				h = SelfAttention(s.At("attn"), h, c.Groups)
+			}
+			skips[l] = h
+			if l < L-1 {
+				h = Downsample(s.At("downsample"), h, c.Conv) // [B, S/2^(l+1), S/2^(l+1), Base·m]
+			}
+		}
+		mid := scope.At("mid")
+		h = ResBlock(mid.At("res0"), h, temb, h.Shape().Dimensions[3], opt)
+		if c.attention(S >> (L - 1)) {
+			h = SelfAttention(mid.At("attn"), h, c.Groups)
+		}
+		h = ResBlock(mid.At("res1"), h, temb, h.Shape().Dimensions[3], opt) // [B, S/2^(L−1), S/2^(L−1), Base·m_{L−1}]
+		for l := L - 1; l >= 0; l-- {                                       // up path
+			s := scope.At("up%d", l)
+			h = Concatenate([]*Node{h, skips[l]}, 3)                   // [B, S/2^l, S/2^l, h + skip channels]
+			h = ResBlock(s.At("res"), h, temb, c.Base*c.Mults[l], opt) // [B, S/2^l, S/2^l, Base·m_l]
+			if c.attention(S >> l) {
+				h = SelfAttention(s.At("attn"), h, c.Groups)
+			}
+			if l > 0 {
+				h = Upsample(s.At("upsample"), h, c.Conv) // [B, S/2^(l−1), S/2^(l−1), Base·m_l]
+			}
+		}
+		out := scope.At("out")
+		h = SiLU(GroupNorm(out.At("norm"), h, c.Groups))                         // [B, S, S, Base]
+		return Conv2D(out.At("conv").WithInitializer(Zeros), h, C, 3, 1, c.Conv) // [B, S, S, C]
+	}
+}
