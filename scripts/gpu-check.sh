@@ -25,6 +25,13 @@ if [ "$backend" = xla:cuda ]; then
 	nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
 export GOMLX_BACKEND=$backend GOMLX_NO_AUTO_INSTALL=1
+# A 5-second probe first, so that a broken plugin set-up costs no more.
+if ! (cd ddpm && "../$bin/ddpm.test" -test.count=1 -test.run 'ExampleSampler$') >"$out/probe.log" 2>&1; then
+	echo "gpu-check: $backend does not work; diagnostics:" >&2
+	tail -20 "$out/probe.log" >&2
+	env | grep -E '^(PJRT|LD_LIBRARY|XLA|GOMLX)' >&2
+	exit 1
+fi
 echo "== ddpm tests on $backend"
 t0=$(date +%s)
 # The parity test needs the XLA CPU plugin as well; it skips itself without it.
