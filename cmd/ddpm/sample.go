@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -15,7 +17,8 @@ import (
 
 func runSample(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sample", flag.ContinueOnError)
-	weights := fs.String("weights", "", "weight file (weights.ddpm of a training run)")
+	weights := fs.String("weights", "", "weight file (weights.ddpm of a training run); default the shipped weights/<data>.ddpm")
+	dataName := fs.String("data", "swissroll", "with no -weights: which shipped weights/<data>.ddpm to use (swissroll, 8gaussians, mnist)")
 	kind := fs.String("sampler", "ancestral", "sampler: ancestral (Algorithm 2), ddim, langevin")
 	n := fs.Int("n", 0, "number of samples (default 2000 for 2-D, 64 for images)")
 	steps := fs.Int("steps", 0, "DDIM steps S / Langevin levels (default 50 / 100)")
@@ -25,7 +28,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Int64("seed", 1, "random seed")
 	out := fs.String("out", "samples.png", "output PNG: a grid of images or a 2-D scatter over the data")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm sample -weights FILE [flags]: draw samples and write a PNG")
+		fmt.Fprintln(stderr, "usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 	}
@@ -33,8 +36,11 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *weights == "" {
-		fmt.Fprintln(stderr, "ddpm sample: -weights is required (a weights.ddpm written by ddpm train)")
-		return 2
+		*weights = filepath.Join("weights", *dataName+".ddpm")
+		if _, err := os.Stat(*weights); err != nil {
+			fmt.Fprintf(stderr, "ddpm sample: no shipped weights %s (run from the repository root, or pass -weights FILE from ddpm train)\n", *weights)
+			return 2
+		}
 	}
 	if *variance != "large" && *variance != "small" {
 		fmt.Fprintf(stderr, "ddpm sample: -variance %q: use large or small\n", *variance)
