@@ -3,6 +3,7 @@ package ddpm
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -39,7 +40,7 @@ func BackendConfig() (config, reason string) {
 	plugins := pjrt.AvailablePlugins()
 	for _, name := range []string{"cuda", "cpu"} {
 		if path, ok := plugins[name]; ok {
-			return "xla:" + name, "PJRT plugin " + path
+			return "xla:" + name, "PJRT plugin " + filepath.Base(path)
 		}
 	}
 	names := make([]string, 0, len(plugins))

@@ -67,6 +67,9 @@ func (c SampleConfig) Timesteps(T int) []int {
 	n := T
 	if c.Kind == DDIM || c.Kind == Langevin {
 		n = c.Steps
+		if n == 0 { // the defaults of NewSampler
+			n = min(map[SamplerKind]int{DDIM: 50, Langevin: 100}[c.Kind], T)
+		}
 	}
 	ts := make([]int, n)
 	for j := range n {

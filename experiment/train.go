@@ -185,7 +185,8 @@ func LossCurve(losses []float64) ([]byte, error) {
 		}
 		avg[i] = sum / float64(min(i+1, w))
 	}
-	return figs.Lines(figs.Options{Title: "L_simple (Eq. 14) during training", XLabel: "step", YLabel: "loss", LogY: true},
+	// A log axis needs a range: with fewer than 2 losses the axis is linear.
+	return figs.Lines(figs.Options{Title: "L_simple (Eq. 14) during training", XLabel: "step", YLabel: "loss", LogY: n >= 2},
 		figs.Series{Name: "per step", X: x, Y: losses}, figs.Series{Name: fmt.Sprintf("mean of %d", w), X: x, Y: avg})
 }
 

@@ -142,6 +142,11 @@ func LoadWeights(path string) (*Model, error) {
 	if err := json.Unmarshal(raw, &meta); err != nil || meta.Format != weightsFormat {
 		return nil, fmt.Errorf("experiment: %s is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)", path)
 	}
+	if meta.Config.Data == MNIST && meta.Config.DataDir != "" {
+		if _, err := os.Stat(meta.Config.DataDir); err != nil {
+			meta.Config.DataDir = "" // trained elsewhere: MNIST is the GoMNIST module's copy here
+		}
+	}
 	cfg, err := meta.Config.WithDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %s: %w", path, err)

@@ -57,7 +57,7 @@ func newPlot(o Options) *plot.Plot {
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = o.Title, o.XLabel, o.YLabel
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: 3}
 	}
 	if o.XMin < o.XMax {
 		p.X.Min, p.X.Max = o.XMin, o.XMax
@@ -240,6 +240,9 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("figs: %w", err)
 	}
 	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes 0600 files
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

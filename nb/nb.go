@@ -64,18 +64,6 @@ func Table(header []string, rows ...[]any) {
 	}
 	b.WriteString("</table>")
 	gonbui.DisplayHtml(b.String())
-	// Also print it, so the text shows in plain-text exports and logs.
-	fmt.Println(strings.Join(header, "\t"))
-	for _, r := range rows {
-		cells := make([]string, len(r))
-		for i, c := range r {
-			cells[i] = fmt.Sprint(c)
-			if f, ok := c.(float64); ok {
-				cells[i] = fmt.Sprintf("%.6g", f)
-			}
-		}
-		fmt.Println(strings.Join(cells, "\t"))
-	}
 }
 
 // Must panics on a non-nil error and returns v: for one-line cells.
