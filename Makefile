@@ -6,13 +6,15 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle bench
+.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle bench figures
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
 	@echo "make test          set up everything and run all tests (Go on XLA CPU and pure Go, notebooks quick mode, browser)"
 	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
+	@echo "make figures       regenerate figures/ from package code and the shipped weights"
+	@echo "make bench         time our nets against the PyTorch peer (idle machine)"
 
 setup:
 	@bash scripts/setup.sh
@@ -58,3 +60,7 @@ bench:
 	bash bench/install-peer.sh
 	bash scripts/install-xla-cpu.sh
 	go run ./cmd/ddpm bench -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend go,xla:cpu -out bench/results.json
+
+# figures/ from package code and the shipped weights (see cmd/ddpm/figures.go).
+figures:
+	go run ./cmd/ddpm figures -out figures -weights weights
