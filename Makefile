@@ -39,8 +39,10 @@ test-go-backend:
 notebooks: setup
 	.venv/bin/python scripts/run_notebooks.py notebooks
 
+# JupyterLab in headless Chromium runs the posterior notebook with the project's
+# kernel and checks its closed-form-vs-Bayes line and the absence of errors.
 browser-test: setup
-	bash scripts/browser-test.sh
+	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png
 
 test: setup test-go test-go-backend
 	DDPM_QUICK=1 $(MAKE) --no-print-directory notebooks
