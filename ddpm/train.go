@@ -149,7 +149,9 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 		frac := Div(ConvertDType(step, loss.DType()), ConstAs(loss, float64(cfg.WarmupSteps)))
 		lr = Mul(lr, Min(frac, OnesLike(frac)))
 	}
-	optimizer.LearningRateVar(scope, loss.DType(), cfg.LearningRate).SetNodeValue(lr)
+	// Adam reads its learning rate under the scope it updates (netScope): the
+	// warm-up must write that variable, not the root scope's.
+	optimizer.LearningRateVar(netScope, loss.DType(), cfg.LearningRate).SetNodeValue(lr)
 	tr.opt.(gradUpdater).UpdateGraphWithGradients(netScope, grads, loss.DType())
 
 	if cfg.EMADecay > 0 {

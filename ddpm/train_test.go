@@ -105,3 +105,34 @@ func TestTrainerConvergesToOptimalEps(t *testing.T) {
 		t.Errorf("samples from the trained model: N(%.3f, %.3f), data N(%g, %g)", gm, gv, m, v)
 	}
 }
+
+// The warm-up scales Adam's step: Adam's first step moves each weight by
+// about the learning rate (m̂/√v̂ = ±1), so with warm-up over W steps the first
+// step moves it by about LR/W.
+func TestWarmupScalesTheFirstStep(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{T: 8, BetaStart: 0.05, BetaEnd: 0.4})
+	for _, warmup := range []int{0, 100} {
+		store := model.NewStore()
+		tr, err := NewTrainer(testBackend(t), store, s, linearEpsNet(s.T), TrainConfig{LearningRate: 0.1, WarmupSteps: warmup, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x0 := make([]float32, 256)
+		for i := range x0 {
+			x0[i] = float32(i%7) / 7
+		}
+		if _, _, err := tr.Step(tensors.FromFlatDataAndDimensions(x0, 256, 1)); err != nil {
+			t.Fatal(err)
+		}
+		want := 0.1 // Adam's first step, from a = 0
+		if warmup > 0 {
+			want /= float64(warmup)
+		}
+		for i, a := range flat32(store.GetVariable("/net/a").MustValue()) {
+			if a != 0 && (math.Abs(a) > 1.01*want || math.Abs(a) < 0.99*want) {
+				t.Errorf("warm-up %d: after one step a[%d] = %g, want ±%g", warmup, i, a, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package metrics
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+)
+
+// MNIST-FD between two halves of real test digits is far below MNIST-FD
+// between real digits and the same digits with Gaussian noise (σ = 0.5,
+// clipped to [−1, 1]), and MNIST-FD(X, X) = 0. Skipped without the
+// committed classifier weights.
+func TestMNISTFDOrdersRealAndNoisy(t *testing.T) {
+	path := classifier.DefaultPath()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no classifier weights at %s", path)
+	}
+	store, _, err := classifier.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := classifier.MNIST("", "test")
+	if err != nil {
+		t.Skipf("MNIST unavailable: %v", err)
+	}
+	const px, n = 28 * 28, 1000
+	a, b := x[:n*px], x[n*px:2*n*px]
+	rng := rand.New(rand.NewPCG(19, 20))
+	noisy := make([]float32, len(b))
+	for i, v := range b {
+		noisy[i] = float32(math.Max(-1, math.Min(1, float64(v)+0.5*rng.NormFloat64())))
+	}
+	backend := ddpm.MustBackend()
+	same, err := MNISTFD(backend, store, a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, _ := MNISTFD(backend, store, a, b)
+	bad, _ := MNISTFD(backend, store, a, noisy)
+	if math.Abs(same) > 1e-6*(1+clean) || !(clean > 0) || !(bad > 5*clean) {
+		t.Errorf("MNIST-FD: X vs X %g, real vs real %g, real vs noisy %g", same, clean, bad)
+	}
+	t.Logf("MNIST-FD (%d vs %d): real vs real %.3f, real vs noisy (σ=0.5) %.3f", n, n, clean, bad)
+}
