@@ -47,6 +47,12 @@ type header struct {
 // Save writes every variable of store with a value, and meta (any JSON
 // value, or nil), to path atomically.
 func Save(store *model.Store, path string, meta any) error {
+	return SaveFiltered(store, path, meta, nil)
+}
+
+// SaveFiltered is [Save] of the variables for which keep returns true (all
+// when keep is nil): e.g. a network's weights without the optimizer's state.
+func SaveFiltered(store *model.Store, path string, meta any, keep func(*model.Variable) bool) error {
 	var h header
 	if meta != nil {
 		raw, err := json.Marshal(meta)
@@ -57,7 +63,7 @@ func Save(store *model.Store, path string, meta any) error {
 	}
 	var vars []*model.Variable
 	for v := range store.IterVariables() {
-		if v.HasValue() {
+		if v.HasValue() && (keep == nil || keep(v)) {
 			vars = append(vars, v)
 		}
 	}

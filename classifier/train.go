@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
@@ -204,23 +205,10 @@ func translate(dst, src []float32, dy, dx int) {
 // Save writes the classifier's weights (the variables under /classifier,
 // without the optimizer's state) and meta to path, atomically (package ckpt).
 func Save(store *model.Store, path string, meta *Meta) error {
-	out := model.NewStore()
 	prefix := model.JoinPath(model.RootScopePath, Scope) + model.ScopeSeparator
-	for v := range store.IterVariables() {
-		if !v.Trainable || !v.HasValue() || len(v.Path()) <= len(prefix) || v.Path()[:len(prefix)] != prefix {
-			continue
-		}
-		val, err := v.Value()
-		if err != nil {
-			return err
-		}
-		c, err := val.LocalClone()
-		if err != nil {
-			return err
-		}
-		out.VariableWithValue(v.Path(), c)
-	}
-	return ckpt.Save(out, path, meta)
+	return ckpt.SaveFiltered(store, path, meta, func(v *model.Variable) bool {
+		return v.Trainable && strings.HasPrefix(v.Path(), prefix)
+	})
 }
 
 // Load reads a classifier weight file written by Save: its store (ready for

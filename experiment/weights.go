@@ -104,23 +104,9 @@ func SaveWeights(store *model.Store, path string, cfg Config, prov Provenance) e
 	} else {
 		prov.Weights = "raw"
 	}
-	out := model.NewStore()
 	prefix := "/" + ddpm.NetScope + "/"
-	for v := range src.IterVariables() {
-		if !strings.HasPrefix(v.Path(), prefix) || !v.HasValue() {
-			continue
-		}
-		val, err := v.Value()
-		if err != nil {
-			return err
-		}
-		c, err := val.LocalClone()
-		if err != nil {
-			return err
-		}
-		out.VariableWithValue(v.Path(), c)
-	}
-	return ckpt.Save(out, path, weightsMeta{Format: weightsFormat, Config: cfg, Provenance: prov})
+	return ckpt.SaveFiltered(src, path, weightsMeta{Format: weightsFormat, Config: cfg, Provenance: prov},
+		func(v *model.Variable) bool { return strings.HasPrefix(v.Path(), prefix) })
 }
 
 // Model is a trained network ready to sample or evaluate.
