@@ -134,19 +134,7 @@ fi
 # Optional check: the plugin loads here and reports its PJRT C API version (no GPU needed).
 if [ "${NO_CHECK:-0}" != 1 ] && command -v "$PY" >/dev/null 2>&1; then
   api=$(LD_LIBRARY_PATH="${LDP}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" TF_CPP_MIN_LOG_LEVEL=3 \
-        "$PY" - "$LINKDIR/lib/pjrt_c_api_cuda_plugin.so" 2>/dev/null <<'EOF'
-import ctypes, sys
-class Version(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
-                ("major", ctypes.c_int), ("minor", ctypes.c_int)]
-class Api(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
-                ("version", Version)]
-fn = ctypes.CDLL(sys.argv[1], mode=getattr(ctypes, "RTLD_LOCAL", 0)).GetPjrtApi
-fn.restype = ctypes.POINTER(Api)
-v = fn().contents.version
-print(f"{v.major}.{v.minor}")
-EOF
+        "$PY" "$(dirname "${BASH_SOURCE[0]}")/pjrt_api_version.py" "$LINKDIR/lib/pjrt_c_api_cuda_plugin.so" 2>/dev/null
   ) || api=""
   if [ -n "$api" ]; then
     say "found ${PKGVER:-CUDA plugin} at $PLUGIN (PJRT C API v$api; go-xla v0.3.0 is built for v0.104)"

@@ -130,20 +130,7 @@ sum=$(sha256sum "$TMP/plugin.so" | cut -d' ' -f1)
 
 # 4. Check that it loads here and reports the expected PJRT C API version (needs python; skipped without).
 if [ $have_py = 1 ]; then
-  ver=$("$PY" - "$TMP/plugin.so" 2>/dev/null <<'EOF'
-import ctypes, sys
-class Version(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
-                ("major", ctypes.c_int), ("minor", ctypes.c_int)]
-class Api(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_size_t), ("extension_start", ctypes.c_void_p),
-                ("version", Version)]
-lib = ctypes.CDLL(sys.argv[1], mode=getattr(ctypes, "RTLD_LOCAL", 0))
-fn = lib.GetPjrtApi
-fn.restype = ctypes.POINTER(Api)
-v = fn().contents.version
-print(f"{v.major}.{v.minor}")
-EOF
+  ver=$("$PY" "$(dirname "${BASH_SOURCE[0]}")/pjrt_api_version.py" "$TMP/plugin.so" 2>/dev/null
   ) || ver=""
   [ -n "$ver" ] || fail "the plugin does not load on this machine (dlopen/GetPjrtApi failed; glibc >= 2.27 needed)"
   [ "$ver" = "$PJRT_API" ] || fail "the plugin reports PJRT C API v$ver, expected v$PJRT_API"
