@@ -91,15 +91,11 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.sampleBatch, "sample-batch", 1000, "images: samples drawn per compiled call (bounds memory)")
 	fs.StringVar(&o.classifier, "classifier", classifier.DefaultPath(), "MNIST classifier weights for MNIST-FD")
 	fs.StringVar(&o.dataDir, "data-dir", "", "folder of the MNIST IDX files (default: the GoMNIST module's copy)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)")
-		fmt.Fprintln(stderr, "  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data")
-		fmt.Fprintln(stderr, "  MNIST:    MNIST-FD (Fréchet distance on features of our MNIST classifier, not Inception FID) of -n samples vs")
-		fmt.Fprintln(stderr, "            the 10,000 test images; floor: -n random training images vs the test images; NLL in bits/dim")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if code, ok := parseFlags(fs,
+		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
+			"  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data\n"+
+			"  MNIST:    MNIST-FD (Fréchet distance on features of our MNIST classifier, not Inception FID) of -n samples vs\n"+
+			"            the 10,000 test images; floor: -n random training images vs the test images; NLL in bits/dim", args, stderr); !ok {
 		return code
 	}
 	switch {

@@ -37,12 +37,7 @@ func runFigures(args []string, stdout, stderr io.Writer) int {
 	weights := fs.String("weights", "weights", "folder of weight files: each <name>.ddpm gets a samples_<name>.png (none if the folder is missing)")
 	quick := fs.Bool("quick", false, "fewer samples and chain steps (for tests); the figures are rougher")
 	seed := fs.Int64("seed", 1, "random seed of every figure")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the README's figures as PNG files")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if code, ok := parseFlags(fs, "usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the README's figures as PNG files", args, stderr); !ok {
 		return code
 	}
 	files, err := filepath.Glob(filepath.Join(*weights, "*.ddpm"))

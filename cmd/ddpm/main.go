@@ -62,10 +62,14 @@ func usage(w io.Writer) {
 }
 
 // parseFlags parses args into fs. A parse error prints one line naming the
-// command and exits 2; -h prints the usage and exits 0. ok is false when the
-// caller must return code.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (code int, ok bool) {
-	usage := fs.Usage
+// command and exits 2; -h prints usage and the flags and exits 0. ok is
+// false when the caller must return code.
+func parseFlags(fs *flag.FlagSet, usageText string, args []string, stderr io.Writer) (code int, ok bool) {
+	usage := func() {
+		fmt.Fprintln(stderr, usageText)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+	}
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)

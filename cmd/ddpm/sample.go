@@ -27,12 +27,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	clip := fs.Float64("clip", -1, "clip x̂_0 to [−clip, clip] (default 1 for images, off for 2-D)")
 	seed := fs.Int64("seed", 1, "random seed")
 	out := fs.String("out", "samples.png", "output PNG: a grid of images or a 2-D scatter over the data")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if code, ok := parseFlags(fs, "usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG", args, stderr); !ok {
 		return code
 	}
 	if *weights == "" {

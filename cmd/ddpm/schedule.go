@@ -30,11 +30,7 @@ func runSchedule(args []string, stdout, stderr io.Writer) int {
 	end := fs.Float64("beta-end", 0.02, "β_T of linear/quadratic/sigmoid (in (0,1))")
 	rescale := fs.Bool("rescale", false, "multiply β_1, β_T by 1000/T")
 	asJSON := fs.Bool("json", false, "print one JSON object (betas, alphas_cumprod, posterior_variance, posterior_mean_coef1 (× x0), posterior_mean_coef2 (× x_t))")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm schedule [-kind K] [-T N] [-json]: the float64 tables of a noise schedule; index i ↔ paper step t = i+1")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if code, ok := parseFlags(fs, "usage: ddpm schedule [-kind K] [-T N] [-json]: the float64 tables of a noise schedule; index i ↔ paper step t = i+1", args, stderr); !ok {
 		return code
 	}
 	if *T < 1 {

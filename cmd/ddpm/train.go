@@ -55,12 +55,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Int("keep", 3, "checkpoints to keep")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	maxTime := fs.Duration("max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	if code, ok := parseFlags(fs, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
 	cfg, err := cfgFn().WithDefaults()
