@@ -119,3 +119,16 @@ func DescribeBackend(b compute.Backend) string {
 	}
 	return b.Name()
 }
+
+// DefaultDevices is how many devices training uses unless told otherwise:
+// every device of an accelerator backend (data-parallel, see [Trainer]), and
+// one on CPU backends, whose "devices" share the same cores (XLA CPU exposes
+// several host devices, but splitting a step over them adds no compute).
+func DefaultDevices(b compute.Backend) int {
+	// go-xla's Description starts with "xla:<platform>" (v0.3.0).
+	d := b.Description()
+	if !strings.HasPrefix(d, "xla:") || strings.HasPrefix(d, "xla:cpu") {
+		return 1
+	}
+	return b.NumDevices()
+}

@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/core/tensors/dtensor"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
@@ -37,7 +39,14 @@ type TrainConfig struct {
 	EMADecay float64
 	// Seed seeds the RNG that draws t and ε; default 0.
 	Seed int64
+	// Devices > 1 splits every step data-parallel over that many devices of
+	// the backend (see [Trainer]); 0 or 1 runs on one device.
+	Devices int
 }
+
+// DataAxis is the name of the device-mesh axis that data-parallel training
+// splits the batch along.
+const DataAxis = "data"
 
 // Trainer runs Algorithm 1 of Ho et al. (2020):
 //
@@ -48,6 +57,17 @@ type TrainConfig struct {
 // with Adam, optional warm-up, gradient clipping and an EMA of the weights.
 // Each step is one compiled call; t and ε come from the store's RNG, so a
 // run is reproducible from its seed on the same backend.
+//
+// With [TrainConfig.Devices] = n > 1 the step is data-parallel on GoMLX's
+// distributed execution (AutoSharding over a one-axis mesh [DataAxis] of n
+// devices): the batch is split in n shards along its first axis, every
+// variable (weights, Adam moments, EMA, RNG state) is replicated, and the XLA
+// partitioner turns the one global program into n per-device programs,
+// inserting the all-reduce that sums the gradients. Because the program is
+// the global one, a data-parallel step computes the same loss, draws the same
+// t and ε and writes the same weights as the single-device step on the same
+// global batch, up to the order of float additions; checkpoints are
+// interchangeable between the two.
 type Trainer struct {
 	Config   TrainConfig
 	Store    *model.Store
@@ -55,6 +75,7 @@ type Trainer struct {
 	net      Net
 	exec     *model.Exec
 	opt      optimizer.Interface
+	batch    *distributed.ShardingSpec // nil on one device
 }
 
 type gradUpdater interface {
@@ -67,9 +88,12 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	if cfg.LearningRate == 0 {
 		cfg.LearningRate = 2e-4
 	}
-	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 {
-		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d and GradClip=%g ≥ 0, EMADecay=%g in [0, 1)",
-			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.EMADecay)
+	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 || cfg.Devices < 0 {
+		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d, GradClip=%g and Devices=%d ≥ 0, EMADecay=%g in [0, 1)",
+			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.Devices, cfg.EMADecay)
+	}
+	if n := backend.NumDevices(); cfg.Devices > n {
+		return nil, fmt.Errorf("ddpm: TrainConfig.Devices=%d but backend %s has %d device(s): use at most %d", cfg.Devices, DescribeBackend(backend), n, n)
 	}
 	// A new store is seeded (its RNG, and the initialisers through
 	// ParamInitialSeed); a store restored from a checkpoint keeps its RNG state,
@@ -89,7 +113,42 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Devices > 1 {
+		if err := tr.distribute(cfg.Devices); err != nil {
+			return nil, err
+		}
+	}
 	return tr, nil
+}
+
+// distribute makes the step data-parallel over n devices (see [Trainer]).
+func (tr *Trainer) distribute(n int) error {
+	mesh, err := distributed.NewDeviceMesh([]int{n}, []string{DataAxis})
+	if err != nil {
+		return err
+	}
+	tr.batch, err = distributed.BuildSpec(mesh).S(DataAxis).Done()
+	if err != nil {
+		return err
+	}
+	replicated := distributed.NewReplicatedShardingSpec(mesh)
+	tr.exec.AutoSharding(mesh).WithInputShardingSpecs(tr.batch).WithOutputShardingSpecs(replicated, replicated)
+	if err := tr.exec.SetDefaultShardingSpec(replicated); err != nil {
+		return err
+	}
+	// GoMLX v0.28.0: a variable created before the exec was distributed keeps
+	// a nil sharding spec, and the RNG state variable (Store.getRNGStateVar)
+	// has no back-pointer to its store, so building the graph dereferences a
+	// nil *Store ("invalid memory address" in Variable.paramNode). Give every
+	// existing variable the replicated spec explicitly.
+	for v := range tr.Store.IterVariables() {
+		if v.ShardingSpec() == nil {
+			if err := v.SetShardingSpec(replicated); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
@@ -178,13 +237,34 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 // Step runs one training step on the batch x0 (float32 [B, …], data scaled
 // to [−1, 1] for images) and returns the batch loss and the gradient norm
 // before clipping.
+//
+// On n > 1 devices the batch size must be a multiple of n.
 func (tr *Trainer) Step(x0 *tensors.Tensor) (loss, gradNorm float64, err error) {
-	l, gn, err := tr.exec.Call2(x0)
+	if tr.batch == nil {
+		l, gn, err := tr.exec.Call2(x0)
+		if err != nil {
+			return 0, 0, err
+		}
+		return scalarFloat(l), scalarFloat(gn), nil
+	}
+	n := tr.Config.Devices
+	if x0.Rank() == 0 || x0.Shape().Dimensions[0]%n != 0 {
+		return 0, 0, fmt.Errorf("ddpm: data-parallel step over %d devices needs a batch size divisible by %d, got shape %s", n, n, x0.Shape())
+	}
+	dx, err := dtensor.ShardTensor(tr.batch, x0)
 	if err != nil {
 		return 0, 0, err
 	}
-	return scalarFloat(l), scalarFloat(gn), nil
+	out, err := tr.exec.DistributedExec(dx)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Loss and norm are replicated: every shard holds the same scalar.
+	return scalarFloat(out[0].Shards()[0]), scalarFloat(out[1].Shards()[0]), nil
 }
+
+// Devices is the number of devices a step runs on.
+func (tr *Trainer) Devices() int { return max(tr.Config.Devices, 1) }
 
 // GlobalStep is the number of training steps taken by this store.
 func (tr *Trainer) GlobalStep() int64 {

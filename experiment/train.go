@@ -36,6 +36,10 @@ type RunOptions struct {
 	// checkpointed and its weights written at the step reached (resume it
 	// later with the same folder to continue).
 	MaxWall time.Duration
+	// Devices > 1 trains data-parallel over that many devices of the backend
+	// (ddpm.TrainConfig.Devices); the batch must be a multiple of it. Zero
+	// means ddpm.DefaultDevices(backend). Checkpoints do not depend on it.
+	Devices int
 }
 
 // Result summarises a training call.
@@ -49,6 +53,7 @@ type Result struct {
 	WeightsPath string // EMA weights with provenance (after the last step)
 	Store       *model.Store
 	Backend     string
+	Devices     int // devices each step ran on
 }
 
 // Train runs (or resumes) Algorithm 1 for cfg in opt.Dir on backend:
@@ -91,10 +96,19 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 			return nil, err
 		}
 	}
-	tr, err := ddpm.NewTrainer(backend, store, sched, cfg.Net(), cfg.TrainConfig())
+	if opt.Devices == 0 {
+		opt.Devices = ddpm.DefaultDevices(backend)
+	}
+	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
+		return nil, fmt.Errorf("experiment: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)
+	}
+	tcfg := cfg.TrainConfig()
+	tcfg.Devices = opt.Devices
+	tr, err := ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
 	if err != nil {
 		return nil, err
 	}
+	res.Devices = tr.Devices()
 	if got := tr.GlobalStep(); got != res.StartStep {
 		return nil, fmt.Errorf("experiment: checkpoint of step %d holds global step %d: corrupt run folder %s", res.StartStep, got, opt.Dir)
 	}

@@ -54,6 +54,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default steps/10)")
 	keep := fs.Int("keep", 3, "checkpoints to keep")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	devices := fs.Int("devices", 0, "data-parallel over this many devices (default: all GPUs, 1 on CPU)")
 	maxTime := fs.Duration("max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached")
 	if code, ok := parseFlags(fs, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
@@ -70,6 +71,10 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ddpm train: -steps %d must be ≥ 1\n", *steps)
 		return 2
 	}
+	if *devices < 0 {
+		fmt.Fprintf(stderr, "ddpm train: -devices %d must be ≥ 0 (0: all GPUs, 1 on CPU)\n", *devices)
+		return 2
+	}
 	if *dir == "" {
 		*dir = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Data, cfg.Model, cfg.Seed))
 	}
@@ -79,7 +84,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
-	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Command: "ddpm train " + strings.Join(args, " ")}
+	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Devices: *devices, Command: "ddpm train " + strings.Join(args, " ")}
 	if !*quiet {
 		opt.Progress = stderr
 	}
@@ -91,8 +96,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if res.StartStep > 0 {
 		fmt.Fprintf(stdout, "resumed from step %d\n", res.StartStep)
 	}
-	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
-		res.StepsPerSec, filepath.Join(*dir, "loss.png"), res.WeightsPath)
+	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
+		res.StepsPerSec, res.Devices, filepath.Join(*dir, "loss.png"), res.WeightsPath)
 	return 0
 }
 
