@@ -138,3 +138,59 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("fashion without dir: %v", err)
 	}
 }
+
+// A checkpoint of a single-device run resumes data-parallel: the weights
+// reached match the straight single-device run within float32 tolerance
+// (only the order of the gradient sums differs).
+func TestResumeOnTwoDevices(t *testing.T) {
+	backend := ddpm.MustBackend()
+	if backend.NumDevices() < 2 {
+		t.Skipf("backend %s has one device", ddpm.DescribeBackend(backend))
+	}
+	cfg := smallConfig()
+	root := t.TempDir()
+	straight, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: filepath.Join(root, "a"), Devices: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float32{}
+	for v := range straight.Store.IterVariables() {
+		if val := v.MustValue(); val.DType().String() == "Float32" {
+			want[v.Path()] = tensors.MustCopyFlatData[float32](val)
+		}
+	}
+	dir := filepath.Join(root, "b")
+	if _, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: dir, StopAfter: 15, Devices: 1}); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: dir, Devices: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Devices != 2 || resumed.StartStep != 15 {
+		t.Fatalf("resumed from step %d on %d devices, want 15 on 2", resumed.StartStep, resumed.Devices)
+	}
+	for i, l := range straight.Losses {
+		if d := l - resumed.Losses[i]; d > 1e-4 || d < -1e-4 {
+			t.Errorf("loss of step %d: %g on one device, %g resumed on two", i+1, l, resumed.Losses[i])
+		}
+	}
+	for path, w := range want {
+		got := tensors.MustCopyFlatData[float32](resumed.Store.GetVariable(path).MustValue())
+		for i := range w {
+			if d := float64(w[i] - got[i]); d > 1e-4 || d < -1e-4 {
+				t.Errorf("%s[%d]: %g on one device, %g resumed on two", path, i, w[i], got[i])
+				break
+			}
+		}
+	}
+	if len(want) < 10 {
+		t.Errorf("compared only %d float variables", len(want))
+	}
+	if backend.NumDevices() >= 3 {
+		_, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: filepath.Join(root, "c"), Devices: 3})
+		if err == nil || !strings.Contains(err.Error(), "multiple of 3") {
+			t.Errorf("batch 64 on 3 devices: err = %v, want 'multiple of 3'", err)
+		}
+	}
+}

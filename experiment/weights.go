@@ -26,6 +26,7 @@ type Provenance struct {
 	Seed        int64              `json:"seed"`
 	Parameters  int                `json:"parameters"`
 	Backend     string             `json:"backend"`
+	Devices     int                `json:"devices,omitempty"` // data-parallel devices of the last training call
 	Hardware    string             `json:"hardware"`
 	WallSeconds float64            `json:"wall_seconds"` // of the last training call (a resumed run's earlier calls are not included)
 	StepsPerSec float64            `json:"steps_per_sec"`
@@ -49,7 +50,7 @@ const weightsFormat = "ddpm-go weights v1"
 // NewProvenance fills a Provenance for the end of a training call.
 func NewProvenance(cfg Config, r *Result, command string) Provenance {
 	p := Provenance{Command: command, Steps: r.Step, Batch: cfg.Batch, Seed: cfg.Seed, Parameters: cfg.NumParameters(),
-		Backend: r.Backend, Hardware: Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
+		Backend: r.Backend, Devices: r.Devices, Hardware: Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
 		Commit: gitCommit(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339), Weights: "ema"}
 	n := min(len(r.Losses), 100)
 	for _, l := range r.Losses[len(r.Losses)-n:] {
