@@ -8,18 +8,13 @@
 //	mlp_chain     a 1000-step ancestral chain (ddpm.NewSampler, Kind Ancestral) on [2000, 2]
 //	mlp_forward   one MLP forward on [2000, 2] (for "chain vs 1000 × forward")
 //
-// Each case runs Warmup untimed calls (the first one compiles), then Reps
-// timed calls; [Stats] holds the median and the 10th/90th percentiles of those
-// calls, computed the same way here and in peer.py (linear interpolation between
-// order statistics). Every timed Go call ends with its results on the host, as
-// torch's do.
-//
-// The timing loop is this package's own, not github.com/janpfeifer/go-benchmarks
-// (v0.1.1, its only version): that library's Options.Done prints its table to
-// os.Stdout and returns no numbers, runs each function for a wall-clock
-// duration rather than a number of calls (and divides by a zero count if the
-// duration ends before the first call returns), and estimates quantiles where
-// we want the exact order statistics that peer.py computes too.
+// Each case runs Warmup untimed calls (the first one compiles) and one untimed
+// sizing call, then github.com/janpfeifer/go-benchmarks times it for about
+// Reps calls and prints its table (mean, median, percentiles). That library
+// (v0.1.1) returns no numbers and estimates its quantiles, so [Stats] holds the
+// exact median and 10th/90th percentiles of the same calls, computed the same
+// way here and in peer.py (linear interpolation between order statistics).
+// Every timed Go call ends with its results on the host, as torch's do.
 //
 // Results of a shared, loaded machine are not to be trusted: OpenMP threads
 // spin while they wait, so torch with 2 threads on a machine whose other core
@@ -52,6 +47,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	benchmarks "github.com/janpfeifer/go-benchmarks"
 )
 
 // The benchmark cases, by name (shared with peer.py).
@@ -108,7 +104,7 @@ var (
 // Options configures [RunOursWith] and [RunPeerWith]. Zero values take the defaults given.
 type Options struct {
 	Cases    []string  // subset of Cases; default all.
-	Reps     int       // timed calls per case; default 5.
+	Reps     int       // about this many timed calls per case (see [measure]); default 5.
 	Warmup   int       // untimed calls before timing (the first compiles); default 1. Negative: none.
 	Sizes    Sizes     // default DefaultSizes.
 	Progress io.Writer // one line per call (and the peer's stderr); default none.
@@ -378,8 +374,13 @@ func prod(dims []int) int {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// measure runs fn warmup times untimed, then reps times timed.
-func measure(label string, warmup, reps int, pw io.Writer, fn func() error) (Stats, error) {
+// measure runs fn warmup times untimed (the first call compiles), then one
+// more untimed call that sizes the run, then hands fn to go-benchmarks for
+// (reps − ½) × that call's time, so that about reps calls are timed. The
+// go-benchmarks table (mean, median, 10th/90th percentiles, count) is printed
+// on os.Stdout; the returned [Stats] are the exact order statistics of the
+// very same calls, as peer.py computes them.
+func measure(label string, warmup, reps int, pw io.Writer, fn func() error) (st Stats, err error) {
 	for i := range warmup {
 		start := time.Now()
 		if err := fn(); err != nil {
@@ -387,14 +388,38 @@ func measure(label string, warmup, reps int, pw io.Writer, fn func() error) (Sta
 		}
 		fmt.Fprintf(pw, "bench: %s warm-up %d/%d: %.1f ms\n", label, i+1, warmup, ms(time.Since(start)))
 	}
-	times := make([]float64, reps)
-	for i := range reps {
-		start := time.Now()
-		if err := fn(); err != nil {
-			return Stats{}, err
+	start := time.Now()
+	if err := fn(); err != nil {
+		return Stats{}, err
+	}
+	est := time.Since(start)
+	var times []float64
+	var runErr error
+	timed := func() {
+		if runErr != nil {
+			return
 		}
-		times[i] = ms(time.Since(start))
-		fmt.Fprintf(pw, "bench: %s rep %d/%d: %.1f ms\n", label, i+1, reps, times[i])
+		start := time.Now()
+		if runErr = fn(); runErr == nil {
+			times = append(times, ms(time.Since(start)))
+		}
+	}
+	// go-benchmarks v0.1.1 divides by the number of calls, which is 0 if its
+	// timer fires before the first call: keep the duration well above zero.
+	d := max(time.Duration((float64(reps)-0.5)*float64(est)), 10*time.Millisecond)
+	fmt.Fprintf(pw, "bench: %s: sizing call %.1f ms, timing for %v\n", label, ms(est), d.Round(time.Millisecond))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("go-benchmarks: %v", r)
+		}
+	}()
+	benchmarks.New(benchmarks.NamedFunction{Name: label, Func: timed}).
+		WithWarmUps(0).WithDuration(d).WithQuantiles(10, 90).WithColumnSize(11).Done()
+	if runErr != nil {
+		return Stats{}, runErr
+	}
+	if len(times) == 0 {
+		return Stats{}, errors.New("no timed call")
 	}
 	return StatsOf(times), nil
 }
@@ -763,7 +788,7 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 // 0 ok, 1 failure, 2 usage error. Its signature is cmd/ddpm's command type.
 func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	reps := fs.Int("reps", 5, "timed calls per case")
+	reps := fs.Int("reps", 5, "about this many timed calls per case (go-benchmarks runs each for reps × one call's time)")
 	warmup := fs.Int("warmup", 1, "untimed calls per case before timing (after the compiling first call of each training step)")
 	threads := fs.Int("threads", 2, "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)")
 	backends := fs.String("backend", "go,xla:cpu", `comma-separated GoMLX backends ("go" runs as `+GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)

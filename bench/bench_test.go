@@ -51,8 +51,8 @@ func TestRunOursTiny(t *testing.T) {
 			t.Errorf("%s: missing", c)
 			continue
 		}
-		if s.N != 1 || !(s.MedianMs > 0) || !(s.P10Ms > 0) || !(s.P90Ms > 0) || math.IsInf(s.MedianMs, 0) {
-			t.Errorf("%s: want 1 call with positive finite times, got %+v", c, s)
+		if s.N < 1 || !(s.MedianMs > 0) || !(s.P10Ms > 0) || !(s.P90Ms > 0) || math.IsInf(s.MedianMs, 0) {
+			t.Errorf("%s: want timed calls with positive finite times, got %+v", c, s)
 		}
 	}
 	if len(stats) != len(Cases) {
@@ -72,7 +72,7 @@ func TestRunOursSubsetAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stats) != 1 || stats[MLPForward].N != 1 {
+	if len(stats) != 1 || stats[MLPForward].N < 1 {
 		t.Errorf("want only %s, got %v", MLPForward, stats)
 	}
 	opt.Cases = []string{"nope"}
