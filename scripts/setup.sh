@@ -3,7 +3,8 @@
 #   1. gonb + goimports (pinned in tools/go.mod) built into $REPO/.bin
 #   2. a Python venv in $REPO/.venv with JupyterLab, nbclient, nbformat
 #      (pinned in tools/requirements.txt)
-#   3. the XLA CPU plugin, via scripts/install-xla-cpu.sh when that file exists
+#   3. the XLA CPU plugin, via scripts/install-xla-cpu.sh when that file exists,
+#      and jemalloc (Debian's libjemalloc2, as root only; see scripts/allocator-env.sh)
 #   4. the Jupyter kernel spec "ddpm" (kernels/ddpm), installed into the venv
 # Steps whose outputs are up to date are skipped, so a re-run takes about a second.
 # One line per step is printed.
@@ -114,6 +115,19 @@ if [ -f scripts/install-xla-cpu.sh ]; then
 	rm -f /tmp/ddpm-install-xla-cpu.$$.log
 else
 	step xla-cpu "skipped (scripts/install-xla-cpu.sh not present)"
+fi
+
+# jemalloc: XLA CPU training steps run ~1.6x faster on it (scripts/allocator-env.sh).
+if [ -n "$(sh scripts/allocator-env.sh)" ]; then
+	step jemalloc "ok ($(sh scripts/allocator-env.sh | sed -n "s/^export LD_PRELOAD='\([^ ']*\).*/\1/p"))"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2) >/dev/null 2>&1; then
+		step jemalloc "installed libjemalloc2 (apt-get)"
+	else
+		step jemalloc "WARNING: apt-get install libjemalloc2 failed (continuing; XLA CPU steps run slower on glibc malloc)"
+	fi
+else
+	step jemalloc "not installed (optional: apt-get install libjemalloc2 makes XLA CPU U-Net steps ~1.6x faster)"
 fi
 
 # ---------------------------------------------------------------- 4. kernel spec
