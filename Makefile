@@ -61,7 +61,7 @@ BENCH_REPS ?= 5
 bench:
 	bash bench/install-peer.sh
 	bash scripts/install-xla-cpu.sh
-	eval "$$(sh scripts/allocator-env.sh)"; go run ./cmd/ddpm bench -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend go,xla:cpu -out bench/results.json
+	eval "$$(sh scripts/allocator-env.sh)"; go run ./cmd/ddpm bench -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend xla:cpu,go -out bench/results.json
 
 # figures/ from package code and the shipped weights (see cmd/ddpm/figures.go).
 figures:
