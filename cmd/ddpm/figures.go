@@ -256,8 +256,8 @@ func (fc figureConfig) langevinPNG() ([]byte, error) {
 
 // samplesPNG draws samples of the weight file path with SamplesPNG: 2000
 // ancestral samples (Algorithm 2) of a 2-D model, 64 DDIM samples (50 steps,
-// x̂_0 clipped to [−1, 1]) of an image model; fewer, and DDIM with 20 steps
-// for 2-D data, with -quick.
+// η = 1, x̂_0 clipped to [−1, 1]: the setting of the README's MNIST-FD) of an
+// image model; fewer, and DDIM with 20 steps for 2-D data, with -quick.
 func (fc figureConfig) samplesPNG(path string) ([]byte, error) {
 	m, err := experiment.LoadWeights(path)
 	if err != nil {
@@ -268,7 +268,7 @@ func (fc figureConfig) samplesPNG(path string) ([]byte, error) {
 		cfg = ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 20}
 	}
 	if m.Config.IsImage() {
-		cfg, n = ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: fc.pick(50, 10), ClipX0: 1}, fc.pick(64, 16)
+		cfg, n = ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: fc.pick(50, 10), Eta: 1, ClipX0: 1}, fc.pick(64, 16)
 	}
 	x, _, err := m.Sample(fc.backend, cfg, n, fc.seed)
 	if err != nil {
