@@ -118,8 +118,8 @@ else
 fi
 
 # jemalloc: XLA CPU training steps run ~1.6x faster on it (scripts/allocator-env.sh).
-if [ -n "$(sh scripts/allocator-env.sh)" ]; then
-	step jemalloc "ok ($(sh scripts/allocator-env.sh | sed -n "s/^export LD_PRELOAD='\([^ ']*\).*/\1/p"))"
+if [ -n "$(env -u LD_PRELOAD sh scripts/allocator-env.sh)" ]; then
+	step jemalloc "ok ($(env -u LD_PRELOAD sh scripts/allocator-env.sh | sed -n "s/^export LD_PRELOAD='\([^ ']*\).*/\1/p"))"
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2) >/dev/null 2>&1; then
 		step jemalloc "installed libjemalloc2 (apt-get)"
