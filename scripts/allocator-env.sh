@@ -8,8 +8,10 @@
 # over 32 MB with mmap and unmaps it on free, so every step page-faults the
 # memory in again and the kernel zeroes it: perf showed 28 % of a U-Net
 # training step in the kernel (clear_page_erms, page faults). jemalloc with
-# decay off keeps the freed pages: U-Net step 3.07 s → 1.92 s on a 2-core
-# EPYC (2026-11-26, bench_test timing loop); the MLP step does not change.
+# decay off keeps the freed pages: U-Net step 3,170 → 2,095 ms on a 2-core
+# EPYC (2026-11-27, `ddpm bench -cases unet_train`); the MLP step does not
+# change. PyTorch gains as much (1,671 → 963 ms), so `make bench` gives both
+# sides the same environment.
 # Memory the process freed is kept until it exits (its peak RSS stays).
 #
 # Prints nothing (and exits 0) when libjemalloc.so.2 is not installed

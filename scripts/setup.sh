@@ -117,7 +117,7 @@ else
 	step xla-cpu "skipped (scripts/install-xla-cpu.sh not present)"
 fi
 
-# jemalloc: XLA CPU training steps run ~1.6x faster on it (scripts/allocator-env.sh).
+# jemalloc: XLA CPU training steps run ~1.5x faster on it (scripts/allocator-env.sh).
 if [ -n "$(env -u LD_PRELOAD sh scripts/allocator-env.sh)" ]; then
 	step jemalloc "ok ($(env -u LD_PRELOAD sh scripts/allocator-env.sh | sed -n "s/^export LD_PRELOAD='\([^ ']*\).*/\1/p"))"
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -127,7 +127,7 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		step jemalloc "WARNING: apt-get install libjemalloc2 failed (continuing; XLA CPU steps run slower on glibc malloc)"
 	fi
 else
-	step jemalloc "not installed (optional: apt-get install libjemalloc2 makes XLA CPU U-Net steps ~1.6x faster)"
+	step jemalloc "not installed (optional: apt-get install libjemalloc2 makes XLA CPU U-Net steps ~1.5x faster)"
 fi
 
 # ---------------------------------------------------------------- 4. kernel spec

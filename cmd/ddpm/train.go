@@ -86,7 +86,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if cfg.IsImage() && strings.HasPrefix(ddpm.BackendName(), "xla:cpu") && !fastAllocator() {
-		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.6x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
+		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
 	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Devices: *devices, Command: "ddpm train " + strings.Join(args, " ")}
