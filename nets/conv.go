@@ -20,8 +20,14 @@ const (
 	// ConvIm2Col builds the convolution in the graph from zero padding,
 	// k² shifted slices and one matrix product (see [Conv2D]).
 	ConvIm2Col
-	// ConvNative calls the backend's convolution (graph.Convolve).
+	// ConvNative calls the backend's convolution (graph.Convolve), and
+	// GoMLX differentiates it as convolutions too.
 	ConvNative
+	// ConvHybrid is ConvNative's forward pass with the gradients of
+	// [convHybrid]: the input gradient as the backend's transposed
+	// convolution, the kernel gradient as one matrix product of the im2col
+	// patches.
+	ConvHybrid
 )
 
 func (a ConvAlgo) String() string {
@@ -32,13 +38,24 @@ func (a ConvAlgo) String() string {
 		return "im2col"
 	case ConvNative:
 		return "native"
+	case ConvHybrid:
+		return "hybrid"
 	}
 	return fmt.Sprintf("ConvAlgo(%d)", int(a))
 }
 
 // Resolve returns the algorithm used on the graph g's backend: a itself,
-// or for ConvAuto, ConvIm2Col on the pure-Go backend and on XLA CPU while
-// training, ConvNative elsewhere (XLA CPU inference, GPUs).
+// or for ConvAuto, ConvIm2Col on the pure-Go backend, ConvHybrid on XLA CPU
+// and ConvNative elsewhere (GPUs). Training and inference take the same
+// path, so sampling computes exactly the function that was trained.
+//
+// Why: the pure-Go backend's convolution is far slower than its matrix
+// product (GoMLX v0.28.0); on XLA CPU the native convolution is the fastest
+// forward pass but its kernel gradient (a convolution whose window is the
+// whole image) is the slowest part of a training step, so ConvHybrid keeps
+// the forward and the input gradient native and takes the kernel gradient
+// from the im2col matrix product. The README's benchmark section has the
+// measurements. GPUs use cuDNN for all three.
 func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if a != ConvAuto {
 		return a
@@ -47,16 +64,8 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if g.Backend().String() == gobackend.BackendName {
 		return ConvIm2Col
 	}
-	// XLA CPU when training: on 2 cores (2026-11-26, go-xla v0.3.0, CPU
-	// plugin fastatomstruct-xla-cpu 2026.6.23) the MNIST U-Net training step
-	// (B=128) took 2990–3670 ms with im2col against 6030–6547 ms with XLA's
-	// native convolution, whose gradient is slow there; but the forward pass
-	// took 1274 ms with im2col against 450 ms native, so inference (sampling,
-	// the bound) keeps the native convolution. GPUs always use it (cuDNN).
 	if strings.HasPrefix(g.Backend().Description(), "xla:cpu") {
-		if store := model.GetStore(g); store != nil && store.IsTraining(g) {
-			return ConvIm2Col
-		}
+		return ConvHybrid
 	}
 	return ConvNative
 }
@@ -104,8 +113,9 @@ func Conv2D(scope *model.Scope, x *Node, out, k, stride int, algo ConvAlgo) *Nod
 		}
 		y = DotGeneral(xs, []int{3}, nil, Reshape(kernel, cin, out), []int{0}, nil) // [B, Ho, Wo, out]
 	case algo.Resolve(g) == ConvNative:
-		p := (k - 1) / 2
-		y = Convolve(x, kernel).StridePerAxis(stride, stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done() // [B, Ho, Wo, out]
+		y = convolve(x, kernel, stride) // [B, Ho, Wo, out]
+	case algo.Resolve(g) == ConvHybrid:
+		y = convHybrid(x, kernel, stride) // [B, Ho, Wo, out]
 	default:
 		patches := Im2Col(x, k, stride)                                                      // [B, Ho, Wo, k·k·Cin]
 		y = DotGeneral(patches, []int{3}, nil, Reshape(kernel, k*k*cin, out), []int{0}, nil) // [B, Ho, Wo, out]
@@ -146,4 +156,41 @@ func Im2Col(x *Node, k, stride int) *Node {
 		}
 	}
 	return Concatenate(cols, 3) // [B, Ho, Wo, k·k·C]
+}
+
+// convolve is the backend's convolution with "same" padding (k−1)/2:
+// x [B, H, W, Cin], kernel [k, k, Cin, out] → [B, Ho, Wo, out].
+func convolve(x, kernel *Node, stride int) *Node {
+	p := (kernel.Shape().Dimensions[0] - 1) / 2
+	return Convolve(x, kernel).StridePerAxis(stride, stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done()
+}
+
+// convHybrid is [convolve] in the forward pass, differentiated as
+//
+//	∂L/∂x = the backend's transposed convolution of ∂L/∂y (GoMLX's gradient of Convolve),
+//	∂L/∂K = reshape(Pᵀ · ∂L/∂y),  P [B·Ho·Wo, k·k·Cin] the im2col patches of x (see [Im2Col]).
+//
+// GoMLX v0.28.0 offers custom gradients only for identity-shaped ops
+// (IdentityWithCustomGradient); what it does have is
+// graph.InternalFusedOpCaller(fused, decomposed, true), which its own fused
+// layers use: the node computes fused() and reverse-mode autodiff
+// differentiates the decomposed graph in its place. Our decomposed graph is
+//
+//	y_alt = conv(x, sg(K)) + (P(sg(x)) · K − sg(P(sg(x)) · K)),   sg = StopGradient,
+//
+// whose value is conv(x, K) (so it is also right if GoMLX ever falls back to
+// it: GOMLX_FUSION=0) and whose gradient has exactly the two terms above.
+// Its forward pass is dead code next to fused() and XLA removes it; the
+// patches P are computed for the backward pass only. TestConv2DPathsAgree
+// checks value and gradients against im2col and a float64 reference.
+func convHybrid(x, kernel *Node, stride int) *Node {
+	k, cin, out := kernel.Shape().Dimensions[0], kernel.Shape().Dimensions[2], kernel.Shape().Dimensions[3]
+	decomposed := func() *Node {
+		yx := convolve(x, StopGradient(kernel), stride)                                        // [B, Ho, Wo, out]: d/dx
+		patches := Im2Col(StopGradient(x), k, stride)                                          // [B, Ho, Wo, k·k·Cin]
+		yk := DotGeneral(patches, []int{3}, nil, Reshape(kernel, k*k*cin, out), []int{0}, nil) // [B, Ho, Wo, out]: d/dK
+		return Add(yx, Sub(yk, StopGradient(yk)))
+	}
+	y, _ := InternalFusedOpCaller(func() *Node { return convolve(x, kernel, stride) }, decomposed, true)
+	return y
 }

@@ -2,6 +2,7 @@ package nets
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -47,10 +48,29 @@ func TestConv2DPathsAgree(t *testing.T) {
 	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 1}, {3, 2}, {5, 1}, {1, 1}})
 }
 
-// The same on XLA, where ConvNative is the path ConvAuto takes.
+// The same on XLA, where ConvHybrid (XLA CPU) or ConvNative (GPU) is the
+// path ConvAuto takes.
 func TestConv2DPathsAgreeXLA(t *testing.T) {
 	t.Parallel() // XLA only: see testBackend
-	testConvPaths(t, xlaBackend(t), []struct{ k, s int }{{3, 2}})
+	testConvPaths(t, xlaBackend(t), []struct{ k, s int }{{3, 1}, {3, 2}, {1, 1}})
+}
+
+// ConvHybrid's decomposed graph is also the value GoMLX returns when fused
+// ops are switched off (GOMLX_FUSION=0): it must still be the convolution.
+func TestConv2DHybridWithoutFusion(t *testing.T) {
+	t.Setenv(FusionEnv, "0")
+	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 2}})
+}
+
+// autoWant is the algorithm ConvAuto must resolve to on backend.
+func autoWant(backend compute.Backend) ConvAlgo {
+	switch {
+	case backend.String() == "go":
+		return ConvIm2Col
+	case strings.HasPrefix(backend.Description(), "xla:cpu"):
+		return ConvHybrid
+	}
+	return ConvNative
 }
 
 func testConvPaths(t *testing.T, backend compute.Backend, cases []struct{ k, s int }) {
@@ -61,17 +81,13 @@ func testConvPaths(t *testing.T, backend compute.Backend, cases []struct{ k, s i
 		t.Run(fmt.Sprintf("k%d_s%d", tc.k, tc.s), func(t *testing.T) {
 			store := model.NewStore()
 			outs := callOn(t, backend, store, func(scope *model.Scope, x, w *Node) []*Node {
-				want := ConvNative
-				if backend.String() == "go" {
-					want = ConvIm2Col
-				}
-				if got := ConvAuto.Resolve(x.Graph()); got != want {
+				if got, want := ConvAuto.Resolve(x.Graph()), autoWant(backend); got != want {
 					t.Errorf("ConvAuto on backend %q resolves to %v, want %v", backend.String(), got, want)
 				}
 				sc := scope.WithInitializer(randomInit(store, 0.3)).At("c")
 				var res []*Node
 				var ys []*Node
-				for _, algo := range []ConvAlgo{ConvIm2Col, ConvNative} {
+				for _, algo := range []ConvAlgo{ConvIm2Col, ConvNative, ConvHybrid} {
 					y := Conv2D(sc, x, O, tc.k, tc.s, algo)
 					ys = append(ys, y)
 					ww := w
@@ -87,20 +103,22 @@ func testConvPaths(t *testing.T, backend compute.Backend, cases []struct{ k, s i
 			}, xT, wT)
 			kernel, bias := varValues(t, store, "/c/weights"), varValues(t, store, "/c/biases")
 			want := conv2DRef(x, B, H, W, C, kernel, bias, tc.k, O, tc.s)
-			im2col, native := values(t, outs[0]), values(t, outs[1])
-			if d := maxAbsDiff(im2col, want); d > 1e-5 {
-				t.Errorf("im2col vs float64 reference: max diff %g (lengths %d, %d)", d, len(im2col), len(want))
+			names := []string{"im2col", "native", "hybrid"}
+			for i, name := range names {
+				if d := maxAbsDiff(values(t, outs[i]), want); d > 1e-5 {
+					t.Errorf("%s vs float64 reference: max diff %g", name, d)
+				}
 			}
-			if d := maxAbsDiff(native, want); d > 1e-5 {
-				t.Errorf("native vs float64 reference: max diff %g", d)
-			}
-			if d := maxAbsDiff(im2col, native); d > 1e-5 {
-				t.Errorf("im2col vs native: max diff %g, want ≤ 1e-5", d)
-			}
-			for i, name := range []string{"d/dkernel", "d/dx"} {
-				gi, gn := values(t, outs[2+i]), values(t, outs[4+i])
-				if d := maxAbsDiff(gi, gn); d > 1e-4 {
-					t.Errorf("%s: im2col vs native max diff %g, want ≤ 1e-4", name, d)
+			// Gradients: outs[3+2i] d/dkernel and outs[4+2i] d/dx of algorithm i.
+			for i, name := range names[1:] {
+				for j, wrt := range []string{"d/dkernel", "d/dx"} {
+					gi, g := values(t, outs[3+j]), values(t, outs[3+2*(i+1)+j])
+					if d := maxAbsDiff(gi, g); d > 1e-4 {
+						t.Errorf("%s: im2col vs %s max diff %g, want ≤ 1e-4", wrt, name, d)
+					}
+					if maxAbsDiff(g, make([]float64, len(g))) == 0 {
+						t.Errorf("%s of %s is all zeros", wrt, name)
+					}
 				}
 			}
 		})
@@ -111,11 +129,7 @@ func testConvPaths(t *testing.T, backend compute.Backend, cases []struct{ k, s i
 func TestConv2DShapesAndAuto(t *testing.T) {
 	xT, _ := randTensor(13, 1, 28, 28, 2)
 	outs := callN(t, model.NewStore(), func(scope *model.Scope, x *Node) []*Node {
-		want := ConvNative
-		if testBackend(t).String() == "go" {
-			want = ConvIm2Col
-		}
-		if got := ConvAuto.Resolve(x.Graph()); got != want {
+		if got, want := ConvAuto.Resolve(x.Graph()), autoWant(testBackend(t)); got != want {
 			t.Errorf("ConvAuto on backend %q resolves to %v, want %v", testBackend(t).String(), got, want)
 		}
 		a := Conv2D(scope.At("a"), x, 5, 3, 2, ConvAuto)

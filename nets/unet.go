@@ -68,8 +68,8 @@ type UNetConfig struct {
 	// TimeEmbedDim is the width of the sinusoidal time embedding fed to the
 	// time MLP (even, ≥ 4); default 32 (Ho et al.: Base).
 	TimeEmbedDim int
-	// Conv is the convolution algorithm; default ConvAuto (im2col on the
-	// pure-Go backend, the native convolution on XLA).
+	// Conv is the convolution algorithm; default ConvAuto (see
+	// [ConvAlgo.Resolve]).
 	Conv ConvAlgo
 }
 
@@ -111,7 +111,7 @@ func (c UNetConfig) Validate() error {
 		return fmt.Errorf("nets.UNetConfig: Dropout must lie in [0, 1), got %g", c.Dropout)
 	case c.ImageSize < 1 || c.ImageSize%(1<<(L-1)) != 0:
 		return fmt.Errorf("nets.UNetConfig: ImageSize=%d must be a positive multiple of 2^(len(Mults)−1) = %d", c.ImageSize, 1<<(L-1))
-	case c.Conv < ConvAuto || c.Conv > ConvNative:
+	case c.Conv < ConvAuto || c.Conv > ConvHybrid:
 		return fmt.Errorf("nets.UNetConfig: unknown Conv algorithm %v", c.Conv)
 	}
 	for l, m := range c.Mults {
