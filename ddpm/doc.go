@@ -34,6 +34,7 @@
 //	p_θ(x_{t−1}|x_t) (Eqs. 1, 11)   ReverseMean, ReverseVarianceNode, PredToX0Eps, AncestralStep
 //	ε_θ                             Net (any network; Prediction says what it outputs)
 //	L_simple (Eq. 14)               LSimple, LossGraph, Trainer (Algorithm 1)
+//	min-SNR-γ weights (Hang 2023)   MinSNRWeights, LSimpleWeighted, TrainConfig.MinSNRGamma
 //	L_T, L_{t−1}, L_0 (Eqs. 5, 13)  PriorBPD, VLBTermBPD, NormalKL, DiscretizedGaussianLogLikelihood, NLL
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph
 //	SGLD step                       LangevinStep, LangevinChain, AnnealedLangevin

@@ -15,18 +15,21 @@ import (
 // PredictV the regression target is x_0 or v instead of ε (unweighted).
 // Returns a scalar.
 func LSimple(s *Schedule, pred Prediction, out, x0, eps, t *Node) *Node {
-	var target *Node
+	return ReduceAllMean(Square(Sub(lsimpleTarget(s, pred, x0, eps, t), out)))
+}
+
+// lsimpleTarget is the regression target of pred: ε, x_0 or v.
+func lsimpleTarget(s *Schedule, pred Prediction, x0, eps, t *Node) *Node {
 	switch pred {
 	case PredictEps:
-		target = eps
+		return eps
 	case PredictX0:
-		target = x0
+		return x0
 	case PredictV:
-		target = VTarget(s, x0, eps, t)
-	default:
-		panicf("ddpm: unknown prediction %v", pred)
+		return VTarget(s, x0, eps, t)
 	}
-	return ReduceAllMean(Square(Sub(target, out)))
+	panicf("ddpm: unknown prediction %v", pred)
+	return nil
 }
 
 // NormalKL is the KL divergence between two diagonal Gaussians, element-wise,

@@ -42,6 +42,10 @@ type TrainConfig struct {
 	// Devices > 1 splits every step data-parallel over that many devices of
 	// the backend (see [Trainer]); 0 or 1 runs on one device.
 	Devices int
+	// MinSNRGamma > 0 weights each example's loss by min-SNR-γ (Hang et al.
+	// 2023, see [MinSNRWeights]; they use γ = 5); default 0: L_simple
+	// unweighted (Ho et al. Eq. 14).
+	MinSNRGamma float64
 }
 
 // DataAxis is the name of the device-mesh axis that data-parallel training
@@ -76,6 +80,7 @@ type Trainer struct {
 	exec     *model.Exec
 	opt      optimizer.Interface
 	batch    *distributed.ShardingSpec // nil on one device
+	weights  []float64                 // per-step loss weights; nil: unweighted
 }
 
 type gradUpdater interface {
@@ -107,6 +112,13 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 		store.SetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed), cfg.Seed+1) // 0 would mean "random"
 	}
 	tr := &Trainer{Config: cfg, Store: store, schedule: s, net: net}
+	if cfg.MinSNRGamma != 0 {
+		w, err := MinSNRWeights(s, cfg.Prediction, cfg.MinSNRGamma)
+		if err != nil {
+			return nil, err
+		}
+		tr.weights = w
+	}
 	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Done()
 	var err error
 	tr.exec, err = model.NewExec(backend, store, tr.stepGraph)
@@ -154,6 +166,11 @@ func (tr *Trainer) distribute(n int) error {
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
 // 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
 func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
+	return lossGraph(scope, s, net, pred, x0, nil)
+}
+
+// lossGraph is [LossGraph] with per-step weights (see [LSimpleWeighted]).
+func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64) *Node {
 	g := x0.Graph()
 	B := x0.Shape().Dimensions[0]
 	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
@@ -162,14 +179,14 @@ func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 	eps := scope.RandomNormal(g, x0.Shape())
 	xt := QSample(s, x0, t, eps)
 	out := net(scope.In(NetScope), xt, t)
-	return LSimple(s, pred, out, x0, eps, t)
+	return LSimpleWeighted(s, pred, out, x0, eps, t, weights)
 }
 
 func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node) {
 	g := x0.Graph()
 	cfg := tr.Config
 	model.GetStore(g).SetTraining(g, true)
-	loss = LossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0)
+	loss = lossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0, tr.weights)
 
 	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
 	step := AddScalar(stepVar.NodeValue(g), 1)

@@ -49,6 +49,9 @@ type Config struct {
 	GradClip     float64 `json:"grad_clip"`
 	EMADecay     float64 `json:"ema_decay"`
 	Seed         int64   `json:"seed"`
+	// MinSNRGamma > 0 weights the loss by min-SNR-γ (ddpm.MinSNRWeights);
+	// default 0, unweighted L_simple.
+	MinSNRGamma float64 `json:"min_snr_gamma,omitempty"`
 }
 
 // IsImage says whether the dataset is an image dataset.
@@ -129,6 +132,9 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.EMADecay == 0 {
 		c.EMADecay = map[bool]float64{true: 0.9999, false: 0.995}[img]
 	}
+	if _, err := ddpm.MinSNRWeights(ddpm.MustNewSchedule(c.Schedule), ddpm.PredictEps, c.MinSNRGamma); c.MinSNRGamma != 0 && err != nil {
+		return c, err
+	}
 	if c.Batch < 1 || c.LearningRate <= 0 || c.WarmupSteps < 0 || c.GradClip < 0 || c.EMADecay < 0 || c.EMADecay >= 1 {
 		return c, fmt.Errorf("experiment: batch=%d must be ≥ 1, learning rate %g > 0, warm-up %d ≥ 0, clip %g ≥ 0, EMA %g in [0, 1)", c.Batch, c.LearningRate, c.WarmupSteps, c.GradClip, c.EMADecay)
 	}
@@ -162,5 +168,5 @@ func (c Config) ExampleDims() []int {
 // TrainConfig is the ddpm.TrainConfig of c.
 func (c Config) TrainConfig() ddpm.TrainConfig {
 	p, _ := ddpm.ParsePrediction(c.Prediction)
-	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed}
+	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma}
 }

@@ -129,6 +129,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Prediction: "score"}, "unknown prediction"},
 		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T must be ≥ 1"},
 		{Config{Batch: -4}, "batch=-4 must be ≥ 1"},
+		{Config{MinSNRGamma: -1}, "min-SNR γ must be a positive finite number"},
 	} {
 		if _, err := c.cfg.WithDefaults(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
