@@ -37,6 +37,7 @@
 //	min-SNR-γ weights (Hang 2023)   MinSNRWeights, LSimpleWeighted, TrainConfig.MinSNRGamma
 //	L_T, L_{t−1}, L_0 (Eqs. 5, 13)  PriorBPD, VLBTermBPD, NormalKL, DiscretizedGaussianLogLikelihood, NLL
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph
+//	DDIM spacings (diffusers)       SampleConfig.Spacing, FinalAlphaBarFirst, RawEpsDirection
 //	SGLD step                       LangevinStep, LangevinChain, AnnealedLangevin
 //	∇ log q(x_t) = −ε/√(1−ᾱ_t)       EpsScore
 //

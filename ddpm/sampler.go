@@ -57,23 +57,78 @@ type SampleConfig struct {
 	// SnapshotEvery > 0 records x every that many steps (plus x_T) in the
 	// returned snapshots; 0 records none.
 	SnapshotEvery int
+	// Spacing chooses DDIM's S steps among the T (see [Spacing]); default
+	// SpacingTrailing. Langevin always uses the trailing ladder.
+	Spacing Spacing
+	// FinalAlphaBarFirst sets ᾱ_prev of DDIM's last step: false (default)
+	// ᾱ_prev = 1, the clean data (diffusers' set_alpha_to_one=True); true
+	// ᾱ_prev = ᾱ at array index 0 (set_alpha_to_one=False).
+	FinalAlphaBarFirst bool
+	// RawEpsDirection matters only with ClipX0 > 0 in DDIM: false (default)
+	// re-derives ε̂ from the clipped x̂_0 for the direction term
+	// √(1−ᾱ_prev−σ²) ε̂ (guided-diffusion, and Ho et al.'s code for the
+	// posterior mean); true keeps the network's ε̂ as predicted (diffusers'
+	// DDIMScheduler). See [PredToX0Eps].
+	RawEpsDirection bool
 }
 
+// Spacing names how DDIM picks S of the T steps, with diffusers'
+// DDIMScheduler names (its timestep_spacing, steps_offset = 0). Array
+// indices, listed from the noisiest:
+//
+//	SpacingTrailing  round((j+1)·T/S) − 1,      j = S−1 … 0   (starts at T−1, the pure-noise step)
+//	SpacingLeading   j·⌊T/S⌋,                   j = S−1 … 0   (ends at 0; Song et al.'s "uniform" skip)
+//	SpacingLinspace  round(j·(T−1)/(S−1)),      j = S−1 … 0   (both ends; S = 1 gives 0)
+//
+// round is half to even, as numpy's. The step after the last one goes to
+// ᾱ_prev of [SampleConfig.FinalAlphaBarFirst]; every other step goes to the
+// next listed index (diffusers' step() goes to t − ⌊T/S⌋ instead, the same
+// for leading spacing and for trailing spacing when S divides T).
+type Spacing string
+
+const (
+	SpacingTrailing Spacing = "trailing"
+	SpacingLeading  Spacing = "leading"
+	SpacingLinspace Spacing = "linspace"
+)
+
 // Timesteps returns the array indices t visited by the sampler, in sampling
-// order (from the noisiest). Ancestral: T−1, …, 0. DDIM and Langevin use the
-// "trailing" spacing t_j = round((j+1)·T/S) − 1 for j = S−1 … 0, which always
-// starts at T−1 (the pure-noise step) and ends at or near 0.
+// order (from the noisiest). Ancestral: T−1, …, 0. DDIM: S indices with
+// c.Spacing (see [Spacing]); Langevin: S indices with the trailing spacing.
 func (c SampleConfig) Timesteps(T int) []int {
-	n := T
-	if c.Kind == DDIM || c.Kind == Langevin {
-		n = c.Steps
-		if n == 0 { // the defaults of NewSampler
-			n = min(map[SamplerKind]int{DDIM: 50, Langevin: 100}[c.Kind], T)
+	if c.Kind != DDIM && c.Kind != Langevin {
+		ts := make([]int, T)
+		for j := range T {
+			ts[T-1-j] = j
 		}
+		return ts
+	}
+	n := c.Steps
+	if n == 0 { // the defaults of NewSampler
+		n = min(map[SamplerKind]int{DDIM: 50, Langevin: 100}[c.Kind], T)
+	}
+	spacing := c.Spacing
+	if c.Kind == Langevin || spacing == "" {
+		spacing = SpacingTrailing
 	}
 	ts := make([]int, n)
 	for j := range n {
-		ts[n-1-j] = int(math.Round(float64(j+1)*float64(T)/float64(n))) - 1
+		var v int
+		switch spacing {
+		case SpacingLeading:
+			v = j * (T / n)
+		case SpacingLinspace:
+			// numpy.linspace(0, T−1, S): j·step, the last one exactly T−1.
+			if n > 1 {
+				v = int(math.RoundToEven(float64(j) * (float64(T-1) / float64(n-1))))
+			}
+			if j == n-1 {
+				v = T - 1
+			}
+		default:
+			v = int(math.RoundToEven(float64(j+1)*float64(T)/float64(n))) - 1
+		}
+		ts[n-1-j] = v
 	}
 	return ts
 }
@@ -108,6 +163,11 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	if (c.Kind == DDIM || c.Kind == Langevin) && (c.Steps < 1 || c.Steps > s.T) {
 		return c, fmt.Errorf("ddpm: %s Steps=%d out of range: it must lie in [1, T=%d]", c.Kind, c.Steps, s.T)
 	}
+	switch c.Spacing {
+	case "", SpacingTrailing, SpacingLeading, SpacingLinspace:
+	default:
+		return c, fmt.Errorf("ddpm: unknown DDIM spacing %q: use trailing, leading or linspace", c.Spacing)
+	}
 	if c.Eta < 0 || c.Eta > 1 {
 		return c, fmt.Errorf("ddpm: DDIM Eta=%g out of range: it must lie in [0, 1]", c.Eta)
 	}
@@ -133,10 +193,15 @@ func (c SampleConfig) numIterations(T int) int {
 //
 //	σ = η √((1−ᾱ_prev)/(1−ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev).
 func (s *Schedule) DDIMSigma(t, prev int, eta float64) float64 {
-	ab, abPrev := s.AlphasBar[t], 1.0
+	abPrev := 1.0
 	if prev >= 0 {
 		abPrev = s.AlphasBar[prev]
 	}
+	return ddimSigma(s.AlphasBar[t], abPrev, eta)
+}
+
+// ddimSigma is [Schedule.DDIMSigma] from ᾱ_t and ᾱ_prev.
+func ddimSigma(ab, abPrev, eta float64) float64 {
 	return eta * math.Sqrt((1-abPrev)/(1-ab)*(1-ab/abPrev))
 }
 
@@ -198,8 +263,10 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 			abPrev[j] = 1
 			if prev >= 0 {
 				abPrev[j] = s.AlphasBar[prev]
+			} else if cfg.FinalAlphaBarFirst {
+				abPrev[j] = s.AlphasBar[0]
 			}
-			sig[j] = s.DDIMSigma(t, prev, cfg.Eta)
+			sig[j] = ddimSigma(s.AlphasBar[t], abPrev[j], cfg.Eta)
 			dirCoef[j] = math.Sqrt(math.Max(1-abPrev[j]-sig[j]*sig[j], 0))
 			abPrev[j] = math.Sqrt(abPrev[j])
 		}
@@ -208,6 +275,9 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 			t := Gather(tConst, InsertAxes(j, 0))
 			out := net(scope, x, batchT(t))
 			x0, eps := PredToX0Eps(s, cfg.Prediction, out, x, t, cfg.ClipX0)
+			if cfg.RawEpsDirection && cfg.ClipX0 > 0 {
+				_, eps = PredToX0Eps(s, cfg.Prediction, out, x, t, 0)
+			}
 			// DDIM Eq. 12: x_prev = √ᾱ_prev x̂_0 + √(1−ᾱ_prev−σ²) ε̂ + σ z.
 			xNew := Add(Mul(coef(abPrev, j, x), x0), Mul(coef(dirCoef, j, x), eps))
 			if cfg.Eta > 0 {
