@@ -38,6 +38,7 @@
 //	L_T, L_{t−1}, L_0 (Eqs. 5, 13)  PriorBPD, VLBTermBPD, NormalKL, DiscretizedGaussianLogLikelihood, NLL
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph
 //	DDIM spacings (diffusers)       SampleConfig.Spacing, FinalAlphaBarFirst, RawEpsDirection
+//	Σ_θ, L_hybrid (Nichol 2021)     Learned, LearnedLogVariance, SplitLearned, LHybrid, Respace, RespacedNet
 //	SGLD step                       LangevinStep, LangevinChain, AnnealedLangevin
 //	∇ log q(x_t) = −ε/√(1−ᾱ_t)       EpsScore
 //

@@ -13,7 +13,7 @@ import (
 
 // NLLConfig configures [NLL].
 type NLLConfig struct {
-	Variance   VarianceKind // σ_t² of p_θ; default FixedLarge.
+	Variance   VarianceKind // σ_t² of p_θ; default FixedLarge; Learned for a Σ_θ network.
 	Prediction Prediction   // default PredictEps.
 	ClipX0     float64      // clip x̂_0 in the reverse mean; default 0 (off).
 	Seed       int64        // seeds the ε of each term's x_t.
@@ -46,6 +46,10 @@ func NLL(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg 
 		rng, eps := RandomNormal(rng, x0.Shape())
 		xt := QSample(s, x0, t, eps)
 		out := net(scope, xt, t)
+		if cfg.Variance == Learned {
+			p, v := SplitLearned(out)
+			return VLBTermLogVarBPD(s, cfg.Prediction, p, LearnedLogVariance(s, v, t), x0, xt, t, cfg.ClipX0), rng
+		}
 		return VLBTermBPD(s, cfg.Variance, cfg.Prediction, out, x0, xt, t, cfg.ClipX0), rng
 	})
 	if err != nil {

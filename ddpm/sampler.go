@@ -245,12 +245,14 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 	var step func(j, x, rng *Node) (xNew, rngNew *Node)
 	switch cfg.Kind {
 	case Ancestral:
-		sigma := ancestralSigma(s, cfg.Variance)
 		step = func(j, x, rng *Node) (*Node, *Node) {
 			t := Sub(Const(g, int32(s.T-1)), j)
 			out := net(scope, x, batchT(t))
 			rng, z := RandomNormal(rng, shape)
-			return ancestralStep(s, cfg.Prediction, sigma, cfg.ClipX0, out, x, t, z), rng
+			if cfg.Variance == Learned {
+				return learnedAncestralStep(s, cfg.Prediction, cfg.ClipX0, out, x, batchT(t), z), rng
+			}
+			return ancestralStep(s, cfg.Prediction, ancestralSigma(s, cfg.Variance), cfg.ClipX0, out, x, t, z), rng
 		}
 	case DDIM:
 		S := len(ts)
@@ -273,7 +275,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		tConst := Const(g, tTab)
 		step = func(j, x, rng *Node) (*Node, *Node) {
 			t := Gather(tConst, InsertAxes(j, 0))
-			out := net(scope, x, batchT(t))
+			out := prediction(cfg, net(scope, x, batchT(t)))
 			x0, eps := PredToX0Eps(s, cfg.Prediction, out, x, t, cfg.ClipX0)
 			if cfg.RawEpsDirection && cfg.ClipX0 > 0 {
 				_, eps = PredToX0Eps(s, cfg.Prediction, out, x, t, 0)
@@ -302,7 +304,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		step = func(j, x, rng *Node) (*Node, *Node) {
 			level := Div(j, Const(g, int32(K)))
 			t := Gather(tConst, InsertAxes(level, 0))
-			score := EpsScore(s, net(scope, x, batchT(t)), t)
+			score := EpsScore(s, prediction(cfg, net(scope, x, batchT(t))), t)
 			rng, z := RandomNormal(rng, shape)
 			return Add(Add(x, Mul(coef(half, level, x), score)), Mul(coef(root, level, x), z)), rng
 		}
@@ -358,7 +360,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
 		// last denoising step x̂_0 = E[x_0|x_t] from the ε-model (Tweedie).
 		tLast := Const(g, tTab[len(tTab)-1])
-		x0, _ = PredToX0Eps(s, PredictEps, net(scope, x0, batchT(tLast)), x0, tLast, 0)
+		x0, _ = PredToX0Eps(s, PredictEps, prediction(cfg, net(scope, x0, batchT(tLast))), x0, tLast, 0)
 	}
 	if numSnaps > 0 {
 		snapshots = out[3]
@@ -380,6 +382,39 @@ func AncestralStep(s *Schedule, pred Prediction, kind VarianceKind, clip float64
 func ancestralStep(s *Schedule, pred Prediction, sigma []float64, clip float64, out, x, t, z *Node) *Node {
 	mean, _ := ReverseMean(s, pred, out, x, t, clip)
 	return Add(mean, Mul(coef(sigma, t, x), z))
+}
+
+// prediction is the prediction part of a network output: all of it, or
+// for a learned-variance network (cfg.Variance == Learned) its first half.
+func prediction(cfg SampleConfig, out *Node) *Node {
+	if cfg.Variance == Learned {
+		p, _ := SplitLearned(out)
+		return p
+	}
+	return out
+}
+
+// learnedAncestralStep is Algorithm 2's step with Σ_θ learned (Nichol &
+// Dhariwal Eq. 15): x_{t−1} = μ_θ + exp(½ log Σ_θ) z, no noise at index 0.
+// out [B, …, 2C], t [B].
+func learnedAncestralStep(s *Schedule, pred Prediction, clip float64, out, x, t, z *Node) *Node {
+	p, v := SplitLearned(out)
+	mean, _ := ReverseMean(s, pred, p, x, t, clip)
+	sigma := Exp(MulScalar(LearnedLogVariance(s, v, t), 0.5))
+	notLast := ConvertDType(NotEqual(t, ZerosLike(t)), x.DType()) // [B]
+	dims := make1s(x.Rank())
+	dims[0] = x.Shape().Dimensions[0]
+	sigma = Mul(sigma, Reshape(notLast, dims...))
+	return Add(mean, Mul(sigma, z))
+}
+
+// make1s is n ones.
+func make1s(n int) []int {
+	v := make([]int, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
 }
 
 // ancestralSigma is σ_t with σ = 0 at index 0 (Algorithm 2: no noise at t = 1).

@@ -245,6 +245,9 @@ func ScheduleFromBetas(betas []float64) (*Schedule, error) {
 // t = 1 where Ho et al.'s code uses β̃_2 so that the decoder's log-variance
 // stays finite; [FixedSmall] σ_t² = β̃_t (zero at t = 1). Index i ↔ t = i+1.
 func (s *Schedule) ReverseVariance(kind VarianceKind) []float64 {
+	if kind == Learned {
+		panicf("ddpm: Schedule.ReverseVariance: the Learned variance is the network's (see LearnedLogVariance), not a table")
+	}
 	v := make([]float64, s.T)
 	switch kind {
 	case FixedSmall:
@@ -280,11 +283,19 @@ const (
 	FixedLarge VarianceKind = iota
 	// FixedSmall is σ_t² = β̃_t, optimal for a deterministic x_0 (Ho et al. §3.2).
 	FixedSmall
+	// Learned is Σ_θ of Nichol & Dhariwal (2021), §3.1: the network outputs,
+	// after its prediction, an interpolation coefficient v per dimension (see
+	// [LearnedLogVariance], [SplitLearned]). It is no fixed table:
+	// [Schedule.ReverseVariance] does not take it.
+	Learned
 )
 
 func (k VarianceKind) String() string {
-	if k == FixedSmall {
+	switch k {
+	case FixedSmall:
 		return "fixed-small(β̃)"
+	case Learned:
+		return "learned(Σθ)"
 	}
 	return "fixed-large(β)"
 }

@@ -46,6 +46,12 @@ type TrainConfig struct {
 	// 2023, see [MinSNRWeights]; they use γ = 5); default 0: L_simple
 	// unweighted (Ho et al. Eq. 14).
 	MinSNRGamma float64
+	// LearnVariance trains a network whose output is its prediction followed
+	// by Σ_θ's coefficient v (2C channels: [Learned]) with L_hybrid (Nichol &
+	// Dhariwal 2021, see [LHybrid]); default false: L_simple, fixed σ_t².
+	LearnVariance bool
+	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001).
+	HybridLambda float64
 }
 
 // DataAxis is the name of the device-mesh axis that data-parallel training
@@ -92,6 +98,12 @@ type gradUpdater interface {
 func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg TrainConfig) (*Trainer, error) {
 	if cfg.LearningRate == 0 {
 		cfg.LearningRate = 2e-4
+	}
+	if cfg.LearnVariance && cfg.HybridLambda == 0 {
+		cfg.HybridLambda = DefaultHybridLambda
+	}
+	if cfg.HybridLambda < 0 || math.IsNaN(cfg.HybridLambda) || math.IsInf(cfg.HybridLambda, 0) {
+		return nil, fmt.Errorf("ddpm: TrainConfig.HybridLambda=%g must be a finite number ≥ 0", cfg.HybridLambda)
 	}
 	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 || cfg.Devices < 0 {
 		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d, GradClip=%g and Devices=%d ≥ 0, EMADecay=%g in [0, 1)",
@@ -166,11 +178,12 @@ func (tr *Trainer) distribute(n int) error {
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
 // 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
 func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
-	return lossGraph(scope, s, net, pred, x0, nil)
+	return lossGraph(scope, s, net, pred, x0, nil, 0)
 }
 
-// lossGraph is [LossGraph] with per-step weights (see [LSimpleWeighted]).
-func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64) *Node {
+// lossGraph is [LossGraph] with per-step weights (see [LSimpleWeighted]),
+// and for hybridLambda > 0 L_hybrid of a learned-variance network ([LHybrid]).
+func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64, hybridLambda float64) *Node {
 	g := x0.Graph()
 	B := x0.Shape().Dimensions[0]
 	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
@@ -179,6 +192,9 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 	eps := scope.RandomNormal(g, x0.Shape())
 	xt := QSample(s, x0, t, eps)
 	out := net(scope.In(NetScope), xt, t)
+	if hybridLambda > 0 {
+		return LHybrid(s, pred, out, x0, eps, xt, t, hybridLambda, weights)
+	}
 	return LSimpleWeighted(s, pred, out, x0, eps, t, weights)
 }
 
@@ -186,7 +202,11 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 	g := x0.Graph()
 	cfg := tr.Config
 	model.GetStore(g).SetTraining(g, true)
-	loss = lossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0, tr.weights)
+	lambda := 0.0
+	if cfg.LearnVariance {
+		lambda = cfg.HybridLambda
+	}
+	loss = lossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0, tr.weights, lambda)
 
 	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
 	step := AddScalar(stepVar.NodeValue(g), 1)

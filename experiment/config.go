@@ -52,6 +52,10 @@ type Config struct {
 	// MinSNRGamma > 0 weights the loss by min-SNR-γ (ddpm.MinSNRWeights);
 	// default 0, unweighted L_simple.
 	MinSNRGamma float64 `json:"min_snr_gamma,omitempty"`
+	// LearnVariance trains Σ_θ with L_hybrid (Nichol & Dhariwal 2021; see
+	// ddpm.LHybrid): the network outputs twice the data's channels and
+	// sampling and the NLL use ddpm.Learned. Default false (σ_t² fixed).
+	LearnVariance bool `json:"learn_variance,omitempty"`
 }
 
 // IsImage says whether the dataset is an image dataset.
@@ -83,6 +87,12 @@ func (c Config) WithDefaults() (Config, error) {
 			return c, fmt.Errorf("experiment: model mlp is for 2-D data, not %s: use -model unet", c.Data)
 		}
 		c.MLP = c.MLP.WithDefaults()
+		if c.LearnVariance {
+			c.MLP.OutDim = 2 * c.MLP.Dim
+		}
+		if c.MLP.OutDim != c.MLP.Dim*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
+			return c, fmt.Errorf("experiment: MLP OutDim=%d does not fit Dim=%d with learn_variance=%v: leave OutDim zero", c.MLP.OutDim, c.MLP.Dim, c.LearnVariance)
+		}
 	case "unet":
 		if !img {
 			return c, fmt.Errorf("experiment: model unet is for images, not the 2-D toy %s: use -model mlp", c.Data)
@@ -96,6 +106,12 @@ func (c Config) WithDefaults() (Config, error) {
 			}
 		}
 		c.UNet = c.UNet.WithDefaults()
+		if c.LearnVariance {
+			c.UNet.OutChannels = 2 * c.UNet.InChannels
+		}
+		if c.UNet.OutChannels != c.UNet.InChannels*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
+			return c, fmt.Errorf("experiment: U-Net OutChannels=%d does not fit InChannels=%d with learn_variance=%v: leave OutChannels zero", c.UNet.OutChannels, c.UNet.InChannels, c.LearnVariance)
+		}
 		if err := c.UNet.Validate(); err != nil {
 			return c, err
 		}
@@ -157,6 +173,15 @@ func (c Config) NumParameters() int {
 	return c.MLP.NumParameters()
 }
 
+// Variance is the reverse variance the model samples with and is bounded
+// by: ddpm.Learned for a learned-variance model, else fixed (β_t).
+func (c Config) Variance() ddpm.VarianceKind {
+	if c.LearnVariance {
+		return ddpm.Learned
+	}
+	return ddpm.FixedLarge
+}
+
 // ExampleDims are the dimensions of one example: [2] or [H, W, C].
 func (c Config) ExampleDims() []int {
 	if c.Model == "unet" {
@@ -168,5 +193,5 @@ func (c Config) ExampleDims() []int {
 // TrainConfig is the ddpm.TrainConfig of c.
 func (c Config) TrainConfig() ddpm.TrainConfig {
 	p, _ := ddpm.ParsePrediction(c.Prediction)
-	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma}
+	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma, LearnVariance: c.LearnVariance}
 }

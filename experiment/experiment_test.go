@@ -195,3 +195,35 @@ func TestResumeOnTwoDevices(t *testing.T) {
 		}
 	}
 }
+
+// A learned-variance model end to end: it trains with L_hybrid, its weight
+// file keeps learn_variance, and every sampler reads the prediction half of
+// its 2·Dim outputs (ancestral with Σ_θ); a fixed variance is refused.
+func TestLearnVarianceModel(t *testing.T) {
+	backend := ddpm.MustBackend()
+	cfg := smallConfig()
+	cfg.LearnVariance = true
+	res, err := Train(backend, cfg, RunOptions{Steps: 20, Dir: t.TempDir(), Command: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadWeights(res.WeightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Config.LearnVariance || m.Config.MLP.OutDim != 4 || m.Config.Variance() != ddpm.Learned {
+		t.Fatalf("loaded config %+v", m.Config)
+	}
+	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
+		x, _, err := m.Sample(backend, ddpm.SampleConfig{Kind: kind, Steps: 10, LangevinK: 2}, 16, 1)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if d := x.Shape().Dimensions; len(d) != 2 || d[0] != 16 || d[1] != 2 {
+			t.Errorf("%s: shape %v", kind, d)
+		}
+	}
+	if _, _, err := m.Sample(backend, ddpm.SampleConfig{Variance: ddpm.FixedSmall}, 4, 1); err == nil || !strings.Contains(err.Error(), "learned its reverse variances") {
+		t.Errorf("fixed-small on a learned model: %v", err)
+	}
+}

@@ -156,6 +156,12 @@ func (m *Model) Net() ddpm.Net { return ddpm.NetIn(m.Config.Net()) }
 // taken from the model's configuration).
 func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.Sampler, error) {
 	cfg.Prediction, _ = ddpm.ParsePrediction(m.Config.Prediction)
+	if m.Config.LearnVariance {
+		if cfg.Variance == ddpm.FixedSmall {
+			return nil, fmt.Errorf("experiment: this model learned its reverse variances (learn_variance): a fixed variance does not apply")
+		}
+		cfg.Variance = ddpm.Learned
+	}
 	return ddpm.NewSampler(backend, m.Store, m.Schedule, m.Net(), cfg)
 }
 

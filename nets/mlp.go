@@ -20,6 +20,9 @@ type MLPConfig struct {
 	Layers   int // number of hidden layers; default 3.
 	EmbedDim int // width of the sinusoidal time embedding (even, ≥ 4); default 32.
 	Dim      int // data dimension (input and output width); default 2.
+	// OutDim is the output width; default Dim (ε̂). A learned-variance
+	// network (ddpm.Learned) outputs 2·Dim: its prediction, then Σ_θ's v.
+	OutDim int `json:",omitempty"`
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -36,25 +39,28 @@ func (c MLPConfig) WithDefaults() MLPConfig {
 	if c.Dim == 0 {
 		c.Dim = 2
 	}
+	if c.OutDim == 0 {
+		c.OutDim = c.Dim
+	}
 	return c
 }
 
 // NumParameters is the number of scalar parameters of the MLP:
-// (Dim+EmbedDim)·H + H  +  (Layers−1)·(H·H + H)  +  H·Dim + Dim.
+// (Dim+EmbedDim)·H + H  +  (Layers−1)·(H·H + H)  +  H·OutDim + OutDim.
 func (c MLPConfig) NumParameters() int {
 	c = c.WithDefaults()
 	h := c.Hidden
-	return (c.Dim+c.EmbedDim)*h + h + (c.Layers-1)*(h*h+h) + h*c.Dim + c.Dim
+	return (c.Dim+c.EmbedDim)*h + h + (c.Layers-1)*(h*h+h) + h*c.OutDim + c.OutDim
 }
 
 // Net returns the MLP as a [ddpm.Net]: xt [B, Dim] float32, t [B] int32 →
-// ε̂ [B, Dim]. Its variables live under scope: "dense0" … "dense{Layers−1}"
+// ε̂ [B, OutDim]. Its variables live under scope: "dense0" … "dense{Layers−1}"
 // (hidden) and "out", each with "weights" and "biases". It panics on a
 // configuration out of range or an input of the wrong shape.
 func (c MLPConfig) Net() ddpm.Net {
 	c = c.WithDefaults()
-	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 {
-		panicf("nets.MLPConfig: want Hidden, Layers, Dim ≥ 1 and EmbedDim even ≥ 4, got %+v", c)
+	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.OutDim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 {
+		panicf("nets.MLPConfig: want Hidden, Layers, Dim, OutDim ≥ 1 and EmbedDim even ≥ 4, got %+v", c)
 	}
 	return func(scope *model.Scope, xt, t *Node) *Node {
 		if xt.Rank() != 2 || xt.Shape().Dimensions[1] != c.Dim {
@@ -73,6 +79,6 @@ func (c MLPConfig) Net() ddpm.Net {
 		for i := range c.Layers {
 			h = SiLU(Dense(scope.At("dense%d", i), h, c.Hidden)) // [B, Hidden]
 		}
-		return Dense(scope.At("out"), h, c.Dim) // [B, Dim]
+		return Dense(scope.At("out"), h, c.OutDim) // [B, OutDim]
 	}
 }

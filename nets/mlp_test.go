@@ -102,3 +102,17 @@ func TestMLPPanics(t *testing.T) {
 	}, "t must be [B=4]", "(Int32)[5]")
 	expectPanic(t, func(*model.Scope, *Graph) { MLPConfig{EmbedDim: 5}.Net() }, "EmbedDim even")
 }
+
+// OutDim (a learned-variance network's 2·Dim outputs): shape and count.
+func TestMLPOutDim(t *testing.T) {
+	cfg := MLPConfig{Hidden: 8, Layers: 1, OutDim: 4}
+	store := model.NewStore()
+	xT, _ := randTensor(5, 3, 2)
+	out := callN(t, store, func(scope *model.Scope, x, tt *Node) *Node {
+		return cfg.Net()(scope.In("net"), x, tt)
+	}, xT, tensors.FromValue([]int32{0, 10, 999}))[0]
+	checkDims(t, "MLP output", out, 3, 4)
+	if n, want := store.Scope("/net").NumParameters(), cfg.NumParameters(); n != want || want != (2+32)*8+8+8*4+4 {
+		t.Errorf("the built MLP has %d parameters, NumParameters says %d, want %d", n, want, (2+32)*8+8+8*4+4)
+	}
+}

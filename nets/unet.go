@@ -71,6 +71,10 @@ type UNetConfig struct {
 	// Conv is the convolution algorithm; default ConvAuto (see
 	// [ConvAlgo.Resolve]).
 	Conv ConvAlgo
+	// OutChannels is the output's channel count; default InChannels (ε̂).
+	// A learned-variance network (ddpm.Learned) outputs 2·InChannels: its
+	// prediction, then Σ_θ's coefficient v.
+	OutChannels int `json:",omitempty"`
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -93,6 +97,9 @@ func (c UNetConfig) WithDefaults() UNetConfig {
 	if c.TimeEmbedDim == 0 {
 		c.TimeEmbedDim = 32
 	}
+	if c.OutChannels == 0 {
+		c.OutChannels = c.InChannels
+	}
 	c.Mults = slices.Clone(c.Mults)
 	c.AttentionRes = slices.Clone(c.AttentionRes)
 	return c
@@ -103,8 +110,8 @@ func (c UNetConfig) Validate() error {
 	c = c.WithDefaults()
 	L := len(c.Mults)
 	switch {
-	case c.Base < 1 || c.Groups < 1 || c.InChannels < 1:
-		return fmt.Errorf("nets.UNetConfig: Base=%d, Groups=%d and InChannels=%d must be ≥ 1", c.Base, c.Groups, c.InChannels)
+	case c.Base < 1 || c.Groups < 1 || c.InChannels < 1 || c.OutChannels < 1:
+		return fmt.Errorf("nets.UNetConfig: Base=%d, Groups=%d, InChannels=%d and OutChannels=%d must be ≥ 1", c.Base, c.Groups, c.InChannels, c.OutChannels)
 	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0:
 		return fmt.Errorf("nets.UNetConfig: TimeEmbedDim must be even and ≥ 4, got %d", c.TimeEmbedDim)
 	case c.Dropout < 0 || c.Dropout >= 1:
@@ -166,7 +173,7 @@ func (c UNetConfig) NumParameters() int {
 			n += conv(h, h, 3)
 		}
 	}
-	return n + 2*h + conv(h, c.InChannels, 3) // output head
+	return n + 2*h + conv(h, c.OutChannels, 3) // output head
 }
 
 // Net returns the U-Net as a [ddpm.Net]: xt [B, S, S, InChannels] float32
@@ -229,7 +236,7 @@ func (c UNetConfig) Net() ddpm.Net {
 			}
 		}
 		out := scope.At("out")
-		h = SiLU(GroupNorm(out.At("norm"), h, c.Groups))                         // [B, S, S, Base]
-		return Conv2D(out.At("conv").WithInitializer(Zeros), h, C, 3, 1, c.Conv) // [B, S, S, C]
+		h = SiLU(GroupNorm(out.At("norm"), h, c.Groups))                                     // [B, S, S, Base]
+		return Conv2D(out.At("conv").WithInitializer(Zeros), h, c.OutChannels, 3, 1, c.Conv) // [B, S, S, OutChannels]
 	}
 }

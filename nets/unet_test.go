@@ -261,3 +261,18 @@ func trainableParams(store *model.Store) int {
 	}
 	return n
 }
+
+// OutChannels (a learned-variance network's 2·InChannels outputs): the
+// output shape and the host count against the store.
+func TestUNetOutChannels(t *testing.T) {
+	cfg := UNetConfig{Base: 8, Mults: []int{1, 2}, OutChannels: 2, ImageSize: 8}
+	store := model.NewStore()
+	xT, _ := randTensor(72, 2, 8, 8, 1)
+	out := callN(t, store, func(scope *model.Scope, x, tt *Node) *Node {
+		return cfg.Net()(scope.In(ddpm.NetScope), x, tt)
+	}, xT, tensors.FromValue([]int32{3, 900}))[0]
+	checkDims(t, "U-Net output", out, 2, 8, 8, 2)
+	if n, want := trainableParams(store), cfg.NumParameters(); n != want || want != (UNetConfig{Base: 8, Mults: []int{1, 2}, ImageSize: 8}).NumParameters()+8*9+1 {
+		t.Errorf("the built U-Net has %d parameters, NumParameters says %d", n, want)
+	}
+}

@@ -342,7 +342,7 @@ func evalImages(backend compute.Backend, m *experiment.Model, o evalOptions, sam
 	k := min(o.nllExamples, len(test)/per)
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
 	pred, _ := ddpm.ParsePrediction(m.Config.Prediction)
-	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: pred, Seed: o.seed}, x0, o.nllStride)
+	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: pred, Seed: o.seed, Variance: m.Config.Variance()}, x0, o.nllStride)
 	if err != nil {
 		return err
 	}

@@ -34,10 +34,11 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	ema := fs.Float64("ema", 0, "EMA decay of the weights (default 0.995 / 0.9999)")
 	seed := fs.Int64("seed", 0, "random seed")
 	minSNR := fs.Float64("min-snr", 0, "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple")
+	learnVar := fs.Bool("learn-variance", false, "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)")
 	return func() experiment.Config {
 		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: *modelName, Prediction: *pred,
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
-			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR,
+			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
 			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout}}
 		for _, r := range strings.Split(*attn, ",") {
 			var v int
