@@ -42,6 +42,7 @@ package classifier
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 
@@ -187,4 +188,32 @@ func crossEntropy(logits, labels *Node) *Node {
 	logp := LogSoftmax(logits, -1)                              // [B, 10]
 	onehot := OneHot(labels, Classes, logits.DType())           // [B, 10]
 	return Neg(ReduceAllMean(ReduceSum(Mul(logp, onehot), -1))) // scalar
+}
+
+// ConfidentShare is the share of examples whose most likely class has a
+// softmax probability of at least threshold, from logits [N·10] (row-major,
+// as [Infer] returns them): a sample-quality figure that needs no reference
+// set ("the share of samples the classifier reads as a digit with
+// confidence ≥ 0.9"), to be set beside the same share on real digits.
+func ConfidentShare(logits []float64, threshold float64) (float64, error) {
+	if len(logits) == 0 || len(logits)%Classes != 0 {
+		return 0, fmt.Errorf("classifier: %d logits are not rows of %d classes", len(logits), Classes)
+	}
+	n := len(logits) / Classes
+	confident := 0
+	for i := range n {
+		row := logits[i*Classes : (i+1)*Classes]
+		m := row[0]
+		for _, v := range row[1:] {
+			m = math.Max(m, v)
+		}
+		var z float64 // Σ exp(l − max): p_max = 1/z
+		for _, v := range row {
+			z += math.Exp(v - m)
+		}
+		if 1/z >= threshold {
+			confident++
+		}
+	}
+	return float64(confident) / float64(n), nil
 }

@@ -129,3 +129,26 @@ func TestTranslate(t *testing.T) {
 		}
 	}
 }
+
+// ConfidentShare against hand-computed softmax maxima: row 0 has
+// p_max = e^4/(e^4 + 9) = 0.8585 (< 0.9), row 1 e^6/(e^6 + 9) = 0.9782,
+// row 2 uniform 0.1; threshold 0.5 counts rows 0 and 1.
+func TestConfidentShare(t *testing.T) {
+	rows := make([]float64, 3*Classes)
+	rows[0*Classes+3] = 4
+	rows[1*Classes+7] = 106 // shifted by 100: the max is subtracted first
+	for k := range Classes {
+		if k != 7 {
+			rows[1*Classes+k] = 100
+		}
+	}
+	for _, c := range []struct{ th, want float64 }{{0.9, 1.0 / 3}, {0.5, 2.0 / 3}, {0.1, 1}, {0.99, 0}} {
+		got, err := ConfidentShare(rows, c.th)
+		if err != nil || math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("threshold %g: %g, %v; want %g", c.th, got, err, c.want)
+		}
+	}
+	if _, err := ConfidentShare(rows[:15], 0.9); err == nil {
+		t.Error("15 logits accepted")
+	}
+}
