@@ -40,8 +40,8 @@ type SampleConfig struct {
 	// ClipX0 > 0 clips x̂_0 to [−ClipX0, ClipX0] at each step (Ho et al.'s
 	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
 	ClipX0 float64
-	// Steps is DDIM's S and Langevin's number of noise levels; default 50 for
-	// DDIM and 100 for Langevin. Ancestral always takes T steps.
+	// Steps is DDIM's S and Langevin's number of noise levels; default
+	// [DefaultSteps]. Ancestral always takes T steps.
 	Steps int
 	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
 	Eta float64
@@ -59,6 +59,25 @@ type SampleConfig struct {
 	SnapshotEvery int
 }
 
+// The default number of steps of the samplers that skip steps (at most T).
+const (
+	DefaultDDIMSteps      = 50  // DDIM's S (the README's MNIST-FD uses it)
+	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
+)
+
+// DefaultSteps is the default Steps of a sampler of kind over T diffusion
+// steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
+// for Langevin, 0 (unused: T steps) for Ancestral.
+func DefaultSteps(kind SamplerKind, T int) int {
+	switch kind {
+	case DDIM:
+		return min(DefaultDDIMSteps, T)
+	case Langevin:
+		return min(DefaultLangevinLevels, T)
+	}
+	return 0
+}
+
 // Timesteps returns the array indices t visited by the sampler, in sampling
 // order (from the noisiest). Ancestral: T−1, …, 0. DDIM and Langevin use the
 // "trailing" spacing t_j = round((j+1)·T/S) − 1 for j = S−1 … 0, which always
@@ -68,7 +87,7 @@ func (c SampleConfig) Timesteps(T int) []int {
 	if c.Kind == DDIM || c.Kind == Langevin {
 		n = c.Steps
 		if n == 0 { // the defaults of NewSampler
-			n = min(map[SamplerKind]int{DDIM: 50, Langevin: 100}[c.Kind], T)
+			n = DefaultSteps(c.Kind, T)
 		}
 	}
 	ts := make([]int, n)
@@ -86,11 +105,11 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	case Ancestral:
 	case DDIM:
 		if c.Steps == 0 {
-			c.Steps = min(50, s.T)
+			c.Steps = DefaultSteps(DDIM, s.T)
 		}
 	case Langevin:
 		if c.Steps == 0 {
-			c.Steps = min(100, s.T)
+			c.Steps = DefaultSteps(Langevin, s.T)
 		}
 		if c.LangevinK == 0 {
 			c.LangevinK = 10

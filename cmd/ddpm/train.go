@@ -106,10 +106,6 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func init() {
-	commands["train"] = command{"train an ε-network (Algorithm 1) with checkpoints and exact resume", runTrain}
-}
-
 // fastAllocator says whether this process runs on jemalloc or tcmalloc
 // (scripts/allocator-env.sh explains why that matters for XLA CPU).
 func fastAllocator() bool {

@@ -1,18 +1,24 @@
-package main
+// Package figures makes the README's figures from package code, one
+// function per figure, each returning PNG bytes: the CLI ("ddpm figures",
+// "make figures"), the notebooks and the tests call the same functions.
+//
+//	Schedules        schedules.png          ᾱ_t and SNR(t) of the four schedules
+//	ForwardMNIST     forward_mnist.png      MNIST test digits noised by Eq. 4 across t
+//	PosteriorBayes   posterior_bayes.png    q(x_{t−1}|x_t, x_0): Eq. 7 against Bayes' rule on a grid
+//	Langevin         langevin_annealed.png  plain vs annealed Langevin dynamics on a two-mode mixture
+//	Samples          samples_<name>.png     samples of a weight file <name>.ddpm
+package figures
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/png"
-	"io"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/data"
@@ -24,86 +30,47 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// runFigures regenerates the README's figures from package code:
-//
-//	schedules.png          ᾱ_t and SNR(t) of the four schedules
-//	forward_mnist.png      MNIST test digits noised by Eq. 4 across t
-//	posterior_bayes.png    q(x_{t−1}|x_t, x_0): Eq. 7 against Bayes' rule on a grid
-//	langevin_annealed.png  plain vs annealed Langevin dynamics on a two-mode mixture
-//	samples_<name>.png     samples of every weights/<name>.ddpm (when there are any)
-func runFigures(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
-	out := fs.String("out", "figures", "output folder")
-	weights := fs.String("weights", "weights", "folder of weight files: each <name>.ddpm gets a samples_<name>.png (none if the folder is missing)")
-	quick := fs.Bool("quick", false, "fewer samples and chain steps (for tests); the figures are rougher")
-	seed := fs.Int64("seed", 1, "random seed of every figure")
-	if code, ok := parseFlags(fs, "usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the README's figures as PNG files", args, stderr); !ok {
-		return code
+// Config holds what the figures that run graphs share.
+type Config struct {
+	Backend compute.Backend
+	Quick   bool  // fewer samples and chain steps (for tests); the figures are rougher
+	Seed    int64 // random seed of every figure
+}
+
+// Figure is one figure of [All]: its file name and the function that draws it.
+type Figure struct {
+	Name string
+	Make func() ([]byte, error)
+}
+
+// All lists the README's figures in the order "ddpm figures" writes them:
+// the four fixed ones, then samples_<name>.png for each weight file in
+// weightFiles (<name>.ddpm).
+func (fc Config) All(weightFiles []string) []Figure {
+	figs := []Figure{
+		{"schedules.png", Schedules},
+		{"forward_mnist.png", fc.ForwardMNIST},
+		{"posterior_bayes.png", PosteriorBayes},
+		{"langevin_annealed.png", fc.Langevin},
 	}
-	files, err := filepath.Glob(filepath.Join(*weights, "*.ddpm"))
-	if err != nil {
-		fmt.Fprintf(stderr, "ddpm figures: -weights %q: %v\n", *weights, err)
-		return 2
-	}
-	sort.Strings(files)
-	backend, err := ddpm.Backend()
-	if err != nil {
-		fmt.Fprintf(stderr, "ddpm figures: %v\n", err)
-		return 1
-	}
-	fc := figureConfig{backend: backend, quick: *quick, seed: *seed}
-	jobs := []struct {
-		name string
-		make func() ([]byte, error)
-	}{
-		{"schedules.png", schedulesPNG},
-		{"forward_mnist.png", fc.forwardMNISTPNG},
-		{"posterior_bayes.png", posteriorBayesPNG},
-		{"langevin_annealed.png", fc.langevinPNG},
-	}
-	for _, f := range files {
+	for _, f := range weightFiles {
 		name := strings.TrimSuffix(filepath.Base(f), ".ddpm")
-		jobs = append(jobs, struct {
-			name string
-			make func() ([]byte, error)
-		}{"samples_" + name + ".png", func() ([]byte, error) { return fc.samplesPNG(f) }})
+		figs = append(figs, Figure{"samples_" + name + ".png", func() ([]byte, error) { return fc.Samples(f) }})
 	}
-	for _, j := range jobs {
-		b, err := j.make()
-		if err == nil {
-			err = figs.WriteFile(filepath.Join(*out, j.name), b)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "ddpm figures: %s: %v\n", j.name, err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, j.name))
-	}
-	return 0
-}
-
-func init() {
-	commands["figures"] = command{"regenerate the README's figures (schedules, forward, posterior, Langevin, samples)", runFigures}
-}
-
-// figureConfig holds what the figures that run graphs share.
-type figureConfig struct {
-	backend compute.Backend
-	quick   bool
-	seed    int64
+	return figs
 }
 
 // pick returns quick when the figures are made with -quick, else full.
-func (fc figureConfig) pick(full, quick int) int {
-	if fc.quick {
+func (fc Config) pick(full, quick int) int {
+	if fc.Quick {
 		return quick
 	}
 	return full
 }
 
-// schedulesPNG draws ᾱ_t (left) and SNR(t) = ᾱ_t/(1−ᾱ_t) on a log axis
+// Schedules draws ᾱ_t (left) and SNR(t) = ᾱ_t/(1−ᾱ_t) on a log axis
 // (right) of the four schedules of ddpm.ScheduleKinds, T = 1000.
-func schedulesPNG() ([]byte, error) {
+func Schedules() ([]byte, error) {
 	var ab, snr []figs.Series
 	for _, kind := range ddpm.ScheduleKinds {
 		s, err := ddpm.NewSchedule(ddpm.ScheduleConfig{Kind: kind})
@@ -128,10 +95,10 @@ func schedulesPNG() ([]byte, error) {
 	return sideBySide(left, right)
 }
 
-// forwardMNISTPNG draws four MNIST test digits (rows) noised with Eq. 4,
+// ForwardMNIST draws four MNIST test digits (rows) noised with Eq. 4,
 // x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, at array indices t = 0, 50, 100, 250, 500,
 // 999 (columns) of Ho et al.'s linear schedule.
-func (fc figureConfig) forwardMNISTPNG() ([]byte, error) {
+func (fc Config) ForwardMNIST() ([]byte, error) {
 	dir, err := data.GoMNISTDir()
 	if err != nil {
 		return nil, err
@@ -153,8 +120,8 @@ func (fc figureConfig) forwardMNISTPNG() ([]byte, error) {
 			ts = append(ts, t)
 		}
 	}
-	xt, err := graph.CallOnce(fc.backend, func(x0, t *graph.Node) *graph.Node {
-		_, eps := graph.RandomNormal(graph.RNGStateFromSeedForGraph(x0.Graph(), fc.seed), x0.Shape())
+	xt, err := graph.CallOnce(fc.Backend, func(x0, t *graph.Node) *graph.Node {
+		_, eps := graph.RandomNormal(graph.RNGStateFromSeedForGraph(x0.Graph(), fc.Seed), x0.Shape())
 		return ddpm.QSample(s, x0, t, eps)
 	}, tensors.FromFlatDataAndDimensions(x0, len(ts), d), ts)
 	if err != nil {
@@ -163,11 +130,11 @@ func (fc figureConfig) forwardMNISTPNG() ([]byte, error) {
 	return figs.Grid(tensors.MustCopyFlatData[float32](xt), len(ts), 28, 28, 1, len(steps), 3)
 }
 
-// posteriorBayesPNG draws q(x_{t−1}|x_t, x_0) at paper step t = 100 of the
+// PosteriorBayes draws q(x_{t−1}|x_t, x_0) at paper step t = 100 of the
 // linear schedule for x_0 = 0.5, x_t = 0.3: Eq. 7's Gaussian against Bayes'
 // rule evaluated on a grid (Schedule.BayesPosterior1D), with both curves'
 // largest difference in the title.
-func posteriorBayesPNG() ([]byte, error) {
+func PosteriorBayes() ([]byte, error) {
 	s, err := ddpm.NewSchedule(ddpm.ScheduleConfig{})
 	if err != nil {
 		return nil, err
@@ -189,19 +156,19 @@ func posteriorBayesPNG() ([]byte, error) {
 		figs.Series{Name: "closed form (Eq. 7)", X: grid.X, Y: closed})
 }
 
-// langevinPNG draws, side by side, plain Langevin dynamics (δ = 0.1) and
+// Langevin draws, side by side, plain Langevin dynamics (δ = 0.1) and
 // annealed Langevin dynamics (Song & Ermon 2019: a geometric ladder σ from 10
 // to 0.1, ε = 0.2 σ_L²) on Song & Ermon's mixture ⅕ N((−5,−5), I) + ⅘
 // N((5,5), I), from the same uniform start points on [−8, 8]², over exact
 // samples; the titles give the share of the heavy mode (0.8 for the target).
-func (fc figureConfig) langevinPNG() ([]byte, error) {
+func (fc Config) Langevin() ([]byte, error) {
 	mix := &ddpm.GaussianMixture{Weights: []float64{0.2, 0.8}, Means: [][]float64{{-5, -5}, {5, 5}}, Variances: []float64{1, 1}}
 	n, K, levels, perLevel := fc.pick(2000, 500), fc.pick(1000, 100), fc.pick(20, 10), fc.pick(100, 20)
 	sigmas := make([]float64, levels)
 	for i := range sigmas {
 		sigmas[i] = 10 * math.Pow(0.01, float64(i)/float64(levels-1))
 	}
-	rng := rand.New(rand.NewPCG(uint64(fc.seed), 8))
+	rng := rand.New(rand.NewPCG(uint64(fc.Seed), 8))
 	start := make([]float64, 2*n)
 	for i := range start {
 		start[i] = 16*rng.Float64() - 8
@@ -211,20 +178,20 @@ func (fc figureConfig) langevinPNG() ([]byte, error) {
 		exact.X, exact.Y = append(exact.X, p[0]), append(exact.Y, p[1])
 	}
 	exact.Name = "data"
-	state, err := graph.RNGStateFromSeed(fc.seed)
+	state, err := graph.RNGStateFromSeed(fc.Seed)
 	if err != nil {
 		return nil, err
 	}
 	x := tensors.FromFlatDataAndDimensions(start, n, 2)
 	// One graph per chain, from the same start points and RNG state.
-	plain, err := graph.CallOnce(fc.backend, func(x, rng *graph.Node) *graph.Node {
+	plain, err := graph.CallOnce(fc.Backend, func(x, rng *graph.Node) *graph.Node {
 		_, x = ddpm.LangevinChain(mix.Score, x, rng, 0.1, K)
 		return x
 	}, x, state)
 	if err != nil {
 		return nil, err
 	}
-	annealed, err := graph.CallOnce(fc.backend, func(x, rng *graph.Node) *graph.Node {
+	annealed, err := graph.CallOnce(fc.Backend, func(x, rng *graph.Node) *graph.Node {
 		_, x = ddpm.AnnealedLangevin(mix.ScoreAt(sigmas), sigmas, 0.2*0.1*0.1, perLevel, x, rng)
 		return x
 	}, x, state)
@@ -254,27 +221,58 @@ func (fc figureConfig) langevinPNG() ([]byte, error) {
 	return sideBySide(left, right)
 }
 
-// samplesPNG draws samples of the weight file path with SamplesPNG: 2000
-// ancestral samples (Algorithm 2) of a 2-D model, 64 DDIM samples (50 steps,
-// η = 1, x̂_0 clipped to [−1, 1]: the setting of the README's MNIST-FD) of an
-// image model; fewer, and DDIM with 20 steps for 2-D data, with -quick.
-func (fc figureConfig) samplesPNG(path string) ([]byte, error) {
+// Samples draws samples of the weight file path with [SamplesPNG]: 2000
+// ancestral samples (Algorithm 2) of a 2-D model, 64 DDIM samples (the
+// model's defaults, experiment.Config.SampleConfig: 50 steps, x̂_0 clipped to
+// [−1, 1]; with η = 1: the setting of the README's MNIST-FD) of an image
+// model; fewer, and DDIM with 20 steps for 2-D data and 10 for images, with Quick.
+func (fc Config) Samples(path string) ([]byte, error) {
 	m, err := experiment.LoadWeights(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, n := ddpm.SampleConfig{Kind: ddpm.Ancestral}, fc.pick(2000, 500)
-	if fc.quick {
-		cfg = ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 20}
+	cfg, n := m.Config.SampleConfig(ddpm.Ancestral), fc.pick(2000, 500)
+	if fc.Quick {
+		cfg = m.Config.SampleConfig(ddpm.DDIM)
+		cfg.Steps = 20
 	}
 	if m.Config.IsImage() {
-		cfg, n = ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: fc.pick(50, 10), Eta: 1, ClipX0: 1}, fc.pick(64, 16)
+		cfg, n = m.Config.SampleConfig(ddpm.DDIM), fc.pick(64, 16)
+		cfg.Eta = 1
+		if fc.Quick {
+			cfg.Steps = 10
+		}
 	}
-	x, _, err := m.Sample(fc.backend, cfg, n, fc.seed)
+	x, _, err := m.Sample(fc.Backend, cfg, n, fc.Seed)
 	if err != nil {
 		return nil, err
 	}
-	return SamplesPNG(m.Config, x, string(cfg.Kind), fc.seed)
+	return SamplesPNG(m.Config, x, string(cfg.Kind), fc.Seed)
+}
+
+// SamplesPNG draws samples: a grid for images, a scatter over as many data
+// points for 2-D data.
+func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
+	flat := tensors.MustCopyFlatData[float32](x)
+	dims := x.Shape().Dimensions
+	if cfg.IsImage() {
+		return figs.Grid(flat, dims[0], dims[1], dims[2], dims[3], 0, 2)
+	}
+	sampler, err := data.Toy2D(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	truth := sampler(rand.New(rand.NewPCG(uint64(seed), 99)), dims[0])
+	split := func(v []float32) (a, b []float64) {
+		for i := 0; i+1 < len(v); i += 2 {
+			a, b = append(a, float64(v[i])), append(b, float64(v[i+1]))
+		}
+		return
+	}
+	dx, dy := split(truth)
+	sx, sy := split(flat)
+	return figs.Scatter(figs.Options{Title: fmt.Sprintf("%s: %s samples vs data", cfg.Data, label), Width: 400, Height: 400,
+		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.Series{Name: "data", X: dx, Y: dy}, figs.Series{Name: label, X: sx, Y: sy})
 }
 
 // sideBySide places PNG images next to each other on a white background,
