@@ -20,7 +20,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ddpm-go/ddpm-go/bench"
 )
 
 type command struct {
@@ -35,7 +34,7 @@ var commands = map[string]command{
 	"sample":   {"draw samples from trained weights (ancestral, ddim, langevin) into a PNG", runSample},
 	"eval":     {"sample-based metrics with their floors (sliced W1, MMD; MNIST-FD, NLL bound for MNIST)", runEval},
 	"figures":  {"regenerate the README's figures (schedules, forward, posterior, Langevin, samples)", runFigures},
-	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", bench.Main},
+	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", runBench},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
