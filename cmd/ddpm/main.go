@@ -19,7 +19,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-
 )
 
 type command struct {
