@@ -31,7 +31,7 @@ func tinyOptions(t *testing.T) Options {
 // else Go), with the pure-Go backend's deadlock workaround (GoBackendConfig).
 func testBackend(t *testing.T) compute.Backend {
 	config, _ := ddpm.BackendConfig()
-	b, err := NewBackend(SafeBackendConfig(config))
+	b, err := NewBackend(ddpm.SafeBackendConfig(config))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -18,12 +19,10 @@ import (
 	benchmarks "github.com/janpfeifer/go-benchmarks"
 )
 
-// GoBackendConfig is what plain "go" runs as: see ddpm.SafeBackendConfig
-// (the pure-Go backend's default op scheduling can deadlock on U-Net steps).
-var GoBackendConfig = ddpm.SafeBackendConfig("go")
-
-// SafeBackendConfig is ddpm.SafeBackendConfig.
-func SafeBackendConfig(config string) string { return ddpm.SafeBackendConfig(config) }
+// GoBackendConfig is what plain "go" runs as (ddpm.SafeBackendConfig): the
+// pure-Go backend's default op scheduling can deadlock on U-Net steps, see
+// gomlxfix.GoSequential.
+const GoBackendConfig = gomlxfix.GoSequential
 
 // NewBackend is compute.NewWithConfig(config), with its panics (an unknown
 // backend name panics in this compute version) turned into errors.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/ddpm-go/ddpm-go/ddpm"
 )
 
 // Config is what `ddpm bench` needs: [Run] starts the peer, times each
@@ -57,7 +59,7 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 	var all []Result
 	var errs []error
 	for _, bc := range cfg.Backends {
-		name := SafeBackendConfig(bc)
+		name := ddpm.SafeBackendConfig(bc)
 		if name != bc {
 			fmt.Fprintf(opt.Progress, "bench: backend %q runs as %q (the default op scheduling can deadlock: see bench.GoBackendConfig)\n", bc, name)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go"
 	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla"
@@ -55,22 +56,11 @@ func BackendConfig() (config, reason string) {
 	return SafeBackendConfig("go"), why
 }
 
-// SafeBackendConfig turns a bare "go" into "go:ops_sequential". Workaround for
-// the pure-Go backend of github.com/gomlx/compute
-// v0.0.0-20260716164435-04857206aff7: with ops run in parallel, a U-Net
-// training step can deadlock forever at 2 cores (the worker pool allows
-// 2×GOMAXPROCS tasks; four concurrent matrix products of the backward pass
-// each wait for free slots to split their own work, and none gets one; seen
-// in every try with 30 steps: goroutines parked in workerspool.(*Pool).Saturate).
-// Ops run one at a time still parallelise inside
-// each op, and the MLP step was no slower (114 ms vs 131 ms, busy machine).
-// An explicit option ("go:…") is left as given.
-func SafeBackendConfig(config string) string {
-	if config == "go" {
-		return "go:ops_sequential"
-	}
-	return config
-}
+// SafeBackendConfig turns a bare "go" into "go:ops_sequential": the pure-Go
+// backend's default parallel op scheduling can deadlock on a U-Net training
+// step (see gomlxfix.SafeBackendConfig). An explicit option ("go:…") is left
+// as given.
+func SafeBackendConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
 
 // Backend returns the process-wide compute backend, created on first use by
 // [BackendConfig]'s choice, and prints that choice once on stderr. If an XLA

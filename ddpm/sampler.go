@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -257,51 +258,35 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		}
 	}
 
-	stateShapes := []shapes.Shape{shapes.Make(dtypes.Int32), rngState.Shape(), shape}
+	// State: step j, RNG state, x, [snapshots,] then the network's variables.
 	init := []*Node{Const(g, int32(0)), rngState, xT}
 	if numSnaps > 0 {
 		snapDims := append([]int{numSnaps}, shape.Dimensions...)
-		snaps := writeSnapshot(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0)))
-		stateShapes = append(stateShapes, snaps.Shape())
-		init = append(init, snaps)
+		init = append(init, writeSnapshot(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0))))
 	}
-	numState := len(stateShapes)
-	for _, n := range varNodes {
-		stateShapes = append(stateShapes, n.Shape())
-		init = append(init, n)
-	}
-	params := func(g *Graph) []*Node {
-		ps := make([]*Node, len(stateShapes))
-		for i, sh := range stateShapes {
-			ps[i] = Parameter(g, fmt.Sprintf("s%d", i), sh)
-		}
-		return ps
-	}
-	cond := newClosure(g, func(g *Graph) []*Node {
-		ps := params(g)
-		return []*Node{LessThan(ps[0], Const(g, int32(n)))}
-	})
-	body := newClosure(g, func(g *Graph) []*Node {
-		ps := params(g)
-		for i, v := range vars {
-			v.SetNodeValue(ps[numState+i])
-		}
-		defer func() {
+	numState := len(init)
+	init = append(init, varNodes...)
+	out := gomlxfix.While(init,
+		func(g *Graph, ps []*Node) *Node { return LessThan(ps[0], Const(g, int32(n))) },
+		func(g *Graph, ps []*Node) []*Node {
 			for i, v := range vars {
-				v.SetNodeValue(varNodes[i])
+				v.SetNodeValue(ps[numState+i])
 			}
-		}()
-		j, rng, x := ps[0], ps[1], ps[2]
-		x, rng = step(j, x, rng)
-		next := AddScalar(j, 1)
-		outs := []*Node{next, rng, x}
-		if numSnaps > 0 {
-			slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
-			outs = append(outs, writeSnapshot(ps[3], x, slot))
-		}
-		return append(outs, ps[numState:]...)
-	})
-	out := While(cond, body, init...)
+			defer func() {
+				for i, v := range vars {
+					v.SetNodeValue(varNodes[i])
+				}
+			}()
+			j, rng, x := ps[0], ps[1], ps[2]
+			x, rng = step(j, x, rng)
+			next := AddScalar(j, 1)
+			outs := []*Node{next, rng, x}
+			if numSnaps > 0 {
+				slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
+				outs = append(outs, writeSnapshot(ps[3], x, slot))
+			}
+			return append(outs, ps[numState:]...)
+		})
 	x0 = out[2]
 	if cfg.Kind == Langevin {
 		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
