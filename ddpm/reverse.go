@@ -33,6 +33,24 @@ func (p Prediction) String() string {
 	return fmt.Sprintf("Prediction(%d)", int(p))
 }
 
+// MarshalText writes p as "eps", "x0" or "v" (in JSON configurations and flags).
+func (p Prediction) MarshalText() ([]byte, error) {
+	if _, err := ParsePrediction(p.String()); err != nil {
+		return nil, err
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText reads "eps", "x0" or "v" (see [ParsePrediction]).
+func (p *Prediction) UnmarshalText(b []byte) error {
+	q, err := ParsePrediction(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
 // ParsePrediction maps "eps", "x0" or "v" to a [Prediction].
 func ParsePrediction(name string) (Prediction, error) {
 	for _, p := range []Prediction{PredictEps, PredictX0, PredictV} {

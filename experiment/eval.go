@@ -166,7 +166,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: m.Config.Model, Provenance: m.Provenance,
+	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: string(m.Config.Model), Provenance: m.Provenance,
 		N: cfg.N, Sampler: string(cfg.Sampler), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
 	sc := cfg.sampleConfig(m.Config)
@@ -353,11 +353,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 	}
 	k := min(cfg.NLLExamples, len(test)/per)
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
-	pred, err := ddpm.ParsePrediction(m.Config.Prediction)
-	if err != nil {
-		return err
-	}
-	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: pred, Seed: cfg.Seed}, x0, cfg.NLLStride)
+	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed}, x0, cfg.NLLStride)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,8 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	kind := fs.String("schedule", "linear", "noise schedule: linear, cosine, quadratic, sigmoid")
 	T := fs.Int("T", 1000, "diffusion steps")
 	rescale := fs.Bool("rescale", false, "rescale β_1, β_T by 1000/T")
-	pred := fs.String("prediction", "eps", "network target: eps, x0 or v")
+	var pred ddpm.Prediction
+	fs.TextVar(&pred, "prediction", ddpm.PredictEps, "network target: eps, x0 or v")
 	batch := fs.Int("batch", 0, "batch size (default 1024 for 2-D, 128 for images)")
 	lr := fs.Float64("lr", 0, "Adam learning rate (default 1e-3 for 2-D, 2e-4 for images)")
 	warmup := fs.Int("warmup", 0, "learning-rate warm-up steps (default 100 / 1000)")
@@ -34,7 +35,7 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	ema := fs.Float64("ema", 0, "EMA decay of the weights (default 0.995 / 0.9999)")
 	seed := fs.Int64("seed", 0, "random seed")
 	return func() experiment.Config {
-		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: *modelName, Prediction: *pred,
+		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: experiment.ModelKind(*modelName), Prediction: pred,
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
 			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed,
 			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout}}
