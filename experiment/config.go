@@ -48,7 +48,7 @@ type Config struct {
 	Schedule ddpm.ScheduleConfig `json:"schedule"`
 	// Prediction: what the network outputs, written "eps" (default), "x0" or "v".
 	Prediction ddpm.Prediction `json:"prediction"`
-	// Batch size; default 1024 for 2-D data (NOTES.md's benchmark), 128 for images (Ho et al.).
+	// Batch size; default 1024 for 2-D data (the reference MLP's batch, testdata/REFERENCES.md), 128 for images (Ho et al.).
 	Batch int `json:"batch"`
 	// Optimiser (see ddpm.TrainConfig): defaults LR 1e-3 for the MLP, 2e-4
 	// for the U-Net (Ho et al.), warm-up 100/1000 steps, clipping at 1 and

@@ -47,12 +47,12 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if g.Backend().String() == gobackend.BackendName {
 		return ConvIm2Col
 	}
-	// XLA CPU when training: on 2 cores (2026-11-26, go-xla v0.3.0, CPU
-	// plugin fastatomstruct-xla-cpu 2026.6.23) the MNIST U-Net training step
-	// (B=128) took 2990–3670 ms with im2col against 6030–6547 ms with XLA's
-	// native convolution, whose gradient is slow there; but the forward pass
-	// took 1274 ms with im2col against 450 ms native, so inference (sampling,
-	// the bound) keeps the native convolution. GPUs always use it (cuDNN).
+	// XLA CPU when training: XLA CPU's native convolution has a slow
+	// gradient, so the U-Net's training step is about twice as fast with
+	// im2col, while its forward pass is faster native; so inference
+	// (sampling, the bound) keeps the native convolution (measurements in the
+	// README, "Speed"; TestConvAutoTrainingAndSamplingAgree checks that both
+	// paths give the U-Net the same ε). GPUs always use it (cuDNN).
 	if strings.HasPrefix(g.Backend().Description(), "xla:cpu") {
 		if store := model.GetStore(g); store != nil && store.IsTraining(g) {
 			return ConvIm2Col
@@ -77,9 +77,8 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 //
 //	P [B, Ho, Wo, k·k·Cin] = concat over (dy, dx) of x̃[:, dy::s, dx::s, :],   y = P · reshape(K, [k·k·Cin, out]) + bias,
 //
-// because GoMLX v0.28.0's built-in convolution on the pure-Go backend runs at
-// ~0.3 GFLOP/s (NOTES.md: 6.3 s forward for B=128 28×28 32→32 3×3 against
-// 0.18 s with im2col). The padding is a Concatenate with zeros, not
+// because GoMLX v0.28.0's built-in convolution on the pure-Go backend is
+// some 35× slower than that (README, "Speed"). The padding is a Concatenate with zeros, not
 // graph.Pad, which has no gradient in v0.28.0 (building one panics: `… with
 // type "Pad", for which no gradient is defined yet`). A 1×1 convolution is
 // the same matrix product with no patches on either path.
