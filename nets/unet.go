@@ -14,9 +14,9 @@ import (
 // one [ResBlock] per level instead of two, no attention by default, and skip
 // connections from the level outputs only. Zero values take the defaults
 // given; the defaults are the reference MNIST ε-U-Net (testdata/REFERENCES.md:
-// base 32, levels 28²×32,
-// 14²×64, 7²×64, 776,929 parameters). With them, [UNetConfig.Net] builds
-// (B = batch, temb = time embedding; scope names in quotes):
+// base 32, levels 28²×32, 14²×64, 7²×64, 776,929 parameters). With them,
+// [UNetConfig.Net] builds (B = batch, temb = time embedding; scope names in
+// quotes):
 //
 //	t [B] int32 → sinusoidal(t, 32)                                  [B, 32]
 //	  → Dense 32→128 → SiLU → Dense 128→128 = temb                   [B, 128]    "time/dense0", "time/dense1"   20,736
