@@ -111,11 +111,13 @@ func (c Config) WithDefaults() (Config, error) {
 	if _, err := c.Prediction.MarshalText(); err != nil {
 		return c, err
 	}
+	// Kind and T are stored in run.json and weight files; the other fields
+	// stay zero (their defaults, filled by ddpm.NewSchedule).
 	if c.Schedule.Kind == "" {
-		c.Schedule.Kind = ddpm.LinearSchedule
+		c.Schedule.Kind = ddpm.DefaultScheduleKind
 	}
 	if c.Schedule.T == 0 {
-		c.Schedule.T = 1000
+		c.Schedule.T = ddpm.DefaultT
 	}
 	if _, err := ddpm.NewSchedule(c.Schedule); err != nil {
 		return c, err
