@@ -62,7 +62,7 @@ func AnnealedStepSizes(sigmas []float64, eps float64) []float64 {
 //	x ← x + (α_i/2) s(x, σ_i) + √α_i z.
 //
 // score(x, level) gets the level index i (a scalar int32 node, 0-based).
-func AnnealedLangevin(score func(x, level *Node) *Node, sigmas []float64, eps float64, K int, x, rngState *Node) (newRNG, xOut *Node) {
+func AnnealedLangevin(score func(x, level *Node) *Node, x, rngState *Node, sigmas []float64, eps float64, K int) (newRNG, xOut *Node) {
 	if len(sigmas) == 0 || K < 1 || !(eps > 0) {
 		panicf("ddpm: AnnealedLangevin needs ≥ 1 level, K ≥ 1 and ε > 0; got %d levels, K=%d, ε=%g", len(sigmas), K, eps)
 	}

@@ -102,7 +102,7 @@ func PriorBPD(s *Schedule, x0 *Node) *Node {
 // mean of [ReverseMean] (x̂_0 clipped to [−clip, clip] when clip > 0). x0 is
 // data scaled to [−1, 1]; t: [B] int32. Returns [B].
 func VLBTermBPD(s *Schedule, kind VarianceKind, pred Prediction, out, x0, xt, t *Node, clip float64) *Node {
-	trueMean := PosteriorMean(s, x0, xt, t)
+	trueMean := PosteriorMeanFromX0(s, xt, x0, t)
 	trueLogVar := coef(s.PosteriorLogVarClipped, t, xt)
 	mean, _ := ReverseMean(s, pred, out, xt, t, clip)
 	_, logVar := ReverseVarianceNode(s, kind, t, xt)

@@ -60,7 +60,7 @@ func TestBackendParityXLAvsGo(t *testing.T) {
 			return []*Node{
 				Reshape(LSimple(s, PredictV, out, x, eps, tt), 1),
 				VLBTermBPD(s, FixedSmall, PredictEps, out, ClipScalar(x, -1, 1), xt, tt, 1),
-				PosteriorMean(s, x, xt, tt),
+				PosteriorMeanFromX0(s, xt, x, tt),
 			}
 		}, xT, tensors.FromValue(tt))
 		if err != nil {

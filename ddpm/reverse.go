@@ -112,7 +112,7 @@ func PredToX0Eps(s *Schedule, pred Prediction, out, xt, t *Node, clip float64) (
 // μ_θ = 1/√α_t (x_t − β_t/√(1−ᾱ_t) ε_θ).
 func ReverseMean(s *Schedule, pred Prediction, out, xt, t *Node, clip float64) (mean, x0 *Node) {
 	x0, _ = PredToX0Eps(s, pred, out, xt, t, clip)
-	return PosteriorMean(s, x0, xt, t), x0
+	return PosteriorMeanFromX0(s, xt, x0, t), x0
 }
 
 // ReverseVarianceNode is σ_t² of p_θ(x_{t−1}|x_t) for a fixed variance kind

@@ -239,7 +239,7 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 	if err != nil {
 		return err
 	}
-	f, err := metrics.Floor(sw, metrics.Sampler(sampler), cfg.N, seed)
+	f, err := metrics.Floor(sw, sampler, cfg.N, seed)
 	if err != nil {
 		return err
 	}

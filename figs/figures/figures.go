@@ -192,7 +192,7 @@ func (fc Config) Langevin() ([]byte, error) {
 		return nil, err
 	}
 	annealed, err := graph.CallOnce(fc.Backend, func(x, rng *graph.Node) *graph.Node {
-		_, x = ddpm.AnnealedLangevin(mix.ScoreAt(sigmas), sigmas, 0.2*0.1*0.1, perLevel, x, rng)
+		_, x = ddpm.AnnealedLangevin(mix.ScoreAt(sigmas), x, rng, sigmas, 0.2*0.1*0.1, perLevel)
 		return x
 	}, x, state)
 	if err != nil {
