@@ -70,7 +70,7 @@ func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		config, reason := BackendConfig()
 		backendVal, backendErr = compute.NewWithConfig(config)
-		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && !strings.HasPrefix(config, "go") {
+		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeBackendConfig("go") {
 			fmt.Fprintf(os.Stderr, "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
 			config, reason = SafeBackendConfig("go"), "fallback"
 			backendVal, backendErr = compute.NewWithConfig(config)
@@ -110,14 +110,46 @@ func DescribeBackend(b compute.Backend) string {
 	return b.Name()
 }
 
+// Platform is what a backend computes on.
+type Platform int
+
+const (
+	PlatformGo             Platform = iota // GoMLX's pure-Go backend, on the host CPU
+	PlatformXLACPU                         // XLA with the CPU plugin
+	PlatformXLAAccelerator                 // XLA with another plugin: CUDA, …
+)
+
+func (p Platform) String() string {
+	switch p {
+	case PlatformGo:
+		return "go"
+	case PlatformXLACPU:
+		return "xla:cpu"
+	case PlatformXLAAccelerator:
+		return "xla:accelerator"
+	}
+	return fmt.Sprintf("Platform(%d)", int(p))
+}
+
+// PlatformOf says what b computes on, from its PJRT plugin's name (go-xla's
+// backends report it), not by matching a description string.
+func PlatformOf(b compute.Backend) Platform {
+	p, ok := b.(interface{ PluginName() string })
+	switch {
+	case !ok:
+		return PlatformGo
+	case p.PluginName() == "cpu":
+		return PlatformXLACPU
+	}
+	return PlatformXLAAccelerator
+}
+
 // DefaultDevices is how many devices training uses unless told otherwise:
 // every device of an accelerator backend (data-parallel, see [Trainer]), and
 // one on CPU backends, whose "devices" share the same cores (XLA CPU exposes
 // several host devices, but splitting a step over them adds no compute).
 func DefaultDevices(b compute.Backend) int {
-	// go-xla's Description starts with "xla:<platform>" (v0.3.0).
-	d := b.Description()
-	if !strings.HasPrefix(d, "xla:") || strings.HasPrefix(d, "xla:cpu") {
+	if PlatformOf(b) != PlatformXLAAccelerator {
 		return 1
 	}
 	return b.NumDevices()

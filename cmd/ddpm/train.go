@@ -86,7 +86,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ddpm train: %v\n", err)
 		return 1
 	}
-	if cfg.IsImage() && strings.HasPrefix(ddpm.BackendName(), "xla:cpu") && !fastAllocator() {
+	if cfg.IsImage() && ddpm.PlatformOf(backend) == ddpm.PlatformXLACPU && !fastAllocator() {
 		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
