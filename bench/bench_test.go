@@ -24,14 +24,14 @@ func tinyOptions(t *testing.T) Options {
 			t.Log(buf.String())
 		}
 	})
-	return Options{Reps: 1, Warmup: -1, Sizes: TinySizes, Progress: &buf}
+	return Options{Rounds: 1, Reps: 1, Warmup: -1, Sizes: TinySizes, Progress: &buf}
 }
 
 // testBackend is ddpm's choice ($GOMLX_BACKEND, else XLA CPU if installed,
 // else Go), with the pure-Go backend's deadlock workaround (GoBackendConfig).
 func testBackend(t *testing.T) compute.Backend {
 	config, _ := ddpm.BackendConfig()
-	b, err := NewBackend(SafeBackendConfig(config))
+	b, err := NewBackend(ddpm.SafeBackendConfig(config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,30 +238,5 @@ func TestRunTiny(t *testing.T) {
 	back, err := ReadJSON(cfg.Out)
 	if err != nil || !reflect.DeepEqual(back, rs) {
 		t.Errorf("ReadJSON = %v, %v", back, err)
-	}
-}
-
-func TestMainCommand(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if code := Main([]string{"-bogus"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "bogus") {
-		t.Errorf("-bogus: code %d, stderr %q", code, stderr.String())
-	}
-	stderr.Reset()
-	if code := Main([]string{"-h"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "-reps") {
-		t.Errorf("-h: code %d, stderr %q", code, stderr.String())
-	}
-	stderr.Reset()
-	if code := Main([]string{"-reps", "0"}, &stdout, &stderr); code != 2 {
-		t.Errorf("-reps 0: code %d", code)
-	}
-	out := filepath.Join(t.TempDir(), "r.json")
-	stderr.Reset()
-	code := Main([]string{"-tiny", "-no-peer", "-backend", "go", "-reps", "1", "-warmup", "0", "-cases", "mlp_train,mlp_forward", "-out", out}, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("tiny run: code %d\n%s", code, stderr.String())
-	}
-	rs, err := ReadJSON(out)
-	if err != nil || len(rs) != 2 || rs[0].Name != MLPTrain || rs[1].Name != MLPForward {
-		t.Errorf("results %+v, %v", rs, err)
 	}
 }

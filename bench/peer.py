@@ -21,6 +21,16 @@ the JSON on stdout gives the median and the 10th/90th percentiles (linear
 interpolation between order statistics, as numpy.percentile and bench.go) in
 ms. Progress goes to stderr.
 
+With --serve the peer stays up and takes orders from bench.go, one JSON line
+each on stdin, answering one JSON line each on stdout, so that bench.go can
+alternate its own timings with the peer's, round after round, on the same
+work (bench/peer.go):
+  start                                   -> {"torch": ..., "params": ..., "blas": ..., ...}
+  {"op": "prepare", "case": C, "warmup": W} -> {"ok": true}   (builds C once, W untimed runs)
+  {"op": "time", "case": C, "reps": N}      -> {"ms": [t1, ..., tN]}
+  end of stdin                            -> exit 0
+An order that fails is answered {"error": "..."}.
+
 Run with Debian's interpreter: /usr/bin/python3 bench/peer.py --threads 2
 (bench/install-peer.sh installs python3-torch and points BLAS to OpenBLAS-openmp).
 """
@@ -48,6 +58,7 @@ def parse_args():
     p.add_argument("--chain-points", type=int, help="points of the sampling chain and mlp_forward (default 2000)")
     p.add_argument("--T", type=int, help="diffusion steps (default 1000)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--serve", action="store_true", help="take orders on stdin (see the module doc); bench.go uses it")
     a = p.parse_args()
     tiny = dict(mlp_batch=8, unet_batch=2, chain_points=50, T=10)
     full = dict(mlp_batch=1024, unet_batch=128, chain_points=2000, T=1000)
@@ -290,8 +301,8 @@ def blas_info():
     return info
 
 
-def main():
-    load_start = list(os.getloadavg())
+def setup():
+    """The two networks, the fixed inputs and a builder per case."""
     torch.manual_seed(args.seed)
     mlp, unet = MLP(), UNet()
     params = {"mlp": num_params(mlp), "unet": num_params(unet)}
@@ -323,30 +334,79 @@ def main():
         "mlp_chain": lambda: ancestral_chain(mlp, args.chain_points, args.T),
         "mlp_forward": lambda: mlp_forward,
     }
-    cases = {}
-    for name in CASES:
-        if name in args.cases:
-            cases[name] = time_case(name, builders[name](), args.warmup, args.reps)
-    out = {
+    return params, builders
+
+
+def header(params, load_start):
+    return {
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "threads": torch.get_num_threads(),
         # OpenMP threads spin while waiting: on a loaded machine 2 threads can be
         # 10-20x slower than 1 (OMP_WAIT_POLICY=PASSIVE avoids it). Keep the load.
         "loadavg_start": load_start,
-        "loadavg_end": list(os.getloadavg()),
         "env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LD_LIBRARY_PATH") if k in os.environ},
         "blas": blas_info(),
         "params": params,
         "sizes": {"mlp_batch": args.mlp_batch, "unet_batch": args.unet_batch,
                   "chain_points": args.chain_points, "T": args.T},
-        "warmup": args.warmup,
-        "reps": args.reps,
-        "cases": cases,
     }
+
+
+def serve():
+    """Answer bench.go's orders (see the module doc) until stdin ends."""
+    load_start = list(os.getloadavg())
+    params, builders = setup()
+    built = {}
+
+    def reply(obj):
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    reply(header(params, load_start))
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            order = json.loads(line)
+            name = order["case"]
+            if name not in builders:
+                raise ValueError("unknown case %r: use %s" % (name, ",".join(CASES)))
+            if name not in built:
+                built[name] = builders[name]()
+            fn = built[name]
+            if order["op"] == "prepare":
+                for i in range(int(order.get("warmup", 0))):
+                    t0 = time.perf_counter()
+                    fn()
+                    log("%s warm-up %d: %.1f ms" % (name, i + 1, (time.perf_counter() - t0) * 1e3))
+                reply({"ok": True})
+            elif order["op"] == "time":
+                ms = []
+                for _ in range(int(order["reps"])):
+                    t0 = time.perf_counter()
+                    fn()
+                    ms.append((time.perf_counter() - t0) * 1e3)
+                log("%s: %s ms" % (name, ", ".join("%.1f" % m for m in ms)))
+                reply({"ms": ms})
+            else:
+                raise ValueError("unknown op %r" % order["op"])
+        except Exception as e:  # answer, and stay up for the next order
+            reply({"error": "%s: %s" % (type(e).__name__, e)})
+
+
+def main():
+    load_start = list(os.getloadavg())
+    params, builders = setup()
+    cases = {}
+    for name in CASES:
+        if name in args.cases:
+            cases[name] = time_case(name, builders[name](), args.warmup, args.reps)
+    out = header(params, load_start)
+    out.update({"loadavg_end": list(os.getloadavg()), "warmup": args.warmup, "reps": args.reps, "cases": cases})
     json.dump(out, sys.stdout, indent=1)
     print()
 
 
 if __name__ == "__main__":
-    main()
+    serve() if args.serve else main()

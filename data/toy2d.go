@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Sampler draws n independent points of a 2-D distribution and returns them
-// row-major as an n×2 slice: point i is (out[2i], out[2i+1]). A Sampler uses
+// Distribution draws n independent points of a 2-D distribution and returns
+// them row-major as an n×2 slice: point i is (out[2i], out[2i+1]). It uses
 // only rng for randomness, so a fixed-seed source gives a fixed result.
 // For n ≤ 0 it returns an empty slice.
 //
@@ -20,7 +20,7 @@ import (
 // rescaling of its classical definition, chosen so that every coordinate has
 // a standard deviation between 0.5 and 1.2 and all points lie in about
 // [−2.5, 2.5]², which suits a diffusion prior x_T ~ N(0, I).
-type Sampler func(rng *rand.Rand, n int) []float32
+type Distribution func(rng *rand.Rand, n int) []float32
 
 // Parameters of the toy distributions, in the units of the returned points.
 const (
@@ -160,7 +160,7 @@ func Circles(rng *rand.Rand, n int) []float32 {
 }
 
 // toySamplers is the registry behind Toy2D; its keys follow FFJORD's names.
-var toySamplers = map[string]Sampler{
+var toySamplers = map[string]Distribution{
 	"swissroll":    SwissRoll,
 	"moons":        TwoMoons,
 	"8gaussians":   EightGaussians,
@@ -178,9 +178,9 @@ func ToyNames() []string {
 	return names
 }
 
-// Toy2D returns the sampler registered under name (see ToyNames); an unknown
+// Toy2D returns the distribution registered under name (see ToyNames); an unknown
 // name is an error that lists the valid ones.
-func Toy2D(name string) (Sampler, error) {
+func Toy2D(name string) (Distribution, error) {
 	s, ok := toySamplers[name]
 	if !ok {
 		return nil, fmt.Errorf("data: unknown toy dataset %q; valid names: %s", name, strings.Join(ToyNames(), ", "))

@@ -44,7 +44,7 @@ func TestToyMoments(t *testing.T) {
 	circ := (CirclesOuter*CirclesOuter+CirclesInner*CirclesInner)/4 + CirclesNoise*CirclesNoise
 	tests := []struct {
 		name     string
-		sample   Sampler
+		sample   Distribution
 		mean     [2]float64
 		variance [2]float64
 	}{

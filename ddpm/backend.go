@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go"
 	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla"
@@ -55,22 +56,11 @@ func BackendConfig() (config, reason string) {
 	return SafeBackendConfig("go"), why
 }
 
-// SafeBackendConfig turns a bare "go" into "go:ops_sequential". Workaround for
-// the pure-Go backend of github.com/gomlx/compute
-// v0.0.0-20260716164435-04857206aff7: with ops run in parallel, a U-Net
-// training step can deadlock forever at 2 cores (the worker pool allows
-// 2×GOMAXPROCS tasks; four concurrent matrix products of the backward pass
-// each wait for free slots to split their own work, and none gets one; seen
-// in every try with 30 steps: goroutines parked in workerspool.(*Pool).Saturate).
-// Ops run one at a time still parallelise inside
-// each op, and the MLP step was no slower (114 ms vs 131 ms, busy machine).
-// An explicit option ("go:…") is left as given.
-func SafeBackendConfig(config string) string {
-	if config == "go" {
-		return "go:ops_sequential"
-	}
-	return config
-}
+// SafeBackendConfig turns a bare "go" into "go:ops_sequential": the pure-Go
+// backend's default parallel op scheduling can deadlock on a U-Net training
+// step (see gomlxfix.SafeBackendConfig). An explicit option ("go:…") is left
+// as given.
+func SafeBackendConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
 
 // Backend returns the process-wide compute backend, created on first use by
 // [BackendConfig]'s choice, and prints that choice once on stderr. If an XLA
@@ -80,7 +70,7 @@ func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		config, reason := BackendConfig()
 		backendVal, backendErr = compute.NewWithConfig(config)
-		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && !strings.HasPrefix(config, "go") {
+		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeBackendConfig("go") {
 			fmt.Fprintf(os.Stderr, "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
 			config, reason = SafeBackendConfig("go"), "fallback"
 			backendVal, backendErr = compute.NewWithConfig(config)
@@ -120,14 +110,46 @@ func DescribeBackend(b compute.Backend) string {
 	return b.Name()
 }
 
+// Platform is what a backend computes on.
+type Platform int
+
+const (
+	PlatformGo             Platform = iota // GoMLX's pure-Go backend, on the host CPU
+	PlatformXLACPU                         // XLA with the CPU plugin
+	PlatformXLAAccelerator                 // XLA with another plugin: CUDA, …
+)
+
+func (p Platform) String() string {
+	switch p {
+	case PlatformGo:
+		return "go"
+	case PlatformXLACPU:
+		return "xla:cpu"
+	case PlatformXLAAccelerator:
+		return "xla:accelerator"
+	}
+	return fmt.Sprintf("Platform(%d)", int(p))
+}
+
+// PlatformOf says what b computes on, from its PJRT plugin's name (go-xla's
+// backends report it), not by matching a description string.
+func PlatformOf(b compute.Backend) Platform {
+	p, ok := b.(interface{ PluginName() string })
+	switch {
+	case !ok:
+		return PlatformGo
+	case p.PluginName() == "cpu":
+		return PlatformXLACPU
+	}
+	return PlatformXLAAccelerator
+}
+
 // DefaultDevices is how many devices training uses unless told otherwise:
 // every device of an accelerator backend (data-parallel, see [Trainer]), and
 // one on CPU backends, whose "devices" share the same cores (XLA CPU exposes
 // several host devices, but splitting a step over them adds no compute).
 func DefaultDevices(b compute.Backend) int {
-	// go-xla's Description starts with "xla:<platform>" (v0.3.0).
-	d := b.Description()
-	if !strings.HasPrefix(d, "xla:") || strings.HasPrefix(d, "xla:cpu") {
+	if PlatformOf(b) != PlatformXLAAccelerator {
 		return 1
 	}
 	return b.NumDevices()

@@ -30,7 +30,7 @@
 //	σ_t² (§3.2)                     Schedule.ReverseVariance(FixedLarge|FixedSmall)
 //	q(x_t|x_{t−1}) (Eq. 2)          QStep
 //	q(x_t|x_0) (Eq. 4)              QSample, QMeanStd, ForwardChain (Eq. 2 iterated)
-//	q(x_{t−1}|x_t,x_0) (Eqs. 6–7)   PosteriorMean, PosteriorVariance, PosteriorMeanFromEps, BayesPosterior1D
+//	q(x_{t−1}|x_t,x_0) (Eqs. 6–7)   PosteriorMeanFromX0, PosteriorMeanFromEps, PosteriorVarianceAt, BayesPosterior1D
 //	p_θ(x_{t−1}|x_t) (Eqs. 1, 11)   ReverseMean, ReverseVarianceNode, PredToX0Eps, AncestralStep
 //	ε_θ                             Net (any network; Prediction says what it outputs)
 //	L_simple (Eq. 14)               LSimple, LossGraph, Trainer (Algorithm 1)

@@ -3,8 +3,7 @@ package ddpm
 import (
 	"math"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
@@ -49,21 +48,14 @@ func ForwardChain(s *Schedule, x0, rngState *Node, t int) (newRNG, xt *Node) {
 	if t < 0 || t >= s.T {
 		panicf("ddpm: ForwardChain step index %d out of range [0, %d)", t, s.T)
 	}
-	shape := x0.Shape()
-	cond := newClosure(g, func(g *Graph) []*Node {
-		i := Parameter(g, "i", shapes.Make(dtypes.Int32))
-		_ = Parameter(g, "rng", rngState.Shape())
-		_ = Parameter(g, "x", shape)
-		return []*Node{LessOrEqual(i, Const(g, int32(t)))}
-	})
-	body := newClosure(g, func(g *Graph) []*Node {
-		i := Parameter(g, "i", shapes.Make(dtypes.Int32))
-		rng := Parameter(g, "rng", rngState.Shape())
-		x := Parameter(g, "x", shape)
-		rng, noise := RandomNormal(rng, shape)
-		return []*Node{AddScalar(i, 1), rng, QStep(s, x, i, noise)}
-	})
-	out := While(cond, body, Const(g, int32(0)), rngState, x0)
+	// State: step index i, RNG state, x.
+	out := gomlxfix.While([]*Node{Const(g, int32(0)), rngState, x0},
+		func(g *Graph, st []*Node) *Node { return LessOrEqual(st[0], Const(g, int32(t))) },
+		func(g *Graph, st []*Node) []*Node {
+			i, rng, x := st[0], st[1], st[2]
+			rng, noise := RandomNormal(rng, x.Shape())
+			return []*Node{AddScalar(i, 1), rng, QStep(s, x, i, noise)}
+		})
 	return out[1], out[2]
 }
 

@@ -5,8 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/shapes"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
@@ -33,22 +32,14 @@ func LangevinChain(score ScoreFn, x, rngState *Node, delta float64, K int) (newR
 	if K < 0 || !(delta > 0) {
 		panicf("ddpm: LangevinChain needs K ≥ 0 and δ > 0, got K=%d δ=%g", K, delta)
 	}
-	g := x.Graph()
-	shape := x.Shape()
-	cond := newClosure(g, func(g *Graph) []*Node {
-		k := Parameter(g, "k", shapes.Make(dtypes.Int32))
-		_ = Parameter(g, "rng", rngState.Shape())
-		_ = Parameter(g, "x", shape)
-		return []*Node{LessThan(k, Const(g, int32(K)))}
-	})
-	body := newClosure(g, func(g *Graph) []*Node {
-		k := Parameter(g, "k", shapes.Make(dtypes.Int32))
-		rng := Parameter(g, "rng", rngState.Shape())
-		x := Parameter(g, "x", shape)
-		rng, z := RandomNormal(rng, shape)
-		return []*Node{AddScalar(k, 1), rng, LangevinStep(x, score(x), z, delta)}
-	})
-	out := While(cond, body, Const(g, int32(0)), rngState, x)
+	// State: step k, RNG state, x.
+	out := gomlxfix.While([]*Node{Const(x.Graph(), int32(0)), rngState, x},
+		func(g *Graph, s []*Node) *Node { return LessThan(s[0], Const(g, int32(K))) },
+		func(g *Graph, s []*Node) []*Node {
+			k, rng, x := s[0], s[1], s[2]
+			rng, z := RandomNormal(rng, x.Shape())
+			return []*Node{AddScalar(k, 1), rng, LangevinStep(x, score(x), z, delta)}
+		})
 	return out[1], out[2]
 }
 
@@ -71,34 +62,26 @@ func AnnealedStepSizes(sigmas []float64, eps float64) []float64 {
 //	x ← x + (α_i/2) s(x, σ_i) + √α_i z.
 //
 // score(x, level) gets the level index i (a scalar int32 node, 0-based).
-func AnnealedLangevin(score func(x, level *Node) *Node, sigmas []float64, eps float64, K int, x, rngState *Node) (newRNG, xOut *Node) {
+func AnnealedLangevin(score func(x, level *Node) *Node, x, rngState *Node, sigmas []float64, eps float64, K int) (newRNG, xOut *Node) {
 	if len(sigmas) == 0 || K < 1 || !(eps > 0) {
 		panicf("ddpm: AnnealedLangevin needs ≥ 1 level, K ≥ 1 and ε > 0; got %d levels, K=%d, ε=%g", len(sigmas), K, eps)
 	}
 	steps := AnnealedStepSizes(sigmas, eps)
-	g := x.Graph()
-	shape := x.Shape()
 	L := len(sigmas)
 	stepTab, sqrtTab := make([]float64, L), make([]float64, L)
 	for i, a := range steps {
 		stepTab[i], sqrtTab[i] = a/2, math.Sqrt(a)
 	}
-	cond := newClosure(g, func(g *Graph) []*Node {
-		n := Parameter(g, "n", shapes.Make(dtypes.Int32))
-		_ = Parameter(g, "rng", rngState.Shape())
-		_ = Parameter(g, "x", shape)
-		return []*Node{LessThan(n, Const(g, int32(L*K)))}
-	})
-	body := newClosure(g, func(g *Graph) []*Node {
-		n := Parameter(g, "n", shapes.Make(dtypes.Int32))
-		rng := Parameter(g, "rng", rngState.Shape())
-		x := Parameter(g, "x", shape)
-		level := Div(n, Const(g, int32(K)))
-		rng, z := RandomNormal(rng, shape)
-		x = Add(Add(x, Mul(coef(stepTab, level, x), score(x, level))), Mul(coef(sqrtTab, level, x), z))
-		return []*Node{AddScalar(n, 1), rng, x}
-	})
-	out := While(cond, body, Const(g, int32(0)), rngState, x)
+	// State: step n (level n/K), RNG state, x.
+	out := gomlxfix.While([]*Node{Const(x.Graph(), int32(0)), rngState, x},
+		func(g *Graph, s []*Node) *Node { return LessThan(s[0], Const(g, int32(L*K))) },
+		func(g *Graph, s []*Node) []*Node {
+			n, rng, x := s[0], s[1], s[2]
+			level := Div(n, Const(g, int32(K)))
+			rng, z := RandomNormal(rng, x.Shape())
+			x = Add(Add(x, Mul(coef(stepTab, level, x), score(x, level))), Mul(coef(sqrtTab, level, x), z))
+			return []*Node{AddScalar(n, 1), rng, x}
+		})
 	return out[1], out[2]
 }
 

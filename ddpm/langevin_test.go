@@ -112,7 +112,7 @@ func TestAnnealedLangevinMixtureWeights(t *testing.T) {
 		rng, _ := RNGStateFromSeed(9)
 		out := flat32(run1(t, func(rng *Node) *Node {
 			rng, x0 := RandomNormal(rng, shapes.Make(dtypes.Float32, n, dim))
-			_, x := AnnealedLangevin(c.mix.ScoreAt(sigmas), sigmas, 0.2*0.05*0.05, 100, MulScalar(x0, 5), rng)
+			_, x := AnnealedLangevin(c.mix.ScoreAt(sigmas), MulScalar(x0, 5), rng, sigmas, 0.2*0.05*0.05, 100)
 			return x
 		}, rng))
 		counts := make([]float64, len(c.mix.Weights))

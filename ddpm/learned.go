@@ -63,7 +63,7 @@ func SplitLearned(out *Node) (pred, v *Node) {
 // VLBTermLogVarBPD is [VLBTermBPD] with the reverse log-variance given as a
 // node logVar (broadcasting against xt), such as [LearnedLogVariance]'s.
 func VLBTermLogVarBPD(s *Schedule, pred Prediction, out, logVar, x0, xt, t *Node, clip float64) *Node {
-	trueMean := PosteriorMean(s, x0, xt, t)
+	trueMean := PosteriorMeanFromX0(s, xt, x0, t)
 	trueLogVar := coef(s.PosteriorLogVarClipped, t, xt)
 	mean, _ := ReverseMean(s, pred, out, xt, t, clip)
 	kl := meanFlatBits(NormalKL(trueMean, trueLogVar, mean, logVar))

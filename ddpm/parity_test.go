@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/go-xla/pjrt"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -18,7 +19,7 @@ func TestBackendParityXLAvsGo(t *testing.T) {
 	if _, ok := pjrt.AvailablePlugins()["cpu"]; !ok {
 		t.Skip("no XLA CPU PJRT plugin installed (scripts/install-xla-cpu.sh): parity not checked")
 	}
-	goB, err := compute.NewWithConfig("go:ops_sequential")
+	goB, err := compute.NewWithConfig(gomlxfix.GoSequential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestBackendParityXLAvsGo(t *testing.T) {
 			return []*Node{
 				Reshape(LSimple(s, PredictV, out, x, eps, tt), 1),
 				VLBTermBPD(s, FixedSmall, PredictEps, out, ClipScalar(x, -1, 1), xt, tt, 1),
-				PosteriorMean(s, x, xt, tt),
+				PosteriorMeanFromX0(s, xt, x, tt),
 			}
 		}, xT, tensors.FromValue(tt))
 		if err != nil {

@@ -7,20 +7,22 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 )
 
-// PosteriorMean is μ̃_t of the forward-process posterior, Ho et al. Eq. 7:
+// PosteriorMeanFromX0 is μ̃_t of the forward-process posterior, Ho et al. Eq. 7:
 //
 //	q(x_{t−1}|x_t, x_0) = N(x_{t−1}; μ̃_t(x_t, x_0), β̃_t I)
 //	μ̃_t(x_t, x_0) = √ᾱ_{t−1} β_t/(1−ᾱ_t) · x_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) · x_t
 //
-// x0, xt: [B, …]; t: scalar or [B] array indices (paper step t = index+1; at
-// index 0, ᾱ_0 = 1 and μ̃_1 = x_0).
-func PosteriorMean(s *Schedule, x0, xt, t *Node) *Node {
+// xt, x0: [B, …]; t: scalar or [B] array indices (paper step t = index+1; at
+// index 0, ᾱ_0 = 1 and μ̃_1 = x_0). Like every function of x_t here, it
+// takes x_t first and t last (PosteriorMeanFromEps(s, xt, eps, t)).
+func PosteriorMeanFromX0(s *Schedule, xt, x0, t *Node) *Node {
 	return Add(Mul(coef(s.PosteriorMeanCoef1, t, x0), x0), Mul(coef(s.PosteriorMeanCoef2, t, xt), xt))
 }
 
-// PosteriorVariance is β̃_t = (1−ᾱ_{t−1})/(1−ᾱ_t) · β_t (Eq. 7), shaped to
-// broadcast against like. It is 0 at index 0 (paper step t = 1).
-func PosteriorVariance(s *Schedule, t, like *Node) *Node {
+// PosteriorVarianceAt is the table Schedule.PosteriorVariance at t as a
+// node: β̃_t = (1−ᾱ_{t−1})/(1−ᾱ_t) · β_t (Eq. 7), shaped to broadcast
+// against like. It is 0 at index 0 (paper step t = 1).
+func PosteriorVarianceAt(s *Schedule, t, like *Node) *Node {
 	return coef(s.PosteriorVariance, t, like)
 }
 

@@ -23,7 +23,7 @@ func TestPosteriorMeanEpsFormEqualsX0Form(t *testing.T) {
 		}
 		outs := runN(t, func(x0, eps, tt *Node) []*Node {
 			xt := QSample(s, x0, tt, eps)
-			return []*Node{PosteriorMean(s, x0, xt, tt), PosteriorMeanFromEps(s, xt, eps, tt)}
+			return []*Node{PosteriorMeanFromX0(s, xt, x0, tt), PosteriorMeanFromEps(s, xt, eps, tt)}
 		}, tensors.FromValue(x0), tensors.FromValue(eps), tensors.FromValue(ts))
 		a, b := flat64(outs[0]), flat64(outs[1])
 		for i := range a {

@@ -33,6 +33,24 @@ func (p Prediction) String() string {
 	return fmt.Sprintf("Prediction(%d)", int(p))
 }
 
+// MarshalText writes p as "eps", "x0" or "v" (in JSON configurations and flags).
+func (p Prediction) MarshalText() ([]byte, error) {
+	if _, err := ParsePrediction(p.String()); err != nil {
+		return nil, err
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText reads "eps", "x0" or "v" (see [ParsePrediction]).
+func (p *Prediction) UnmarshalText(b []byte) error {
+	q, err := ParsePrediction(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}
+
 // ParsePrediction maps "eps", "x0" or "v" to a [Prediction].
 func ParsePrediction(name string) (Prediction, error) {
 	for _, p := range []Prediction{PredictEps, PredictX0, PredictV} {
@@ -94,7 +112,7 @@ func PredToX0Eps(s *Schedule, pred Prediction, out, xt, t *Node, clip float64) (
 // μ_θ = 1/√α_t (x_t − β_t/√(1−ᾱ_t) ε_θ).
 func ReverseMean(s *Schedule, pred Prediction, out, xt, t *Node, clip float64) (mean, x0 *Node) {
 	x0, _ = PredToX0Eps(s, pred, out, xt, t, clip)
-	return PosteriorMean(s, x0, xt, t), x0
+	return PosteriorMeanFromX0(s, xt, x0, t), x0
 }
 
 // ReverseVarianceNode is σ_t² of p_θ(x_{t−1}|x_t) for a fixed variance kind

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -40,8 +41,8 @@ type SampleConfig struct {
 	// ClipX0 > 0 clips x̂_0 to [−ClipX0, ClipX0] at each step (Ho et al.'s
 	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
 	ClipX0 float64
-	// Steps is DDIM's S and Langevin's number of noise levels; default 50 for
-	// DDIM and 100 for Langevin. Ancestral always takes T steps.
+	// Steps is DDIM's S and Langevin's number of noise levels; default
+	// [DefaultSteps]. Ancestral always takes T steps.
 	Steps int
 	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
 	Eta float64
@@ -92,6 +93,25 @@ const (
 	SpacingLinspace Spacing = "linspace"
 )
 
+// The default number of steps of the samplers that skip steps (at most T).
+const (
+	DefaultDDIMSteps      = 50  // DDIM's S (the README's MNIST-FD uses it)
+	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
+)
+
+// DefaultSteps is the default Steps of a sampler of kind over T diffusion
+// steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
+// for Langevin, 0 (unused: T steps) for Ancestral.
+func DefaultSteps(kind SamplerKind, T int) int {
+	switch kind {
+	case DDIM:
+		return min(DefaultDDIMSteps, T)
+	case Langevin:
+		return min(DefaultLangevinLevels, T)
+	}
+	return 0
+}
+
 // Timesteps returns the array indices t visited by the sampler, in sampling
 // order (from the noisiest). Ancestral: T−1, …, 0. DDIM: S indices with
 // c.Spacing (see [Spacing]); Langevin: S indices with the trailing spacing.
@@ -105,7 +125,7 @@ func (c SampleConfig) Timesteps(T int) []int {
 	}
 	n := c.Steps
 	if n == 0 { // the defaults of NewSampler
-		n = min(map[SamplerKind]int{DDIM: 50, Langevin: 100}[c.Kind], T)
+		n = DefaultSteps(c.Kind, T)
 	}
 	spacing := c.Spacing
 	if c.Kind == Langevin || spacing == "" {
@@ -141,11 +161,11 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	case Ancestral:
 	case DDIM:
 		if c.Steps == 0 {
-			c.Steps = min(50, s.T)
+			c.Steps = DefaultSteps(DDIM, s.T)
 		}
 	case Langevin:
 		if c.Steps == 0 {
-			c.Steps = min(100, s.T)
+			c.Steps = DefaultSteps(Langevin, s.T)
 		}
 		if c.LangevinK == 0 {
 			c.LangevinK = 10
@@ -310,51 +330,35 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		}
 	}
 
-	stateShapes := []shapes.Shape{shapes.Make(dtypes.Int32), rngState.Shape(), shape}
+	// State: step j, RNG state, x, [snapshots,] then the network's variables.
 	init := []*Node{Const(g, int32(0)), rngState, xT}
 	if numSnaps > 0 {
 		snapDims := append([]int{numSnaps}, shape.Dimensions...)
-		snaps := writeSnapshot(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0)))
-		stateShapes = append(stateShapes, snaps.Shape())
-		init = append(init, snaps)
+		init = append(init, writeSnapshot(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0))))
 	}
-	numState := len(stateShapes)
-	for _, n := range varNodes {
-		stateShapes = append(stateShapes, n.Shape())
-		init = append(init, n)
-	}
-	params := func(g *Graph) []*Node {
-		ps := make([]*Node, len(stateShapes))
-		for i, sh := range stateShapes {
-			ps[i] = Parameter(g, fmt.Sprintf("s%d", i), sh)
-		}
-		return ps
-	}
-	cond := newClosure(g, func(g *Graph) []*Node {
-		ps := params(g)
-		return []*Node{LessThan(ps[0], Const(g, int32(n)))}
-	})
-	body := newClosure(g, func(g *Graph) []*Node {
-		ps := params(g)
-		for i, v := range vars {
-			v.SetNodeValue(ps[numState+i])
-		}
-		defer func() {
+	numState := len(init)
+	init = append(init, varNodes...)
+	out := gomlxfix.While(init,
+		func(g *Graph, ps []*Node) *Node { return LessThan(ps[0], Const(g, int32(n))) },
+		func(g *Graph, ps []*Node) []*Node {
 			for i, v := range vars {
-				v.SetNodeValue(varNodes[i])
+				v.SetNodeValue(ps[numState+i])
 			}
-		}()
-		j, rng, x := ps[0], ps[1], ps[2]
-		x, rng = step(j, x, rng)
-		next := AddScalar(j, 1)
-		outs := []*Node{next, rng, x}
-		if numSnaps > 0 {
-			slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
-			outs = append(outs, writeSnapshot(ps[3], x, slot))
-		}
-		return append(outs, ps[numState:]...)
-	})
-	out := While(cond, body, init...)
+			defer func() {
+				for i, v := range vars {
+					v.SetNodeValue(varNodes[i])
+				}
+			}()
+			j, rng, x := ps[0], ps[1], ps[2]
+			x, rng = step(j, x, rng)
+			next := AddScalar(j, 1)
+			outs := []*Node{next, rng, x}
+			if numSnaps > 0 {
+				slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
+				outs = append(outs, writeSnapshot(ps[3], x, slot))
+			}
+			return append(outs, ps[numState:]...)
+		})
 	x0 = out[2]
 	if cfg.Kind == Langevin {
 		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one

@@ -47,24 +47,35 @@ type ScheduleConfig struct {
 	MaxBeta float64
 }
 
+// The defaults of [ScheduleConfig], the one place that states them (the
+// CLI's flags and experiment.Config use these).
+const (
+	DefaultScheduleKind = LinearSchedule // Ho et al. (2020)
+	DefaultT            = 1000           // Ho et al. §4
+	DefaultBetaStart    = 1e-4           // Ho et al. §4
+	DefaultBetaEnd      = 0.02           // Ho et al. §4
+	DefaultCosineS      = 0.008          // Nichol & Dhariwal (2021)
+	DefaultMaxBeta      = 0.999          // Nichol & Dhariwal (2021)
+)
+
 func (c ScheduleConfig) withDefaults() ScheduleConfig {
 	if c.Kind == "" {
-		c.Kind = LinearSchedule
+		c.Kind = DefaultScheduleKind
 	}
 	if c.T == 0 {
-		c.T = 1000
+		c.T = DefaultT
 	}
 	if c.BetaStart == 0 {
-		c.BetaStart = 1e-4
+		c.BetaStart = DefaultBetaStart
 	}
 	if c.BetaEnd == 0 {
-		c.BetaEnd = 0.02
+		c.BetaEnd = DefaultBetaEnd
 	}
 	if c.CosineS == 0 {
-		c.CosineS = 0.008
+		c.CosineS = DefaultCosineS
 	}
 	if c.MaxBeta == 0 {
-		c.MaxBeta = 0.999
+		c.MaxBeta = DefaultMaxBeta
 	}
 	return c
 }

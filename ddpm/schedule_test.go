@@ -67,7 +67,7 @@ func TestScheduleAgainstPythonReference(t *testing.T) {
 func TestScheduleNotesValues(t *testing.T) {
 	t.Parallel()
 	lin := MustNewSchedule(ScheduleConfig{})
-	// ../shared/NOTES.md "References for tests": linear T=1000, 1e-4..0.02, ᾱ at these indices.
+	// testdata/REFERENCES.md, "Schedule values": linear T=1000, 1e-4..0.02, ᾱ at these indices.
 	for i, want := range map[int]float64{0: 0.9999, 1: 0.9997800921, 99: 0.8970181457, 249: 0.5240853738,
 		499: 0.07858724288, 749: 0.003350550439, 999: 4.035829765e-05} {
 		if !relClose(lin.AlphasBar[i], want, 1e-9) {
@@ -90,7 +90,7 @@ func TestScheduleNotesValues(t *testing.T) {
 			t.Errorf("DDIM variance(%d, %d) = %g, want %g", c.t, c.prev, sig*sig, c.want)
 		}
 	}
-	// Nichol & Dhariwal cosine, s = 0.008, clipped at 0.999 (NOTES.md).
+	// Nichol & Dhariwal cosine, s = 0.008, clipped at 0.999 (testdata/REFERENCES.md).
 	cos := MustNewSchedule(ScheduleConfig{Kind: CosineSchedule})
 	for i, want := range map[int]float64{0: 4.128422e-05, 1: 4.614175e-05, 999: 0.999} {
 		if !relClose(cos.Betas[i], want, 1e-6) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/compute/dtypes"
@@ -160,19 +161,9 @@ func (tr *Trainer) distribute(n int) error {
 	if err := tr.exec.SetDefaultShardingSpec(replicated); err != nil {
 		return err
 	}
-	// GoMLX v0.28.0: a variable created before the exec was distributed keeps
-	// a nil sharding spec, and the RNG state variable (Store.getRNGStateVar)
-	// has no back-pointer to its store, so building the graph dereferences a
-	// nil *Store ("invalid memory address" in Variable.paramNode). Give every
-	// existing variable the replicated spec explicitly.
-	for v := range tr.Store.IterVariables() {
-		if v.ShardingSpec() == nil {
-			if err := v.SetShardingSpec(replicated); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	// The RNG state variable has no store in GoMLX v0.28.0: see gomlxfix.ShardUnshardedVariables.
+	_, err = gomlxfix.ShardUnshardedVariables(tr.Store, replicated)
+	return err
 }
 
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines

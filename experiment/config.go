@@ -21,6 +21,15 @@ const (
 	CIFAR10      = "cifar10"
 )
 
+// ModelKind names an ε-network architecture.
+type ModelKind string
+
+// The networks of package nets.
+const (
+	MLP  ModelKind = "mlp"  // nets.MLPConfig, for 2-D data
+	UNet ModelKind = "unet" // nets.UNetConfig, for images
+)
+
 // Config is what defines a training run: two runs with equal Configs and
 // seeds on the same backend produce bit-identical weights. It is stored as
 // run.json in the run folder and inside every weight file.
@@ -31,15 +40,15 @@ type Config struct {
 	// DataDir holds the IDX or CIFAR-10 files; for mnist it defaults to the
 	// copy inside the GoMNIST Go module.
 	DataDir string `json:"data_dir,omitempty"`
-	// Model: "mlp" (default for 2-D data) or "unet" (default for images).
-	Model string          `json:"model"`
+	// Model: MLP (default for 2-D data) or UNet (default for images).
+	Model ModelKind       `json:"model"`
 	MLP   nets.MLPConfig  `json:"mlp"`
 	UNet  nets.UNetConfig `json:"unet"`
 	// Schedule: default Ho et al.'s linear schedule, T = 1000.
 	Schedule ddpm.ScheduleConfig `json:"schedule"`
-	// Prediction: "eps" (default), "x0" or "v".
-	Prediction string `json:"prediction"`
-	// Batch size; default 1024 for 2-D data (NOTES.md's benchmark), 128 for images (Ho et al.).
+	// Prediction: what the network outputs, written "eps" (default), "x0" or "v".
+	Prediction ddpm.Prediction `json:"prediction"`
+	// Batch size; default 1024 for 2-D data (the reference MLP's batch, testdata/REFERENCES.md), 128 for images (Ho et al.).
 	Batch int `json:"batch"`
 	// Optimiser (see ddpm.TrainConfig): defaults LR 1e-3 for the MLP, 2e-4
 	// for the U-Net (Ho et al.), warm-up 100/1000 steps, clipping at 1 and
@@ -75,14 +84,14 @@ func (c Config) WithDefaults() (Config, error) {
 		}
 	}
 	if c.Model == "" {
-		c.Model = "mlp"
+		c.Model = MLP
 		if c.IsImage() {
-			c.Model = "unet"
+			c.Model = UNet
 		}
 	}
 	img := c.IsImage()
 	switch c.Model {
-	case "mlp":
+	case MLP:
 		if img {
 			return c, fmt.Errorf("experiment: model mlp is for 2-D data, not %s: use -model unet", c.Data)
 		}
@@ -93,7 +102,7 @@ func (c Config) WithDefaults() (Config, error) {
 		if c.MLP.OutDim != c.MLP.Dim*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
 			return c, fmt.Errorf("experiment: MLP OutDim=%d does not fit Dim=%d with learn_variance=%v: leave OutDim zero", c.MLP.OutDim, c.MLP.Dim, c.LearnVariance)
 		}
-	case "unet":
+	case UNet:
 		if !img {
 			return c, fmt.Errorf("experiment: model unet is for images, not the 2-D toy %s: use -model mlp", c.Data)
 		}
@@ -118,17 +127,16 @@ func (c Config) WithDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)
 	}
-	if c.Prediction == "" {
-		c.Prediction = "eps"
-	}
-	if _, err := ddpm.ParsePrediction(c.Prediction); err != nil {
+	if _, err := c.Prediction.MarshalText(); err != nil {
 		return c, err
 	}
+	// Kind and T are stored in run.json and weight files; the other fields
+	// stay zero (their defaults, filled by ddpm.NewSchedule).
 	if c.Schedule.Kind == "" {
-		c.Schedule.Kind = ddpm.LinearSchedule
+		c.Schedule.Kind = ddpm.DefaultScheduleKind
 	}
 	if c.Schedule.T == 0 {
-		c.Schedule.T = 1000
+		c.Schedule.T = ddpm.DefaultT
 	}
 	if _, err := ddpm.NewSchedule(c.Schedule); err != nil {
 		return c, err
@@ -159,7 +167,7 @@ func (c Config) WithDefaults() (Config, error) {
 
 // Net is the configuration's ε-network.
 func (c Config) Net() ddpm.Net {
-	if c.Model == "unet" {
+	if c.Model == UNet {
 		return c.UNet.Net()
 	}
 	return c.MLP.Net()
@@ -167,7 +175,7 @@ func (c Config) Net() ddpm.Net {
 
 // NumParameters is the network's parameter count.
 func (c Config) NumParameters() int {
-	if c.Model == "unet" {
+	if c.Model == UNet {
 		return c.UNet.NumParameters()
 	}
 	return c.MLP.NumParameters()
@@ -184,7 +192,7 @@ func (c Config) Variance() ddpm.VarianceKind {
 
 // ExampleDims are the dimensions of one example: [2] or [H, W, C].
 func (c Config) ExampleDims() []int {
-	if c.Model == "unet" {
+	if c.Model == UNet {
 		return []int{c.UNet.ImageSize, c.UNet.ImageSize, c.UNet.InChannels}
 	}
 	return []int{c.MLP.Dim}
@@ -192,6 +200,5 @@ func (c Config) ExampleDims() []int {
 
 // TrainConfig is the ddpm.TrainConfig of c.
 func (c Config) TrainConfig() ddpm.TrainConfig {
-	p, _ := ddpm.ParsePrediction(c.Prediction)
-	return ddpm.TrainConfig{Prediction: p, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma, LearnVariance: c.LearnVariance}
+	return ddpm.TrainConfig{Prediction: c.Prediction, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma, LearnVariance: c.LearnVariance}
 }

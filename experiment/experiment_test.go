@@ -126,7 +126,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Data: "spiral"}, "unknown data \"spiral\""},
 		{Config{Data: "moons", Model: "unet"}, "model unet is for images"},
 		{Config{Data: MNIST, Model: "mlp"}, "model mlp is for 2-D data"},
-		{Config{Prediction: "score"}, "unknown prediction"},
+		{Config{Prediction: ddpm.Prediction(7)}, "unknown prediction"},
 		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T must be ≥ 1"},
 		{Config{Batch: -4}, "batch=-4 must be ≥ 1"},
 		{Config{MinSNRGamma: -1}, "min-SNR γ must be a positive finite number"},

@@ -72,7 +72,7 @@ func LoadImages(c Config, split string) (*data.Images, error) {
 }
 
 type toySource struct {
-	sampler data.Sampler
+	sampler data.Distribution
 	batch   int
 	seed    uint64
 }

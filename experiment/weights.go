@@ -155,7 +155,7 @@ func (m *Model) Net() ddpm.Net { return ddpm.NetIn(m.Config.Net()) }
 // Sampler prepares a sampler of kind cfg over the model (cfg.Prediction is
 // taken from the model's configuration).
 func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.Sampler, error) {
-	cfg.Prediction, _ = ddpm.ParsePrediction(m.Config.Prediction)
+	cfg.Prediction = m.Config.Prediction
 	if m.Config.LearnVariance {
 		if cfg.Variance == ddpm.FixedSmall {
 			return nil, fmt.Errorf("experiment: this model learned its reverse variances (learn_variance): a fixed variance does not apply")

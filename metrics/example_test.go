@@ -30,7 +30,7 @@ func ExampleFloor() {
 		shifted[i] += 0.5
 	}
 	value, _ := sw(shifted, roll(rand.New(rand.NewPCG(7, 2)), n))
-	floor, _ := metrics.Floor(sw, metrics.Sampler(roll), n, 0)
+	floor, _ := metrics.Floor(sw, roll, n, 0)
 	r := metrics.NewReport("sliced-W1", value, floor)
 	fmt.Printf("%s: value %.2f, floor %.2f, ratio %.0f\n", r.Name, r.Value, r.Floor, r.Ratio)
 	// Output: sliced-W1: value 0.32, floor 0.03, ratio 12

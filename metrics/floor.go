@@ -11,16 +11,15 @@ import (
 //	func(a, b []float32) (float64, error) { return SlicedW1(a, b, 2, SlicedConfig{}) }
 type Distance func(a, b []float32) (float64, error)
 
-// Sampler draws n points of the true distribution, flattened [n, d], using
-// only rng (data.Sampler has this form).
-type Sampler func(rng *rand.Rand, n int) []float32
-
 // Floor is the floor of a sample-based distance: the distance between two
 // independent draws of n points each of the true distribution, the value a
 // perfect model would get on average with n samples against n data points
 // (every such distance is biased upwards by the finite samples). The draws
 // use PCG(seed, 1) and PCG(seed, 2), so a floor is reproducible.
-func Floor(dist Distance, sample Sampler, n int, seed uint64) (float64, error) {
+//
+// sample draws n points of the true distribution, flattened [n, d], using
+// only rng (a data.Distribution).
+func Floor(dist Distance, sample func(rng *rand.Rand, n int) []float32, n int, seed uint64) (float64, error) {
 	if n < 2 {
 		return 0, fmt.Errorf("metrics: Floor needs n ≥ 2, got %d", n)
 	}

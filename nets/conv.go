@@ -86,9 +86,8 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 //
 //	P [B, Ho, Wo, k·k·Cin] = concat over (dy, dx) of x̃[:, dy::s, dx::s, :],   y = P · reshape(K, [k·k·Cin, out]) + bias,
 //
-// because GoMLX v0.28.0's built-in convolution on the pure-Go backend runs at
-// ~0.3 GFLOP/s (NOTES.md: 6.3 s forward for B=128 28×28 32→32 3×3 against
-// 0.18 s with im2col). The padding is a Concatenate with zeros, not
+// because GoMLX v0.28.0's built-in convolution on the pure-Go backend is
+// some 35× slower than that (README, "Speed"). The padding is a Concatenate with zeros, not
 // graph.Pad, which has no gradient in v0.28.0 (building one panics: `… with
 // type "Pad", for which no gradient is defined yet`). A 1×1 convolution is
 // the same matrix product with no patches on either path.

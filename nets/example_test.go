@@ -6,7 +6,8 @@ import (
 	"github.com/ddpm-go/ddpm-go/nets"
 )
 
-// The parameter counts of the default networks, as NOTES.md gives them.
+// The parameter counts of the default networks, the reference networks of
+// testdata/REFERENCES.md.
 func Example_numParameters() {
 	fmt.Println("2-D ε-MLP:     ", nets.MLPConfig{}.NumParameters())
 	fmt.Println("MNIST ε-U-Net: ", nets.UNetConfig{}.NumParameters())

@@ -8,9 +8,10 @@ import (
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
+	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -18,18 +19,10 @@ import (
 )
 
 // testConfig is the pure-Go backend forced to run a graph's ops one after
-// another (each op still uses every core).
-//
-// Workaround for GoMLX v0.28.0's compute module (v0.0.0-20260716164435-04857206aff7):
-// by default its Go backend runs independent ops in parallel, each op in a
-// worker of a pool of 2·GOMAXPROCS slots, and a large matmul inside such an
-// op waits in workerspool.(*Pool).Saturate for free slots while holding its
-// own; when every slot is held that way nothing moves. Seen here, one
-// execution at a time: the default U-Net's training step (ddpm.Trainer,
-// batch 2, 2 cores) hung in 2 of 5 serial runs of this package, every
-// worker waiting in Saturate or WaitToStart. "ops_sequential" runs the ops in the calling
-// goroutine, which holds no slot.
-const testConfig = gobackend.BackendName + ":ops_sequential"
+// another (each op still uses every core): the deadlock workaround of
+// gomlxfix.GoSequential (here the default U-Net's training step, batch 2,
+// hung in 2 of 5 serial runs of this package without it).
+const testConfig = gomlxfix.GoSequential
 
 var (
 	goBackendOnce sync.Once
@@ -59,13 +52,12 @@ func testBackend(t testing.TB) compute.Backend {
 // or $GOMLX_BACKEND asks for it); otherwise the test is skipped.
 func xlaBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	config, _ := ddpm.BackendConfig()
-	if !strings.HasPrefix(config, "xla") {
-		t.Skipf("no XLA backend (ddpm.BackendConfig picks %q)", config)
-	}
 	b, err := ddpm.Backend()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ddpm.PlatformOf(b) == ddpm.PlatformGo {
+		t.Skipf("no XLA backend (ddpm.Backend is %s)", ddpm.BackendName())
 	}
 	return b
 }

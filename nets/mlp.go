@@ -12,7 +12,7 @@ import (
 //
 // with Layers hidden layers of width Hidden and emb the sinusoidal
 // [TimestepEmbedding] of width EmbedDim. Zero values take the defaults given;
-// the defaults are the 2-D MLP of NOTES.md ("Speeds measured"),
+// the defaults are the reference 2-D MLP (testdata/REFERENCES.md),
 // concat(x, sinusoidal(t, 32)) → 256 → 256 → 256 → 2, with 141,058
 // parameters: (2+32)·256+256 + 2·(256·256+256) + 256·2+2.
 type MLPConfig struct {

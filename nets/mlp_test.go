@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// NOTES.md ("Speeds measured"): the 2-D ε-MLP has 141,058 parameters.
+// testdata/REFERENCES.md ("Reference networks"): the 2-D ε-MLP has 141,058 parameters.
 func TestMLPParameterCount(t *testing.T) {
 	const want = 141058
 	if n := (MLPConfig{}).NumParameters(); n != want {

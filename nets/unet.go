@@ -13,9 +13,10 @@ import (
 // al.'s (2020, Appendix B) U-Net (itself after PixelCNN++ and Wide ResNets):
 // one [ResBlock] per level instead of two, no attention by default, and skip
 // connections from the level outputs only. Zero values take the defaults
-// given; the defaults are NOTES.md's MNIST ε-U-Net (base 32, levels 28²×32,
-// 14²×64, 7²×64, 776,929 parameters). With them, [UNetConfig.Net] builds
-// (B = batch, temb = time embedding; scope names in quotes):
+// given; the defaults are the reference MNIST ε-U-Net (testdata/REFERENCES.md:
+// base 32, levels 28²×32, 14²×64, 7²×64, 776,929 parameters). With them,
+// [UNetConfig.Net] builds (B = batch, temb = time embedding; scope names in
+// quotes):
 //
 //	t [B] int32 → sinusoidal(t, 32)                                  [B, 32]
 //	  → Dense 32→128 → SiLU → Dense 128→128 = temb                   [B, 128]    "time/dense0", "time/dense1"   20,736
@@ -37,7 +38,7 @@ import (
 // Every ResBlock is GroupNorm(8)-SiLU-Conv3×3, + Dense(SiLU(temb)),
 // GroupNorm(8)-SiLU-(Dropout)-Conv3×3, + x (or a 1×1 conv of x when the
 // channels change); see [ResBlock]. The time MLP is 4·Base wide (Ho et
-// al.: ch·4). NOTES.md gives only the outline and the count; this is the
+// al.: ch·4). The reference gives only the outline and the count; this is the
 // only one of 31,104 variants we enumerated (time-MLP shapes, one or two
 // convolutions per block, where the time projection goes, 1×1 skips,
 // strided-conv or pooled down-sampling, up-sampling with or without a conv,

@@ -12,7 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// NOTES.md ("Speeds measured"): the MNIST ε-U-Net has 776,929 parameters.
+// testdata/REFERENCES.md ("Reference networks"): the MNIST ε-U-Net has 776,929 parameters.
 // Counted on the host and in the store after one build on a batch of 2,
 // which also checks the output shape and that calling the net twice on the
 // same scope object reuses the variables (a sampler may do so).

@@ -1,14 +1,20 @@
-// Command ddpm is the command line of ddpm-go: a thin layer over package ddpm.
+// Command ddpm is the command line of ddpm-go: flag parsing and printing over
+// the packages (ddpm, experiment, figs/figures, bench), one file per command:
 //
-//	ddpm schedule -kind linear|cosine|quadratic|sigmoid -T N [-json]
+//	ddpm schedule  the float64 tables of a noise schedule (schedule.go)
+//	ddpm train     Algorithm 1 with checkpoints and exact resume (train.go → experiment.Train)
+//	ddpm sample    samples of trained weights into a PNG (sample.go → experiment.Model.Sample)
+//	ddpm eval      metrics with their floors, NLL bound (eval.go → experiment.Evaluate)
+//	ddpm figures   the README's figures (figures.go → package figures)
+//	ddpm bench     our nets against the PyTorch peer (bench.go → bench.Run)
 //
-// Run "ddpm <command> -h" for each command's flags.
+// Every command is registered in [commands] below. Run "ddpm <command> -h"
+// for each command's flags.
 package main
 
 import (
 	"flag"
 	"fmt"
-	"github.com/ddpm-go/ddpm-go/bench"
 	"io"
 	"os"
 	"sort"
@@ -20,9 +26,14 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
+// commands is every command of ddpm, by name.
 var commands = map[string]command{
 	"schedule": {"print a noise schedule's float64 tables (text or -json)", runSchedule},
-	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", bench.Main},
+	"train":    {"train an ε-network (Algorithm 1) with checkpoints and exact resume", runTrain},
+	"sample":   {"draw samples from trained weights (ancestral, ddim, langevin) into a PNG", runSample},
+	"eval":     {"sample-based metrics with their floors (sliced W1, MMD; MNIST-FD, NLL bound for MNIST)", runEval},
+	"figures":  {"regenerate the README's figures (schedules, forward, posterior, Langevin, samples)", runFigures},
+	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", runBench},
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -4,15 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 
-	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
-	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/ddpm-go/ddpm-go/figs/figures"
 )
 
 func runSample(args []string, stdout, stderr io.Writer) int {
@@ -50,14 +48,18 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if *n == 0 {
 		*n = map[bool]int{true: 64, false: 2000}[img]
 	}
-	if *clip < 0 {
-		*clip = map[bool]float64{true: 1, false: 0}[img]
-	}
 	if *n < 1 {
 		fmt.Fprintf(stderr, "ddpm sample: -n %d must be ≥ 1\n", *n)
 		return 2
 	}
-	cfg := ddpm.SampleConfig{Kind: ddpm.SamplerKind(*kind), Steps: *steps, Eta: *eta, ClipX0: *clip}
+	cfg := m.Config.SampleConfig(ddpm.SamplerKind(*kind))
+	cfg.Eta = *eta
+	if *steps != 0 {
+		cfg.Steps = *steps
+	}
+	if *clip >= 0 {
+		cfg.ClipX0 = *clip
+	}
 	if *variance == "small" {
 		cfg.Variance = ddpm.FixedSmall
 	}
@@ -71,7 +73,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
 		return 2
 	}
-	png, err := SamplesPNG(m.Config, x, *kind, *seed)
+	png, err := figures.SamplesPNG(m.Config, x, *kind, *seed)
 	if err == nil {
 		err = figs.WriteFile(*out, png)
 	}
@@ -81,33 +83,4 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%d %s samples from %s written to %s\n", *n, *kind, *weights, *out)
 	return 0
-}
-
-// SamplesPNG draws samples: a grid for images, a scatter over as many data
-// points for 2-D data.
-func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
-	flat := tensors.MustCopyFlatData[float32](x)
-	dims := x.Shape().Dimensions
-	if cfg.IsImage() {
-		return figs.Grid(flat, dims[0], dims[1], dims[2], dims[3], 0, 2)
-	}
-	sampler, err := data.Toy2D(cfg.Data)
-	if err != nil {
-		return nil, err
-	}
-	truth := sampler(rand.New(rand.NewPCG(uint64(seed), 99)), dims[0])
-	split := func(v []float32) (a, b []float64) {
-		for i := 0; i+1 < len(v); i += 2 {
-			a, b = append(a, float64(v[i])), append(b, float64(v[i+1]))
-		}
-		return
-	}
-	dx, dy := split(truth)
-	sx, sy := split(flat)
-	return figs.Scatter(figs.Options{Title: fmt.Sprintf("%s: %s samples vs data", cfg.Data, label), Width: 400, Height: 400,
-		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.Series{Name: "data", X: dx, Y: dy}, figs.Series{Name: label, X: sx, Y: sy})
-}
-
-func init() {
-	commands["sample"] = command{"draw samples from trained weights (ancestral, ddim, langevin) into a PNG", runSample}
 }

@@ -24,10 +24,10 @@ type scheduleJSON struct {
 func runSchedule(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("schedule", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kind := fs.String("kind", "linear", "schedule: linear, cosine, quadratic or sigmoid")
-	T := fs.Int("T", 1000, "number of diffusion steps (≥ 1)")
-	start := fs.Float64("beta-start", 1e-4, "β_1 of linear/quadratic/sigmoid (in (0,1))")
-	end := fs.Float64("beta-end", 0.02, "β_T of linear/quadratic/sigmoid (in (0,1))")
+	kind := fs.String("kind", string(ddpm.DefaultScheduleKind), "schedule: linear, cosine, quadratic or sigmoid")
+	T := fs.Int("T", ddpm.DefaultT, "number of diffusion steps (≥ 1)")
+	start := fs.Float64("beta-start", ddpm.DefaultBetaStart, "β_1 of linear/quadratic/sigmoid (in (0,1))")
+	end := fs.Float64("beta-end", ddpm.DefaultBetaEnd, "β_T of linear/quadratic/sigmoid (in (0,1))")
 	rescale := fs.Bool("rescale", false, "multiply β_1, β_T by 1000/T")
 	asJSON := fs.Bool("json", false, "print one JSON object (betas, alphas_cumprod, posterior_variance, posterior_mean_coef1 (× x0), posterior_mean_coef2 (× x_t))")
 	if code, ok := parseFlags(fs, "usage: ddpm schedule [-kind K] [-T N] [-json]: the float64 tables of a noise schedule; index i ↔ paper step t = i+1", args, stderr); !ok {

@@ -26,7 +26,8 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	kind := fs.String("schedule", "linear", "noise schedule: linear, cosine, quadratic, sigmoid")
 	T := fs.Int("T", 1000, "diffusion steps")
 	rescale := fs.Bool("rescale", false, "rescale β_1, β_T by 1000/T")
-	pred := fs.String("prediction", "eps", "network target: eps, x0 or v")
+	var pred ddpm.Prediction
+	fs.TextVar(&pred, "prediction", ddpm.PredictEps, "network target: eps, x0 or v")
 	batch := fs.Int("batch", 0, "batch size (default 1024 for 2-D, 128 for images)")
 	lr := fs.Float64("lr", 0, "Adam learning rate (default 1e-3 for 2-D, 2e-4 for images)")
 	warmup := fs.Int("warmup", 0, "learning-rate warm-up steps (default 100 / 1000)")
@@ -36,7 +37,7 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	minSNR := fs.Float64("min-snr", 0, "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple")
 	learnVar := fs.Bool("learn-variance", false, "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)")
 	return func() experiment.Config {
-		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: *modelName, Prediction: *pred,
+		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: experiment.ModelKind(*modelName), Prediction: pred,
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
 			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
 			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout}}
@@ -87,7 +88,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ddpm train: %v\n", err)
 		return 1
 	}
-	if cfg.IsImage() && strings.HasPrefix(ddpm.BackendName(), "xla:cpu") && !fastAllocator() {
+	if cfg.IsImage() && ddpm.PlatformOf(backend) == ddpm.PlatformXLACPU && !fastAllocator() {
 		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
@@ -106,10 +107,6 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(*dir, "loss.png"), res.WeightsPath)
 	return 0
-}
-
-func init() {
-	commands["train"] = command{"train an ε-network (Algorithm 1) with checkpoints and exact resume", runTrain}
 }
 
 // fastAllocator says whether this process runs on jemalloc or tcmalloc

@@ -1,4 +1,4 @@
-"""Which MNIST ε-U-Net has exactly 776,929 parameters (NOTES.md, "Speeds measured")?
+"""Which MNIST ε-U-Net has exactly 776,929 parameters (testdata/REFERENCES.md, "Reference networks")?
 
 Enumerates plausible variants of "base 32, levels 28²×32, 14²×64, 7²×64, one
 GroupNorm(8)-SiLU-conv ResBlock per level with time projection, 2 middle

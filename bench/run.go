@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/ddpm-go/ddpm-go/ddpm"
+)
+
+// Config is what `ddpm bench` needs: [Run] starts the peer, times each
+// backend against it in alternating rounds, prints the table and the chain
+// check, and writes Out.
+type Config struct {
+	// Backends are $GOMLX_BACKEND-style configurations, each reported under its
+	// configuration string: "go" (run as [GoBackendConfig]), "go:parallelism=-1",
+	// "xla:cpu", …; default {"xla:cpu", "go"}. They run in this order, in
+	// one process: XLA first, because the pure-Go backend leaves a large Go
+	// heap whose garbage collection then slows the XLA timings (the README's
+	// benchmark section has the numbers).
+	Backends []string
+	Options         // cases, rounds, reps, warm-up, sizes, python, threads, progress.
+	Out      string // results JSON path; "" writes none.
+	NoPeer   bool   // skip the peer (ours only; ratios are then "-").
+}
+
+// Run runs the whole benchmark. It writes the table and the chain lines to
+// stdout, progress to cfg.Progress, and returns the results. A backend that
+// cannot start (say, no XLA plugin) is reported on stdout and skipped; Run
+// errors if none ran, or if the peer fails.
+func Run(cfg Config, stdout io.Writer) ([]Result, error) {
+	opt, err := cfg.Options.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Backends) == 0 {
+		cfg.Backends = []string{"xla:cpu", "go"}
+	}
+	var peerSide Side // nil without a peer (a nil *Peer would not be a nil Side)
+	peerCalls := map[string][]float64{}
+	if !cfg.NoPeer {
+		p, err := StartPeer(opt)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close()
+		peerSide = p
+		var blas struct {
+			GFLOPS float64 `json:"sgemm_2048_gflops"`
+		}
+		_ = json.Unmarshal(p.Report.BLAS, &blas)
+		fmt.Fprintf(stdout, "peer: torch %s, %d threads, sgemm 2048² %.1f GFLOP/s, load at start %v\n", p.Report.Torch, p.Report.Threads, blas.GFLOPS, p.Report.LoadAvg)
+	}
+	fmt.Fprintf(stdout, "method: per case, %d alternating rounds (ours, then the peer) of %d timed call(s) each after %d warm-up call(s); ratio = median of the per-round ratios [min, max]\n",
+		opt.Rounds, opt.Reps, opt.Warmup)
+	var all []Result
+	var errs []error
+	for _, bc := range cfg.Backends {
+		name := ddpm.SafeBackendConfig(bc)
+		if name != bc {
+			fmt.Fprintf(opt.Progress, "bench: backend %q runs as %q (the default op scheduling can deadlock: see bench.GoBackendConfig)\n", bc, name)
+		}
+		b, err := NewBackend(name)
+		if err != nil {
+			fmt.Fprintf(stdout, "backend %s: cannot start (%v): skipped\n", bc, err)
+			errs = append(errs, err)
+			continue
+		}
+		ours, err := NewOurs(b, opt)
+		stats := map[string]Stats{}
+		for _, c := range opt.Cases {
+			if err != nil {
+				break
+			}
+			var r Rounds
+			if r, err = Alternate(c, ours, peerSide, opt.Rounds, opt.Reps, opt.Progress); err == nil {
+				all = append(all, r.Result(name))
+				stats[c] = r.OursStats()
+				for _, p := range r.Peer {
+					peerCalls[c] = append(peerCalls[c], p...)
+				}
+			}
+		}
+		b.Finalize()
+		runtime.GC()
+		debug.FreeOSMemory()
+		if err != nil {
+			return all, err
+		}
+		PrintChainVsForward(stdout, name, stats, opt.Sizes.T)
+	}
+	if peerSide != nil && len(peerCalls) > 0 {
+		peer := map[string]Stats{}
+		for c, ms := range peerCalls {
+			peer[c] = StatsOf(ms)
+		}
+		PrintChainVsForward(stdout, "torch", peer, opt.Sizes.T)
+	}
+	if len(all) > 0 {
+		Table(stdout, all)
+	}
+	if cfg.Out != "" && len(all) > 0 {
+		if err := WriteJSON(cfg.Out, all); err != nil {
+			return all, err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", cfg.Out)
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("bench: no backend ran: %w", errors.Join(errs...))
+	}
+	return all, nil
+}

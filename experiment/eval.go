@@ -1,0 +1,365 @@
+package experiment
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/data"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/metrics"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+)
+
+// EvalConfig configures [Evaluate]: the evaluation protocol behind the
+// README's numbers. Zero values take the defaults given.
+type EvalConfig struct {
+	// N is the number of samples; default 2000 for 2-D data, 10,000 (the
+	// size of MNIST's test set) for images.
+	N int
+	// Sampler is ddpm.Ancestral (default, Algorithm 2) or ddpm.DDIM, with
+	// the model's defaults of [Config.SampleConfig] (x̂_0 clipped to [−1, 1]
+	// for images).
+	Sampler ddpm.SamplerKind
+	// Steps is DDIM's S; default ddpm.DefaultDDIMSteps (at most T).
+	Steps int
+	// Eta is DDIM's η ∈ [0, 1]; default 0.
+	Eta float64
+	// Seed seeds the samples (chunk k of images from Seed + 2k: SampleNoise
+	// uses its seed for x_T and seed+1 for the chain), the fresh data points
+	// of the 2-D metrics and the NLL noise.
+	Seed int64
+	// NLLExamples: images only, the number of test images (the first ones)
+	// for the NLL bound; 0 skips the bound.
+	NLLExamples int
+	// NLLStride: images only, one L_{t−1} term in each block of k
+	// consecutive t, weighted by k (a stratified estimate); default 1 (the
+	// full bound).
+	NLLStride int
+	// SampleBatch: images only, samples drawn per compiled call (bounds
+	// memory); default 1000.
+	SampleBatch int
+	// Classifier is the MNIST classifier's weight file for MNIST-FD; default
+	// classifier.DefaultPath().
+	Classifier string
+	// DataDir is the folder of the test (and, for MNIST, training) images;
+	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
+	// module's copy.
+	DataDir string
+	// Log gets one progress line per stage; default none.
+	Log io.Writer
+}
+
+// WithDefaults fills the zero fields of e for model configuration c and
+// checks the result.
+func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
+	if e.N == 0 {
+		e.N = map[bool]int{true: 10000, false: 2000}[c.IsImage()]
+	}
+	if e.NLLStride == 0 {
+		e.NLLStride = 1
+	}
+	if e.SampleBatch == 0 {
+		e.SampleBatch = 1000
+	}
+	if e.Classifier == "" {
+		e.Classifier = classifier.DefaultPath()
+	}
+	if e.Log == nil {
+		e.Log = io.Discard
+	}
+	if e.Sampler == "" {
+		e.Sampler = ddpm.Ancestral
+	}
+	switch {
+	case e.N < 2:
+		return e, fmt.Errorf("experiment: evaluation needs N ≥ 2 samples, got %d", e.N)
+	case e.NLLExamples < 0 || e.NLLStride < 1 || e.SampleBatch < 1:
+		return e, fmt.Errorf("experiment: want NLLExamples ≥ 0, NLLStride ≥ 1, SampleBatch ≥ 1; got %d, %d, %d", e.NLLExamples, e.NLLStride, e.SampleBatch)
+	case e.Sampler != ddpm.Ancestral && e.Sampler != ddpm.DDIM:
+		return e, fmt.Errorf("experiment: evaluation sampler %q: use ancestral or ddim", e.Sampler)
+	case e.Steps < 0 || e.Eta < 0 || e.Eta > 1:
+		return e, fmt.Errorf("experiment: want DDIM steps ≥ 0 and η in [0, 1], got %d and %g", e.Steps, e.Eta)
+	}
+	return e, nil
+}
+
+// sampleConfig is the sampler of the evaluation: the model's defaults for
+// e.Sampler with e's steps and η.
+func (e EvalConfig) sampleConfig(c Config) ddpm.SampleConfig {
+	sc := c.SampleConfig(e.Sampler)
+	if e.Sampler == ddpm.DDIM {
+		if e.Steps > 0 {
+			sc.Steps = e.Steps
+		}
+		sc.Eta = e.Eta
+	}
+	return sc
+}
+
+// EvalReport is the outcome of [Evaluate] ("ddpm eval -json" prints it).
+type EvalReport struct {
+	Weights    string             `json:"weights"`
+	Data       string             `json:"data"`
+	Model      string             `json:"model"`
+	Provenance Provenance         `json:"provenance"` // of the weights
+	N          int                `json:"n"`
+	Sampler    string             `json:"sampler"`
+	Steps      int                `json:"steps,omitempty"` // DDIM's S
+	Eta        float64            `json:"eta,omitempty"`
+	Seed       int64              `json:"seed"`
+	Backend    string             `json:"backend"`
+	Metrics    []MetricJSON       `json:"metrics"`
+	NLL        *NLLJSON           `json:"nll,omitempty"`
+	Notes      map[string]string  `json:"notes,omitempty"`
+	Extra      map[string]any     `json:"extra,omitempty"`
+	Timings    map[string]float64 `json:"timings_seconds"`
+
+	// Reports are the metrics with their floors (NaN and ±Inf kept; Metrics
+	// has them as null, which JSON can hold).
+	Reports []metrics.Report `json:"-"`
+}
+
+// MetricJSON is a metrics.Report with non-finite numbers as null (JSON has no NaN).
+type MetricJSON struct {
+	Name  string   `json:"name"`
+	Value *float64 `json:"value"`
+	Floor *float64 `json:"floor"`
+	Ratio *float64 `json:"ratio"`
+}
+
+// NLLJSON is the NLL bound of an [EvalReport].
+type NLLJSON struct {
+	BitsPerDim float64 `json:"bits_per_dim"`
+	StdErr     float64 `json:"std_err"`
+	Examples   int     `json:"examples"`
+	Stride     int     `json:"stride"`
+	Estimate   bool    `json:"estimate"` // true when stride > 1 (stratified estimate of the sum over t)
+	Prior      float64 `json:"prior_bpd"`
+	Decoder    float64 `json:"decoder_bpd"`
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// Evaluate computes the sample-based metrics of m, each with its floor (the
+// same distance between two draws of the data of the same size), and for
+// images the NLL bound:
+//
+//   - 2-D data: sliced W₁ and MMD of cfg.N samples against cfg.N fresh data
+//     points, see eval2D;
+//   - MNIST: MNIST-FD of the samples against the 10,000 test images, floor
+//     cfg.N random training images against the same test images, see
+//     evalImages; then the NLL bound (Eq. 5) on the first cfg.NLLExamples
+//     test images.
+func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, error) {
+	cfg, err := cfg.WithDefaults(m.Config)
+	if err != nil {
+		return nil, err
+	}
+	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: string(m.Config.Model), Provenance: m.Provenance,
+		N: cfg.N, Sampler: string(cfg.Sampler), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
+		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
+	sc := cfg.sampleConfig(m.Config)
+	if sc.Kind == ddpm.DDIM {
+		res.Steps, res.Eta = sc.Steps, sc.Eta
+	}
+	img := m.Config.IsImage()
+	t0 := time.Now()
+	samples, err := drawSamples(backend, m, sc, cfg, img)
+	if err != nil {
+		return nil, err
+	}
+	res.Timings["sampling"] = time.Since(t0).Seconds()
+	fmt.Fprintf(cfg.Log, "ddpm eval: %d samples (%s) in %.1fs\n", cfg.N, cfg.Sampler, res.Timings["sampling"])
+	if img {
+		err = evalImages(backend, m, cfg, samples, res)
+	} else {
+		err = eval2D(m, cfg, samples, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range res.Reports {
+		res.Metrics = append(res.Metrics, MetricJSON{Name: r.Name, Value: finite(r.Value), Floor: finite(r.Floor), Ratio: finite(r.Ratio)})
+	}
+	return res, nil
+}
+
+// drawSamples draws cfg.N samples, flattened [n, …]; images in chunks of
+// cfg.SampleBatch (chunk k from seed cfg.Seed + 2k: SampleNoise uses its
+// seed for x_T and seed+1 for the chain).
+func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, img bool) ([]float32, error) {
+	sm, err := m.Sampler(backend, sc)
+	if err != nil {
+		return nil, err
+	}
+	chunk := cfg.N
+	if img {
+		chunk = min(cfg.N, cfg.SampleBatch)
+	}
+	dims := m.Config.ExampleDims()
+	var out []float32
+	for k, done := 0, 0; done < cfg.N; k++ {
+		b := min(chunk, cfg.N-done)
+		x, _, err := sm.SampleNoise(backend, append([]int{b}, dims...), cfg.Seed+2*int64(k))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tensors.MustCopyFlatData[float32](x)...)
+		done += b
+	}
+	return out, nil
+}
+
+// eval2D: sliced W₁ and MMD of the samples against cfg.N fresh data points
+// (PCG(seed, 3)), each with its floor (two draws of the data, PCG(seed, 1)
+// and PCG(seed, 2), see metrics.Floor). The MMD bandwidth is the median
+// heuristic on the floor's pooled data, used for both values, so that it
+// does not depend on the model.
+func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error {
+	sampler, err := data.Toy2D(m.Config.Data)
+	if err != nil {
+		return err
+	}
+	d := 2
+	seed := uint64(cfg.Seed)
+	fresh := sampler(rand.New(rand.NewPCG(seed, 3)), cfg.N)
+	sw := func(a, b []float32) (float64, error) { return metrics.SlicedW1(a, b, d, metrics.SlicedConfig{}) }
+	v, err := sw(samples, fresh)
+	if err != nil {
+		return err
+	}
+	f, err := metrics.Floor(sw, sampler, cfg.N, seed)
+	if err != nil {
+		return err
+	}
+	res.Reports = append(res.Reports, metrics.NewReport("sliced-W1", v, f))
+	res.Notes["sliced-W1"] = "sliced Wasserstein-1, 256 random directions (seed 0), exact 1-D W1 by sorting"
+
+	d1 := sampler(rand.New(rand.NewPCG(seed, 1)), cfg.N)
+	d2 := sampler(rand.New(rand.NewPCG(seed, 2)), cfg.N)
+	h := metrics.MedianBandwidth(d1, d2, d, metrics.MMDConfig{})
+	mv, err := metrics.MMD(samples, fresh, d, metrics.MMDConfig{Bandwidth: h})
+	if err != nil {
+		return err
+	}
+	mf, err := metrics.MMD(d1, d2, d, metrics.MMDConfig{Bandwidth: h})
+	if err != nil {
+		return err
+	}
+	// The unbiased MMD² of two draws of the same distribution has mean 0 and
+	// is negative half the time, so √max(MMD², 0) would often be a floor of 0:
+	// we take √|MMD²| of the data-vs-data draws, the size of its sampling noise.
+	res.Reports = append(res.Reports, metrics.NewReport("MMD", mv.MMD, math.Sqrt(math.Abs(mf.MMD2))))
+	res.Notes["MMD"] = fmt.Sprintf("RBF kernel, bandwidth h = %.4g (median heuristic on the floor's pooled data); value √max(MMD²_u, 0), floor √|MMD²_u| of data vs data", h)
+	res.Extra["mmd2"] = finite(mv.MMD2)
+	res.Extra["mmd2_floor"] = finite(mf.MMD2)
+	res.Extra["mmd_bandwidth"] = h
+	return nil
+}
+
+// evalImages: MNIST-FD of the samples against the 10,000 MNIST test images,
+// floor = MNIST-FD of cfg.N random training images (PCG(0, 5), fixed)
+// against the same test images; and the NLL bound on the first
+// cfg.NLLExamples test digits.
+func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error {
+	dir := cfg.DataDir
+	if dir == "" && m.Config.Data == MNIST {
+		if _, err := os.Stat(m.Config.DataDir); m.Config.DataDir != "" && err == nil {
+			dir = m.Config.DataDir
+		}
+	}
+	var test []float32
+	var err error
+	if m.Config.Data == MNIST {
+		if test, _, err = classifier.MNIST(dir, "test"); err != nil {
+			return err
+		}
+	} else {
+		c := m.Config
+		if cfg.DataDir != "" {
+			c.DataDir = cfg.DataDir
+		}
+		im, err := LoadImages(c, "test")
+		if err != nil {
+			return err
+		}
+		test = im.ToFloat32(data.ScaleSymmetric)
+	}
+	if m.Config.Data == MNIST {
+		t0 := time.Now()
+		store, meta, err := classifier.Load(cfg.Classifier)
+		if err != nil {
+			return fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
+		}
+		train, _, err := classifier.MNIST(dir, "train")
+		if err != nil {
+			return err
+		}
+		const px = classifier.ImageSize * classifier.ImageSize
+		nTrain := len(train) / px
+		idx := rand.New(rand.NewPCG(0, 5)).Perm(nTrain)[:min(cfg.N, nTrain)]
+		sub := make([]float32, 0, len(idx)*px)
+		for _, i := range idx {
+			sub = append(sub, train[i*px:(i+1)*px]...)
+		}
+		fTest, err := classifier.Features(backend, store, test)
+		if err != nil {
+			return err
+		}
+		fTrain, err := classifier.Features(backend, store, sub)
+		if err != nil {
+			return err
+		}
+		fSamp, err := classifier.Features(backend, store, samples)
+		if err != nil {
+			return err
+		}
+		v, err := metrics.FrechetDistance(fSamp, fTest, classifier.FeatureDim)
+		if err != nil {
+			return err
+		}
+		f, err := metrics.FrechetDistance(fTrain, fTest, classifier.FeatureDim)
+		if err != nil {
+			return err
+		}
+		res.Reports = append(res.Reports, metrics.NewReport(metrics.MNISTFDName, v, f))
+		res.Notes[metrics.MNISTFDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
+			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
+		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": meta.TestAccuracy, "command": meta.Command, "backend": meta.Backend}
+		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
+		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs\n", v, f, res.Timings["mnist_fd"])
+	} else {
+		res.Notes[metrics.MNISTFDName] = "not computed: the classifier is for MNIST only"
+	}
+	if cfg.NLLExamples == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	dims := m.Config.ExampleDims()
+	per := 1
+	for _, d := range dims {
+		per *= d
+	}
+	k := min(cfg.NLLExamples, len(test)/per)
+	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
+	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed, Variance: m.Config.Variance()}, x0, cfg.NLLStride)
+	if err != nil {
+		return err
+	}
+	res.NLL = &NLLJSON{BitsPerDim: nll.Mean, StdErr: nll.StdErr, Examples: k, Stride: cfg.NLLStride, Estimate: cfg.NLLStride > 1,
+		Prior: nll.Prior, Decoder: nll.Terms[0]}
+	res.Timings["nll"] = time.Since(t0).Seconds()
+	fmt.Fprintf(cfg.Log, "ddpm eval: NLL %.4f ± %.4f bits/dim in %.1fs\n", nll.Mean, nll.StdErr, res.Timings["nll"])
+	return nil
+}

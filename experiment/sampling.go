@@ -1,0 +1,26 @@
+package experiment
+
+import "github.com/ddpm-go/ddpm-go/ddpm"
+
+// SampleConfig is the default sampler of kind (ddpm.Ancestral when "") for
+// models of c — the one place that decides it for the CLI, the evaluation,
+// the figures and the notebooks:
+//
+//   - images clip x̂_0 to [−1, 1] at each step (ClipX0 = 1), the range of the
+//     data, as Ho et al.'s code does; 2-D data, whose support is unbounded,
+//     never clips;
+//   - DDIM and Langevin take ddpm.DefaultDDIMSteps and
+//     ddpm.DefaultLangevinLevels steps (at most T); Ancestral always takes T;
+//   - Prediction is the model's.
+//
+// Callers override the fields they have options for.
+func (c Config) SampleConfig(kind ddpm.SamplerKind) ddpm.SampleConfig {
+	if kind == "" {
+		kind = ddpm.Ancestral
+	}
+	sc := ddpm.SampleConfig{Kind: kind, Steps: ddpm.DefaultSteps(kind, c.Schedule.T)}
+	if c.IsImage() {
+		sc.ClipX0 = 1
+	}
+	return sc
+}

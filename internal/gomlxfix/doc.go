@@ -1,0 +1,20 @@
+// Package gomlxfix gathers ddpm-go's workarounds for bugs of GoMLX v0.28.0,
+// its compute module (v0.0.0-20260716164435-04857206aff7) and go-xla
+// v0.3.0: one file per upstream bug, each saying the version, the symptom
+// and what the workaround touches, and each with a canary test that fails
+// loudly when an upgrade changes what the workaround relies on (a private
+// field gone or retyped, a backend option removed), so that no workaround
+// silently stops working.
+//
+//	scalarcache.go    gomlx: one scalar-constant cache per graph, shared by While bodies      (reflect, unsafe)
+//	xlareductions.go  go-xla: reduction closures cached per builder, shared across functions   (reflect, unsafe)
+//	loop.go           While: the one helper every graph.While loop goes through (applies both above)
+//	godeadlock.go     compute: the pure-Go backend's worker pool deadlocks running ops in parallel
+//	rngsharding.go    gomlx: the RNG state variable has no store, so distributing an exec crashes
+//
+// Workarounds that need no private access stay where they are used, with a
+// comment naming the version: nets' zero-padding by concatenation (graph.Pad
+// has no gradient), division by √(v+ε) (Rsqrt has no gradient), GroupNorm
+// (GoMLX has none), and ddpm.LossGraph's StopGradient on t (the gradient of a
+// layer fed by RandomIntN panics).
+package gomlxfix
