@@ -15,6 +15,10 @@
 // Workarounds that need no private access stay where they are used, with a
 // comment naming the version: nets' zero-padding by concatenation (graph.Pad
 // has no gradient), division by √(v+ε) (Rsqrt has no gradient), GroupNorm
-// (GoMLX has none), and ddpm.LossGraph's StopGradient on t (the gradient of a
-// layer fed by RandomIntN panics).
+// (GoMLX has none), ddpm.LossGraph's StopGradient on t (the gradient of a
+// layer fed by RandomIntN panics), and nets' ConvHybrid, which gives the
+// native convolution another gradient through graph.InternalFusedOpCaller
+// (exported, but named internal: GoMLX v0.28.0 has no custom gradient for
+// ops that are not identity-shaped); its canaries are nets'
+// TestConv2DPathsAgree* and TestConv2DHybridWithoutFusion.
 package gomlxfix
