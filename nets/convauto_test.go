@@ -9,30 +9,30 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// On XLA CPU, ConvAuto takes two numerical paths: im2col while training and
-// XLA's native convolution otherwise (sampling, the NLL bound); the reason,
-// with its timings, is at ConvAlgo.Resolve. So a model is trained through
-// one path and sampled through the other. This checks that the default
-// U-Net, with random weights everywhere (its zero-initialised convolutions
-// included), gives the same ε on the same store through both: training mode
-// (dropout 0, so the convolution is the only difference) against inference
-// mode.
+// On XLA CPU, ConvAuto takes one path in training and in sampling
+// (ConvHybrid: the native convolution forward, see ConvAlgo.Resolve), so a
+// model is sampled through the function it was trained as. This checks
+// that, and that a two-level U-Net, with random weights everywhere (its
+// zero-initialised convolutions included), gives the same ε on the same
+// store through ConvAuto as through im2col, the path that the pure-Go
+// backend takes and that XLA CPU trained with before ConvHybrid.
 func TestConvAutoTrainingAndSamplingAgree(t *testing.T) {
 	t.Parallel() // XLA only: see testBackend
 	backend := xlaBackend(t)
-	c := UNetConfig{}.WithDefaults()
+	c := UNetConfig{Base: 8, Mults: []int{1, 2}}.WithDefaults() // small: two U-Nets compile in each graph
 	net := c.Net()
+	im2col := func() UNetConfig { c := c; c.Conv = ConvIm2Col; return c }().Net()
 	xT, _ := randTensor(21, 2, c.ImageSize, c.ImageSize, c.InChannels)
 	tT := tensors.FromValue([]int32{3, 700})
 	store := model.NewStore()
-	forward := func(training bool) ([]float64, ConvAlgo) {
+	forward := func(training bool) ([]float64, []float64, ConvAlgo) {
 		var algo ConvAlgo
-		out := callOn(t, backend, store, func(scope *model.Scope, x, tt *Node) *Node {
+		out := callOn(t, backend, store, func(scope *model.Scope, x, tt *Node) []*Node {
 			store.SetTraining(x.Graph(), training)
 			algo = ConvAuto.Resolve(x.Graph())
-			return net(scope, x, tt)
+			return []*Node{net(scope, x, tt), im2col(scope, x, tt)}
 		}, xT, tT)
-		return values(t, out[0]), algo
+		return values(t, out[0]), values(t, out[1]), algo
 	}
 	forward(false) // creates the variables
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -48,18 +48,26 @@ func TestConvAutoTrainingAndSamplingAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	train, algoTrain := forward(true)
-	infer, algoInfer := forward(false)
-	if algoTrain != ConvIm2Col || algoInfer != ConvNative {
-		t.Fatalf("ConvAuto on XLA CPU: training %v, inference %v; this test expects im2col and native (update it with ConvAlgo.Resolve)", algoTrain, algoInfer)
+	train, trainIm2col, algoTrain := forward(true)
+	infer, inferIm2col, algoInfer := forward(false)
+	if algoTrain != algoInfer {
+		t.Fatalf("ConvAuto: training %v, inference %v: sampling would not compute the trained function", algoTrain, algoInfer)
 	}
 	scale := 0.0
 	for _, v := range infer {
 		scale = max(scale, v, -v)
 	}
-	d := maxAbsDiff(train, infer)
-	if !(scale > 0.1) || d > 1e-4*scale {
-		t.Errorf("U-Net ε: im2col (training) vs native (inference) max diff %g at output scale %g, want ≤ 1e-4 of it", d, scale)
+	if d := maxAbsDiff(train, infer); d != 0 {
+		t.Errorf("U-Net ε through ConvAuto differs between training and inference mode by %g (dropout is 0: want 0)", d)
 	}
-	t.Logf("U-Net ε, im2col vs native: max diff %.3g at output scale %.3g", d, scale)
+	for _, c := range []struct {
+		name     string
+		got, ref []float64
+	}{{"training", train, trainIm2col}, {"inference", infer, inferIm2col}} {
+		d := maxAbsDiff(c.got, c.ref)
+		if !(scale > 0.1) || d > 1e-4*scale {
+			t.Errorf("U-Net ε, %s mode: ConvAuto (%v) vs im2col max diff %g at output scale %g, want ≤ 1e-4 of it", c.name, algoTrain, d, scale)
+		}
+		t.Logf("U-Net ε, %s mode: ConvAuto (%v) vs im2col max diff %.3g at output scale %.3g", c.name, algoTrain, d, scale)
+	}
 }
