@@ -43,6 +43,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -668,28 +669,8 @@ func WriteJSON(path string, results []Result) error {
 		return err
 	}
 	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("bench: writing %s: %w", path, err)
+	if err := atomicfile.Write(path, data); err != nil {
+		return fmt.Errorf("bench: %w", err)
 	}
 	return nil
 }
@@ -839,6 +820,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	if *reps < 1 || *warmup < 0 || *threads < 1 {
 		fmt.Fprintf(stderr, "ddpm bench: want -reps ≥ 1, -warmup ≥ 0 and -threads ≥ 1\n")
+		return 2
+	}
+	if err := checkOut(cfg.Out); err != nil {
+		fmt.Fprintf(stderr, "ddpm bench: -out %s: %v\n", cfg.Out, err)
 		return 2
 	}
 	if _, err := Run(cfg, stdout); err != nil {
