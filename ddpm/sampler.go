@@ -92,6 +92,9 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 		if c.Steps == 0 {
 			c.Steps = min(100, s.T)
 		}
+		if c.Steps < 1 || c.Steps > s.T { // before LangevinEps, which depends on it
+			return c, fmt.Errorf("ddpm: %s sampler needs 1 ≤ steps ≤ T=%d, got %d", c.Kind, s.T, c.Steps)
+		}
 		if c.LangevinK == 0 {
 			c.LangevinK = 10
 		}
@@ -108,11 +111,14 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	if (c.Kind == DDIM || c.Kind == Langevin) && (c.Steps < 1 || c.Steps > s.T) {
 		return c, fmt.Errorf("ddpm: %s Steps=%d out of range: it must lie in [1, T=%d]", c.Kind, c.Steps, s.T)
 	}
-	if c.Eta < 0 || c.Eta > 1 {
+	if !(c.Eta >= 0 && c.Eta <= 1) { // NaN too
 		return c, fmt.Errorf("ddpm: DDIM Eta=%g out of range: it must lie in [0, 1]", c.Eta)
 	}
-	if c.SnapshotEvery < 0 || c.ClipX0 < 0 {
-		return c, fmt.Errorf("ddpm: SnapshotEvery=%d and ClipX0=%g must be ≥ 0", c.SnapshotEvery, c.ClipX0)
+	if c.SnapshotEvery < 0 {
+		return c, fmt.Errorf("ddpm: SnapshotEvery=%d must be ≥ 0", c.SnapshotEvery)
+	}
+	if !(c.ClipX0 >= 0) || math.IsInf(c.ClipX0, 0) { // NaN too
+		return c, fmt.Errorf("ddpm: ClipX0=%g must be a finite number ≥ 0", c.ClipX0)
 	}
 	return c, nil
 }
