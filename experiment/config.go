@@ -92,10 +92,7 @@ func (c Config) WithDefaults() (Config, error) {
 				c.UNet.ImageSize = 32
 			}
 		}
-		c.UNet = c.UNet.WithDefaults()
-		if err := c.UNet.Validate(); err != nil {
-			return c, err
-		}
+		c.UNet = c.UNet.WithDefaults() // checked by validate, with the other fields
 	default:
 		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)
 	}
@@ -110,6 +107,9 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.Schedule.T == 0 {
 		c.Schedule.T = 1000
+	}
+	if c.Schedule.T > ddpm.MaxT || c.Schedule.T < 0 {
+		return c, fmt.Errorf("experiment: T=%d diffusion steps must lie in [1, %d] (-T)", c.Schedule.T, ddpm.MaxT)
 	}
 	if _, err := ddpm.NewSchedule(c.Schedule); err != nil {
 		return c, err
@@ -129,8 +129,8 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.EMADecay == 0 {
 		c.EMADecay = map[bool]float64{true: 0.9999, false: 0.995}[img]
 	}
-	if c.Batch < 1 || c.LearningRate <= 0 || c.WarmupSteps < 0 || c.GradClip < 0 || c.EMADecay < 0 || c.EMADecay >= 1 {
-		return c, fmt.Errorf("experiment: batch=%d must be ≥ 1, learning rate %g > 0, warm-up %d ≥ 0, clip %g ≥ 0, EMA %g in [0, 1)", c.Batch, c.LearningRate, c.WarmupSteps, c.GradClip, c.EMADecay)
+	if err := c.validate(); err != nil {
+		return c, fmt.Errorf("experiment: %w", err)
 	}
 	return c, nil
 }

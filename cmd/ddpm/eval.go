@@ -98,6 +98,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 			"            the 10,000 test images; floor: -n random training images vs the test images; NLL in bits/dim", args, stderr); !ok {
 		return code
 	}
+	if err := checkSampleFlags(fs, o.sampler); err != nil {
+		return fail(stderr, "eval", err, 2)
+	}
 	switch {
 	case o.weights == "":
 		fmt.Fprintln(stderr, "ddpm eval: -weights is required (a weights.ddpm written by ddpm train)")
@@ -111,7 +114,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	case o.steps < 0 || o.nllExamples < 0 || o.nllStride < 1 || o.sampleBatch < 1:
 		fmt.Fprintf(stderr, "ddpm eval: want -steps ≥ 0, -nll-examples ≥ 0, -nll-stride ≥ 1, -sample-batch ≥ 1; got %d, %d, %d, %d\n", o.steps, o.nllExamples, o.nllStride, o.sampleBatch)
 		return 2
-	case o.eta < 0 || o.eta > 1:
+	case !(o.eta >= 0 && o.eta <= 1): // NaN too
 		fmt.Fprintf(stderr, "ddpm eval: -eta %g must be in [0, 1]\n", o.eta)
 		return 2
 	}
@@ -119,6 +122,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ddpm eval: %v\n", err)
 		return 1
+	}
+	if err := evalPreflight(m, o); err != nil {
+		return fail(stderr, "eval", err, 1)
 	}
 	if o.n == 0 {
 		o.n = map[bool]int{true: 10000, false: 2000}[m.Config.IsImage()]
