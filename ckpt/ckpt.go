@@ -148,6 +148,12 @@ func read(path string) (*header, []byte, error) {
 		}
 		return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
 	}
+	return parse(raw, path)
+}
+
+// parse splits the bytes of a checkpoint file into its header and data and
+// checks every variable's header against the data it points to.
+func parse(raw []byte, path string) (*header, []byte, error) {
 	if len(raw) < len(magic)+4 || string(raw[:len(magic)]) != magic {
 		return nil, nil, fmt.Errorf("ckpt: %s: not a ddpm checkpoint (bad magic bytes)", path)
 	}
@@ -168,6 +174,11 @@ func read(path string) (*header, []byte, error) {
 	if need > int64(len(data)) {
 		return nil, nil, fmt.Errorf("ckpt: %s: truncated: expected %d data bytes, got %d", path, need, len(data))
 	}
+	for _, vh := range h.Vars {
+		if err := vh.check(int64(len(data))); err != nil {
+			return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
+		}
+	}
 	return &h, data, nil
 }
 
@@ -176,17 +187,14 @@ func (vh varHeader) tensor(data []byte) (*tensors.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("variable %s: unknown dtype %q", vh.Path, vh.DType)
 	}
-	if vh.Offset < 0 || vh.Bytes < 0 || vh.Offset+vh.Bytes > int64(len(data)) {
-		return nil, fmt.Errorf("variable %s: byte range [%d, %d) outside the data", vh.Path, vh.Offset, vh.Offset+vh.Bytes)
+	if err := vh.check(int64(len(data))); err != nil {
+		return nil, err
 	}
 	chunk := data[vh.Offset : vh.Offset+vh.Bytes]
 	if crc32.ChecksumIEEE(chunk) != vh.CRC32 {
 		return nil, fmt.Errorf("variable %s: checksum mismatch (corrupt file)", vh.Path)
 	}
 	shape := shapes.Make(dt, vh.Dims...)
-	if int64(shape.Memory()) != vh.Bytes {
-		return nil, fmt.Errorf("variable %s: %d bytes do not fit shape %s", vh.Path, vh.Bytes, shape)
-	}
 	t := tensors.FromShape(shape)
 	if err := t.MutableBytes(func(b []byte) { copy(b, chunk) }); err != nil {
 		return nil, err
