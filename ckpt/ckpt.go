@@ -111,6 +111,11 @@ func Load(store *model.Store, path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	return load(store, h, data, path)
+}
+
+// load is [Load] of a parsed file.
+func load(store *model.Store, h *header, data []byte, path string) (json.RawMessage, error) {
 	for _, vh := range h.Vars {
 		t, err := vh.tensor(data)
 		if err != nil {
