@@ -1,8 +1,8 @@
 package experiment
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"

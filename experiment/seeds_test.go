@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -49,3 +50,5 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func jsonIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
