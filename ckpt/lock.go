@@ -19,6 +19,13 @@ const LockName = ".lock"
 // the run folder.
 var ErrLocked = errors.New("run folder in use")
 
+// lockedError is the error of a folder locked by another process; it
+// matches ErrLocked under errors.Is.
+type lockedError struct{ msg string }
+
+func (e lockedError) Error() string        { return e.msg }
+func (e lockedError) Is(target error) bool { return target == ErrLocked }
+
 // dirLock is an exclusive flock on dir/LockName.
 type dirLock struct{ f *os.File }
 
@@ -38,7 +45,7 @@ func lockDir(dir string) (*dirLock, error) {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(owner))); err == nil {
 				who = fmt.Sprintf("process %d", pid)
 			}
-			return nil, fmt.Errorf("ckpt: %s is in use by %s (another training in the same folder): wait for it to end or choose another folder: %w", dir, who, ErrLocked)
+			return nil, lockedError{fmt.Sprintf("ckpt: %s is in use by %s (another training in the same folder): wait for it to end or choose another folder", dir, who)}
 		}
 		return nil, fmt.Errorf("ckpt: cannot lock run folder %s: %w", dir, err)
 	}

@@ -145,7 +145,7 @@ func LoadWeights(path string) (*Model, error) {
 	}
 	cfg, err := meta.Config.WithDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("experiment: %s: %w", path, err)
+		return nil, fmt.Errorf("experiment: %s: %s", path, strings.TrimPrefix(err.Error(), "experiment: "))
 	}
 	store := model.NewStore()
 	if _, err := ckpt.Load(store, path); err != nil {

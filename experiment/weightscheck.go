@@ -19,8 +19,8 @@ func checkWeights(store *model.Store, cfg Config) error {
 		if !strings.HasPrefix(v.Path(), prefix) && v.Trainable {
 			return fmt.Errorf("variable %s is not a network weight", v.Path())
 		}
-		if !v.Trainable {
-			continue // the optimizer's scalars kept under /net (Adam's learning rate, its step)
+		if !v.Trainable || v.Shape().Rank() == 0 {
+			continue // the optimizer's scalars kept under /net (Adam's learning rate and step; older files mark them trainable)
 		}
 		vars++
 		n += v.Shape().Size()

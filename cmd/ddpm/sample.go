@@ -48,11 +48,11 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
-	if err := checkOutput(*out); err != nil {
-		return fail(stderr, "sample", err, 1)
-	}
 	if *steps > m.Schedule.T {
 		return fail(stderr, "sample", badFlag("-steps %d: these weights have T=%d diffusion steps, use at most %d", *steps, m.Schedule.T, m.Schedule.T), 2)
+	}
+	if err := checkOutput(*out); err != nil {
+		return fail(stderr, "sample", err, 1)
 	}
 	img := m.Config.IsImage()
 	if *n == 0 {
