@@ -107,7 +107,7 @@ const MaxT = 100_000
 func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
 	cfg = cfg.withDefaults()
 	if cfg.T < 1 || cfg.T > MaxT {
-		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must lie in [1, %d]", cfg.T, MaxT)
+		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must be ≥ 1 and ≤ %d (MaxT)", cfg.T, MaxT)
 	}
 	start, end := cfg.BetaStart, cfg.BetaEnd
 	if cfg.Rescale {

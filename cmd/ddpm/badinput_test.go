@@ -158,6 +158,14 @@ func TestDivergingTrainExits1(t *testing.T) {
 	if _, err := os.Stat("d/weights.ddpm"); err == nil {
 		t.Error("weights written for a diverged run")
 	}
+	// With the progress bar, the error starts its own line (it used to
+	// follow the bar's last "\r…" on the same line).
+	out.Reset()
+	errb.Reset()
+	run([]string{"train", "-lr", "1e3", "-steps", "400", "-hidden", "16", "-batch", "64", "-dir", "d2"}, &out, &errb)
+	if s := errb.String(); !strings.Contains(s, "\nddpm train: training diverged") {
+		t.Errorf("the error does not start a line: %q", s[max(len(s)-300, 0):])
+	}
 }
 
 // Finding 14: the default classifier path is relative, not the build
