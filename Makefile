@@ -6,7 +6,7 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend notebooks browser-test vet gpu-bundle bench figures
+.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet gpu-bundle bench figures
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
@@ -15,6 +15,8 @@ help:
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
 	@echo "make figures       regenerate figures/ from package code and the shipped weights"
 	@echo "make bench         time our nets against the PyTorch peer (idle machine)"
+	@echo "make fuzz          run every fuzz target for FUZZTIME each (default 60s)"
+	@echo "make fault         the kill -9 fault-injection test, verbose (its figures)"
 
 setup:
 	@bash scripts/setup.sh
@@ -44,7 +46,20 @@ notebooks: setup
 browser-test: setup
 	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png
 
-test: setup test-go test-go-backend
+# Every fuzz target: FUZZTIME each (make test runs them for 3 s each).
+FUZZTIME ?= 60s
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+test-fuzz:
+	FUZZTIME=3s bash scripts/fuzz.sh
+
+# kill -9 of small training runs at named points and random moments (also
+# part of go test ./experiment).
+fault:
+	go test -count=1 -v -run TestKillAndResumeIsExact ./experiment
+
+test: setup test-go test-go-backend test-fuzz
 	DDPM_QUICK=1 $(MAKE) --no-print-directory notebooks
 	$(MAKE) --no-print-directory browser-test
 

@@ -18,9 +18,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
-	"path/filepath"
 	"sort"
 
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -95,33 +95,10 @@ func SaveFiltered(store *model.Store, path string, meta any, keep func(*model.Va
 }
 
 // WriteFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
+// renames it over path (package internal/atomicfile).
 func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("ckpt: cannot create folder %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("ckpt: cannot write in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644) // CreateTemp makes 0600 files
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("ckpt: writing %s: %w", path, err)
+	if err := atomicfile.Write(path, data); err != nil {
+		return fmt.Errorf("ckpt: %w", err)
 	}
 	return nil
 }
@@ -134,6 +111,11 @@ func Load(store *model.Store, path string) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	return load(store, h, data, path)
+}
+
+// load is [Load] of a parsed file.
+func load(store *model.Store, h *header, data []byte, path string) (json.RawMessage, error) {
 	for _, vh := range h.Vars {
 		t, err := vh.tensor(data)
 		if err != nil {
@@ -171,6 +153,12 @@ func read(path string) (*header, []byte, error) {
 		}
 		return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
 	}
+	return parse(raw, path)
+}
+
+// parse splits the bytes of a checkpoint file into its header and data and
+// checks every variable's header against the data it points to.
+func parse(raw []byte, path string) (*header, []byte, error) {
 	if len(raw) < len(magic)+4 || string(raw[:len(magic)]) != magic {
 		return nil, nil, fmt.Errorf("ckpt: %s: not a ddpm checkpoint (bad magic bytes)", path)
 	}
@@ -191,6 +179,11 @@ func read(path string) (*header, []byte, error) {
 	if need > int64(len(data)) {
 		return nil, nil, fmt.Errorf("ckpt: %s: truncated: expected %d data bytes, got %d", path, need, len(data))
 	}
+	for _, vh := range h.Vars {
+		if err := vh.check(int64(len(data))); err != nil {
+			return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
+		}
+	}
 	return &h, data, nil
 }
 
@@ -199,17 +192,14 @@ func (vh varHeader) tensor(data []byte) (*tensors.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("variable %s: unknown dtype %q", vh.Path, vh.DType)
 	}
-	if vh.Offset < 0 || vh.Bytes < 0 || vh.Offset+vh.Bytes > int64(len(data)) {
-		return nil, fmt.Errorf("variable %s: byte range [%d, %d) outside the data", vh.Path, vh.Offset, vh.Offset+vh.Bytes)
+	if err := vh.check(int64(len(data))); err != nil {
+		return nil, err
 	}
 	chunk := data[vh.Offset : vh.Offset+vh.Bytes]
 	if crc32.ChecksumIEEE(chunk) != vh.CRC32 {
 		return nil, fmt.Errorf("variable %s: checksum mismatch (corrupt file)", vh.Path)
 	}
 	shape := shapes.Make(dt, vh.Dims...)
-	if int64(shape.Memory()) != vh.Bytes {
-		return nil, fmt.Errorf("variable %s: %d bytes do not fit shape %s", vh.Path, vh.Bytes, shape)
-	}
 	t := tensors.FromShape(shape)
 	if err := t.MutableBytes(func(b []byte) { copy(b, chunk) }); err != nil {
 		return nil, err

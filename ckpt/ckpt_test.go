@@ -96,9 +96,13 @@ func TestRunKeepsNAndRefusesAnotherRun(t *testing.T) {
 	if s, _, ok, _ := r.Latest(); !ok || s != 30 {
 		t.Errorf("latest %d", s)
 	}
-	// Same identity reopens; another is refused and nothing is touched.
-	if _, err := OpenRun(dir, map[string]any{"seed": 1, "data": "swissroll"}, 2); err != nil {
+	// Same identity reopens (once the lock is released); another is refused
+	// and nothing is touched.
+	r.Close()
+	if r2, err := OpenRun(dir, map[string]any{"seed": 1, "data": "swissroll"}, 2); err != nil {
 		t.Errorf("reopen: %v", err)
+	} else {
+		r2.Close()
 	}
 	if _, err := OpenRun(dir, map[string]any{"data": "moons", "seed": 1}, 2); err == nil || !strings.Contains(err.Error(), "holds a different run") {
 		t.Errorf("other run: %v", err)

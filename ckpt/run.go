@@ -9,24 +9,43 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
+	"github.com/ddpm-go/ddpm-go/internal/fault"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Run is a training run's checkpoint folder: run.json holds the run's
 // identity (its configuration, as JSON) and ckpt-<step>.ddpm files hold the
-// checkpoints, of which the newest Keep are kept.
+// checkpoints, of which the newest Keep are kept. An open Run holds the
+// folder's lock ([LockName]) until [Run.Close].
 type Run struct {
 	Dir  string
 	Keep int
+	// Removed lists the temporary files of interrupted writes that OpenRun
+	// deleted.
+	Removed []string
+	lock    *dirLock
 }
 
 var ckptName = regexp.MustCompile(`^ckpt-(\d+)\.ddpm$`)
 
 // OpenRun opens (or creates) the folder dir for the run whose identity is
-// given. A folder that already holds another run (a different run.json) is
-// refused, so a run never overwrites another's checkpoints.
+// given, and locks it: a second process gets an error wrapping [ErrLocked].
+// A folder that already holds another run (a different run.json) is
+// refused, so a run never overwrites another's checkpoints; so is a folder
+// that holds files but no run.json (it is not a run folder). Temporary files
+// left by an interrupted write are deleted.
 func OpenRun(dir string, identity any, keep int) (*Run, error) {
+	return OpenRunAmend(dir, identity, keep, nil)
+}
+
+// OpenRunAmend is [OpenRun] where a run.json that differs from identity is
+// passed to amend (under the lock): if amend returns nil, the folder is
+// adopted and run.json rewritten with identity; otherwise amend's error is
+// returned. With a nil amend any difference is refused.
+func OpenRunAmend(dir string, identity any, keep int, amend func(have []byte) error) (*Run, error) {
 	if keep < 1 {
 		return nil, fmt.Errorf("ckpt: keep=%d: at least 1 checkpoint must be kept", keep)
 	}
@@ -35,31 +54,96 @@ func OpenRun(dir string, identity any, keep int) (*Run, error) {
 		return nil, fmt.Errorf("ckpt: run identity: %w", err)
 	}
 	want = append(want, '\n')
+	// Refuse a folder that is not a run folder before creating anything in it.
+	if err := checkRunFolder(dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ckpt: cannot create run folder %s: %w", dir, err)
 	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Dir: dir, Keep: keep, lock: lock}
+	if err := r.open(want, amend); err != nil {
+		lock.release()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Run) open(want []byte, amend func(have []byte) error) error {
+	dir := r.Dir
+	if err := checkRunFolder(dir); err != nil { // again, under the lock
+		return err
+	}
+	// Fail now, not at the first checkpoint, in a folder we cannot write.
+	if err := atomicfile.CheckWritable(filepath.Join(dir, "run.json")); err != nil {
+		return fmt.Errorf("ckpt: run folder %s is not writable: %w", dir, err)
+	}
+	removed, err := atomicfile.RemoveTemps(dir)
+	if err != nil {
+		return fmt.Errorf("ckpt: removing temporary files in %s: %w", dir, err)
+	}
+	r.Removed = removed
 	idPath := filepath.Join(dir, "run.json")
 	have, err := os.ReadFile(idPath)
 	switch {
 	case err == nil:
-		if !jsonEqual(have, want) {
-			return nil, fmt.Errorf("ckpt: %s holds a different run (its run.json differs from this configuration): choose another folder, or delete that one to start over", dir)
+		if jsonEqual(have, want) {
+			return nil
 		}
+		if amend == nil {
+			return fmt.Errorf("ckpt: %s holds a different run (its run.json differs from this configuration): choose another folder, or delete that one to start over", dir)
+		}
+		if err := amend(have); err != nil {
+			return err
+		}
+		return WriteFileAtomic(idPath, want)
 	case os.IsNotExist(err):
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if ckptName.MatchString(e.Name()) {
-				return nil, fmt.Errorf("ckpt: %s has checkpoints but no run.json: refusing to mix runs; choose another folder", dir)
-			}
-		}
-		if err := WriteFileAtomic(idPath, want); err != nil {
-			return nil, err
-		}
+		return WriteFileAtomic(idPath, want)
 	default:
-		return nil, fmt.Errorf("ckpt: %s: %w", idPath, err)
+		return fmt.Errorf("ckpt: %s: %w", idPath, err)
 	}
-	return &Run{Dir: dir, Keep: keep}, nil
 }
+
+// checkRunFolder refuses a folder that holds files but no run.json: only the
+// lock file and temporary files may be there without one (a run killed
+// right after it created the folder).
+func checkRunFolder(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		if st, serr := os.Stat(dir); serr == nil && !st.IsDir() {
+			return fmt.Errorf("ckpt: %s is a file, not a run folder", dir)
+		}
+		return fmt.Errorf("ckpt: run folder %s: %w", dir, err)
+	}
+	var others []string
+	for _, e := range entries {
+		switch n := e.Name(); {
+		case n == "run.json":
+			return nil
+		case n == LockName || atomicfile.IsTemp(n):
+		default:
+			others = append(others, n)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	sort.Strings(others)
+	if len(others) > 3 {
+		others = append(others[:3], "…")
+	}
+	return fmt.Errorf("ckpt: %s holds files (%s) but no run.json: it is not a run folder, and training there could overwrite them; choose another folder", dir, strings.Join(others, ", "))
+}
+
+// Close releases the folder's lock.
+func (r *Run) Close() { r.lock.release() }
 
 func jsonEqual(a, b []byte) bool {
 	var x, y any
@@ -85,8 +169,9 @@ func (r *Run) Save(store *model.Store, step int64, meta any) error {
 	if err != nil {
 		return err
 	}
+	fault.Point("ckpt-before-prune")
 	for len(steps) > r.Keep {
-		if err := os.Remove(r.Path(steps[0])); err != nil {
+		if err := os.Remove(r.Path(steps[0])); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("ckpt: pruning old checkpoint: %w", err)
 		}
 		steps = steps[1:]

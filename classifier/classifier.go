@@ -43,8 +43,9 @@ package classifier
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
-	"runtime"
+	"strings"
 
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
@@ -87,15 +88,20 @@ func Net(scope *model.Scope, x *Node) (logits, features *Node) {
 	return logits, features
 }
 
-// DefaultPath is the path of the committed weights, WeightsFile next to this
-// source file (found through the build's source path, so it works from any
-// working directory of this checkout).
+// DefaultPath is the path of the committed weights, classifier/WeightsFile
+// relative to the repository root, as seen from the working directory: the
+// first of "classifier/…", "../classifier/…", … (up to 4 levels) that
+// exists, else "classifier/…" (run from the repository root). It is always a
+// relative path: a binary must not carry the folder it was built in.
 func DefaultPath() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return WeightsFile
+	rel := filepath.Join("classifier", WeightsFile)
+	for up := 0; up <= 4; up++ {
+		p := filepath.Join(strings.Repeat("../", up), rel)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
 	}
-	return filepath.Join(filepath.Dir(file), WeightsFile)
+	return rel
 }
 
 // evalBatch is the batch of the compiled inference graph; the last batch is

@@ -167,6 +167,9 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 		if c.Steps == 0 {
 			c.Steps = DefaultSteps(Langevin, s.T)
 		}
+		if c.Steps < 1 || c.Steps > s.T { // before LangevinEps, which depends on it
+			return c, fmt.Errorf("ddpm: %s sampler needs 1 ≤ steps ≤ T=%d, got %d", c.Kind, s.T, c.Steps)
+		}
 		if c.LangevinK == 0 {
 			c.LangevinK = 10
 		}
@@ -188,11 +191,14 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	default:
 		return c, fmt.Errorf("ddpm: unknown DDIM spacing %q: use trailing, leading or linspace", c.Spacing)
 	}
-	if c.Eta < 0 || c.Eta > 1 {
+	if !(c.Eta >= 0 && c.Eta <= 1) { // NaN too
 		return c, fmt.Errorf("ddpm: DDIM Eta=%g out of range: it must lie in [0, 1]", c.Eta)
 	}
-	if c.SnapshotEvery < 0 || c.ClipX0 < 0 {
-		return c, fmt.Errorf("ddpm: SnapshotEvery=%d and ClipX0=%g must be ≥ 0", c.SnapshotEvery, c.ClipX0)
+	if c.SnapshotEvery < 0 {
+		return c, fmt.Errorf("ddpm: SnapshotEvery=%d must be ≥ 0", c.SnapshotEvery)
+	}
+	if !(c.ClipX0 >= 0) || math.IsInf(c.ClipX0, 0) { // NaN too
+		return c, fmt.Errorf("ddpm: ClipX0=%g must be a finite number ≥ 0", c.ClipX0)
 	}
 	return c, nil
 }

@@ -221,6 +221,9 @@ func TestSamplerSnapshotsAndErrors(t *testing.T) {
 		{SampleConfig{Kind: DDIM, Eta: 2}, "Eta=2 out of range"},
 		{SampleConfig{Kind: Langevin, Prediction: PredictV}, "needs an ε-prediction network"},
 		{SampleConfig{SnapshotEvery: -1}, "must be ≥ 0"},
+		{SampleConfig{Kind: DDIM, Eta: math.NaN()}, "Eta=NaN out of range"},           // NaN passed η < 0 || η > 1
+		{SampleConfig{ClipX0: math.NaN()}, "ClipX0=NaN must be a finite number"},      // and gave NaN samples
+		{SampleConfig{Kind: Langevin, Steps: -5}, "langevin sampler needs 1 ≤ steps"}, // not "LangevinEps > 0, got 0"
 	} {
 		if _, err := NewSampler(backend, model.NewStore(), s, net, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewSampler(%+v): error %v, want %q", c.cfg, err, c.want)

@@ -106,13 +106,19 @@ type Schedule struct {
 	PosteriorMeanCoef2     []float64 // √α_t (1−ᾱ_{t−1})/(1−ᾱ_t): multiplies x_t in μ̃_t (Eq. 7).
 }
 
+// MaxT bounds the number of diffusion steps: 100 times Ho et al.'s T = 1000.
+// Its tables take 136 bytes per step on the host, and sampling takes T
+// network calls, so a larger T is almost surely a typo (20,000,000 took 9 GB
+// and made no progress).
+const MaxT = 100_000
+
 // NewSchedule builds a schedule from cfg (zero fields take their defaults).
 // It returns an error naming the parameter and its allowed range when cfg is
 // invalid: T < 1, an unknown kind, or a β_t outside (0, 1).
 func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
 	cfg = cfg.withDefaults()
-	if cfg.T < 1 {
-		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must be ≥ 1", cfg.T)
+	if cfg.T < 1 || cfg.T > MaxT {
+		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must be ≥ 1 and ≤ %d (MaxT)", cfg.T, MaxT)
 	}
 	start, end := cfg.BetaStart, cfg.BetaEnd
 	if cfg.Rescale {

@@ -139,6 +139,7 @@ func TestScheduleErrors(t *testing.T) {
 		want string
 	}{
 		{ScheduleConfig{T: -3}, "T must be ≥ 1"},
+		{ScheduleConfig{T: MaxT + 1}, "T must be ≥ 1 and ≤ 100000"}, // T = 2e7 took 9 GB before MaxT
 		{ScheduleConfig{Kind: "warp"}, "unknown schedule kind \"warp\": use one of linear, cosine, quadratic, sigmoid"},
 		{ScheduleConfig{BetaEnd: 1.5}, "BetaEnd=1.5 is out of range: it must lie in (0, 1)"},
 		{ScheduleConfig{BetaStart: -1e-4}, "BetaStart=-0.0001 is out of range"},

@@ -114,15 +114,12 @@ func (c Config) WithDefaults() (Config, error) {
 				c.UNet.ImageSize = 32
 			}
 		}
-		c.UNet = c.UNet.WithDefaults()
+		c.UNet = c.UNet.WithDefaults() // checked by validate, with the other fields
 		if c.LearnVariance {
 			c.UNet.OutChannels = 2 * c.UNet.InChannels
 		}
 		if c.UNet.OutChannels != c.UNet.InChannels*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
 			return c, fmt.Errorf("experiment: U-Net OutChannels=%d does not fit InChannels=%d with learn_variance=%v: leave OutChannels zero", c.UNet.OutChannels, c.UNet.InChannels, c.LearnVariance)
-		}
-		if err := c.UNet.Validate(); err != nil {
-			return c, err
 		}
 	default:
 		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)
@@ -137,6 +134,9 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.Schedule.T == 0 {
 		c.Schedule.T = ddpm.DefaultT
+	}
+	if c.Schedule.T > ddpm.MaxT || c.Schedule.T < 0 {
+		return c, fmt.Errorf("experiment: T=%d diffusion steps must lie in [1, %d] (-T)", c.Schedule.T, ddpm.MaxT)
 	}
 	if _, err := ddpm.NewSchedule(c.Schedule); err != nil {
 		return c, err
@@ -156,11 +156,8 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.EMADecay == 0 {
 		c.EMADecay = map[bool]float64{true: 0.9999, false: 0.995}[img]
 	}
-	if _, err := ddpm.MinSNRWeights(ddpm.MustNewSchedule(c.Schedule), ddpm.PredictEps, c.MinSNRGamma); c.MinSNRGamma != 0 && err != nil {
-		return c, err
-	}
-	if c.Batch < 1 || c.LearningRate <= 0 || c.WarmupSteps < 0 || c.GradClip < 0 || c.EMADecay < 0 || c.EMADecay >= 1 {
-		return c, fmt.Errorf("experiment: batch=%d must be ≥ 1, learning rate %g > 0, warm-up %d ≥ 0, clip %g ≥ 0, EMA %g in [0, 1)", c.Batch, c.LearningRate, c.WarmupSteps, c.GradClip, c.EMADecay)
+	if err := c.validate(); err != nil {
+		return c, fmt.Errorf("experiment: %w", err)
 	}
 	return c, nil
 }

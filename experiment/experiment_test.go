@@ -127,9 +127,9 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Data: "moons", Model: "unet"}, "model unet is for images"},
 		{Config{Data: MNIST, Model: "mlp"}, "model mlp is for 2-D data"},
 		{Config{Prediction: ddpm.Prediction(7)}, "unknown prediction"},
-		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T must be ≥ 1"},
-		{Config{Batch: -4}, "batch=-4 must be ≥ 1"},
-		{Config{MinSNRGamma: -1}, "min-SNR γ must be a positive finite number"},
+		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T=-1 diffusion steps must lie in [1, 100000]"},
+		{Config{Batch: -4}, "batch size -4 must lie in [1,"},
+		{Config{MinSNRGamma: -1}, "min-SNR γ -1 must be a positive finite number"},
 	} {
 		if _, err := c.cfg.WithDefaults(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)

@@ -3,11 +3,13 @@ package experiment
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +17,9 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/internal/fault"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -36,6 +40,9 @@ type RunOptions struct {
 	// checkpointed and its weights written at the step reached (resume it
 	// later with the same folder to continue).
 	MaxWall time.Duration
+	// Log receives one-line notes: the step resumed from, checkpoints
+	// skipped as corrupt, temporary files removed. Nil for none.
+	Log io.Writer
 	// Devices > 1 trains data-parallel over that many devices of the backend
 	// (ddpm.TrainConfig.Devices); the batch must be a multiple of it. Zero
 	// means ddpm.DefaultDevices(backend). Checkpoints do not depend on it.
@@ -53,7 +60,8 @@ type Result struct {
 	WeightsPath string // EMA weights with provenance (after the last step)
 	Store       *model.Store
 	Backend     string
-	Devices     int // devices each step ran on
+	Devices     int      // devices each step ran on
+	History     []Change // configuration changes on resume (a lowered learning rate)
 }
 
 // Train runs (or resumes) Algorithm 1 for cfg in opt.Dir on backend:
@@ -79,22 +87,57 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	run, err := ckpt.OpenRun(opt.Dir, cfg, opt.Keep)
+	logw := opt.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	var prev Config // the run.json found, when it had a higher learning rate
+	run, err := ckpt.OpenRunAmend(opt.Dir, cfg, opt.Keep, amendLR(opt.Dir, cfg, &prev))
 	if err != nil {
 		return nil, err
 	}
-	store := model.NewStore()
-	res := &Result{Config: cfg, Store: store, Backend: ddpm.DescribeBackend(backend)}
-	if step, path, found, err := run.Latest(); err != nil {
+	defer run.Close()
+	if len(run.Removed) > 0 {
+		fmt.Fprintf(logw, "removed %d temporary file(s) of an interrupted write in %s\n", len(run.Removed), opt.Dir)
+	}
+	res := &Result{Config: cfg, Backend: ddpm.DescribeBackend(backend)}
+	store, step0, meta, skipped, found, err := run.Restore(func(st *model.Store, step int64, meta json.RawMessage) error {
+		if v := st.GetVariable("/ddpm/step"); v == nil || !v.HasValue() || v.Shape().Size() != 1 || v.Shape().DType != dtypes.Int64 {
+			return fmt.Errorf("no training step counter")
+		} else if got := tensors.ToScalar[int64](v.MustValue()); got != step {
+			return fmt.Errorf("holds global step %d", got)
+		}
+		_, err := checkpointLosses(meta, step)
+		return err
+	})
+	if err != nil {
 		return nil, err
-	} else if found {
-		if _, err := ckpt.Load(store, path); err != nil {
+	}
+	for _, sk := range skipped {
+		fmt.Fprintf(logw, "skipped checkpoint %s: %s\n", sk.Path, strings.TrimPrefix(sk.Err.Error(), "ckpt: "+sk.Path+": "))
+	}
+	if !found && len(skipped) > 0 {
+		return nil, fmt.Errorf("experiment: no usable checkpoint in %s (all %d are corrupt): delete the folder to start over", opt.Dir, len(skipped))
+	}
+	if !found {
+		store = model.NewStore()
+	} else {
+		res.StartStep = step0
+		res.Losses, _ = checkpointLosses(meta, step0)
+		if res.Losses == nil { // a checkpoint of an earlier version: the losses are in loss.csv
+			res.Losses = legacyLosses(filepath.Join(opt.Dir, "loss.csv"), step0, logw)
+		}
+		fmt.Fprintf(logw, "resuming from step %d (%s)\n", step0, run.Path(step0))
+	}
+	res.Store = store
+	if prev.LearningRate != 0 {
+		fmt.Fprintf(logw, "learning rate lowered from %g to %g at step %d (recorded in %s)\n", prev.LearningRate, cfg.LearningRate, res.StartStep, historyName)
+		if _, err := appendHistory(opt.Dir, Change{Step: res.StartStep, LearningRate: [2]float64{prev.LearningRate, cfg.LearningRate}}); err != nil {
 			return nil, err
 		}
-		res.StartStep = step
-		if res.Losses, err = readLosses(filepath.Join(opt.Dir, "loss.csv"), step); err != nil {
-			return nil, err
-		}
+	}
+	if res.History, err = readHistory(opt.Dir); err != nil {
+		return nil, fmt.Errorf("experiment: %w", err)
 	}
 	if opt.Devices == 0 {
 		opt.Devices = ddpm.DefaultDevices(backend)
@@ -116,11 +159,22 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	bar := newProgress(opt.Progress, res.StartStep, opt.Steps)
 	start := time.Now()
 	step := res.StartStep
+	defer bar.done()
+	// Each checkpoint carries the loss of every step up to it, so that
+	// loss.csv (written after it, and killed writes included) is rebuilt from
+	// the checkpoint a run resumes from: one row per step, always.
 	save := func() error {
-		if err := run.Save(store, step, map[string]any{"step": step, "backend": ddpm.DescribeBackend(backend)}); err != nil {
+		if err := run.Save(store, step, checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses}); err != nil {
 			return err
 		}
+		fault.Point("experiment-before-loss-log") // tests: a kill between the checkpoint and the loss log
 		return writeLosses(opt.Dir, res.Losses)
+	}
+	var watch divergence
+	for i, l := range res.Losses {
+		if !math.IsNaN(l) { // NaN: a step missing from an earlier version's loss.csv
+			watch.observe(int64(i+1), l)
+		}
 	}
 	interrupted := false
 	for step < opt.Steps {
@@ -136,8 +190,9 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		if err != nil {
 			return nil, fmt.Errorf("experiment: step %d: %w", step+1, err)
 		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("experiment: loss is %g at step %d: lower -lr or raise -warmup (checkpoint of step %d kept)", loss, step+1, step)
+		if bad, since, why := watch.observe(step+1, loss); bad {
+			bar.done()
+			return nil, diverged(run, cfg, step+1, since, why)
 		}
 		step++
 		res.Losses = append(res.Losses, loss)
@@ -149,6 +204,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		}
 	}
 	bar.done()
+	fault.Point("experiment-end")
 	res.Step = step
 	res.Wall = time.Since(start)
 	if n := step - res.StartStep; n > 0 {
@@ -172,6 +228,9 @@ func writeLosses(dir string, losses []float64) error {
 	var buf bytes.Buffer
 	buf.WriteString("step,loss\n")
 	for i, l := range losses {
+		if math.IsNaN(l) {
+			continue // a step whose loss an earlier version's loss.csv lost
+		}
 		fmt.Fprintf(&buf, "%d,%s\n", i+1, strconv.FormatFloat(l, 'g', -1, 64)) // round-trips exactly
 	}
 	if err := ckpt.WriteFileAtomic(filepath.Join(dir, "loss.csv"), buf.Bytes()); err != nil {
@@ -187,63 +246,95 @@ func writeLosses(dir string, losses []float64) error {
 // LossCurve plots the per-step loss and its moving average (window 1 % of
 // the steps, at least 10) on a log scale.
 func LossCurve(losses []float64) ([]byte, error) {
+	losses = slices.DeleteFunc(slices.Clone(losses), math.IsNaN) // placeholders of lost rows
 	n := len(losses)
 	x, avg := make([]float64, n), make([]float64, n)
 	w := max(n/100, 10)
-	sum := 0.0
+	positive := true
 	for i, l := range losses {
 		x[i] = float64(i + 1)
-		sum += l
-		if i >= w {
-			sum -= losses[i-w]
+		// Summed afresh for each step: a running sum loses everything to
+		// cancellation once a diverging loss reaches 1e30 (its mean went
+		// negative and the log axis panicked).
+		sum := 0.0
+		for _, v := range losses[max(i+1-w, 0) : i+1] {
+			sum += v
 		}
 		avg[i] = sum / float64(min(i+1, w))
+		positive = positive && l > 0 && avg[i] > 0 && !math.IsInf(avg[i], 0)
 	}
 	// A log axis needs a range: with fewer than 2 losses the axis is linear.
-	return figs.Lines(figs.Options{Title: "L_simple (Eq. 14) during training", XLabel: "step", YLabel: "loss", LogY: n >= 2},
+	return figs.Lines(figs.Options{Title: "L_simple (Eq. 14) during training", XLabel: "step", YLabel: "loss", LogY: n >= 2 && positive},
 		figs.Series{Name: "per step", X: x, Y: losses}, figs.Series{Name: fmt.Sprintf("mean of %d", w), X: x, Y: avg})
 }
 
 // readLosses reads loss.csv, keeping the steps ≤ upTo (those a checkpoint covers).
 func readLosses(path string, upTo int64) ([]float64, error) {
 	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	} else if err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	losses, err := ParseLosses(f, upTo)
 	if err != nil {
-		return nil, fmt.Errorf("experiment: %s: %v", path, err)
+		return nil, fmt.Errorf("experiment: %s: %w", path, err)
 	}
-	var out []float64
-	for i, r := range rows {
-		if i == 0 || len(r) < 2 {
-			continue
-		}
-		s, err1 := strconv.ParseInt(r[0], 10, 64)
-		l, err2 := strconv.ParseFloat(strings.TrimSpace(r[1]), 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("experiment: %s line %d: not a step,loss pair", path, i+1)
-		}
-		if s <= upTo {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return losses, nil
 }
 
-// progress is a one-line progress bar: step, loss (mean of the last 100), steps/s, ETA.
+// ParseLosses reads a loss log ("step,loss" then one row per step, steps
+// 1, 2, … in order) and returns the losses of the steps ≤ upTo. A row out
+// of order, a missing step, or a loss that is not a finite number is an
+// error naming the line.
+func ParseLosses(r io.Reader, upTo int64) ([]float64, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = 2
+	cr.ReuseRecord = true
+	var out []float64
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not a step,loss table: %v", err)
+		}
+		if line == 1 {
+			if rec[0] != "step" || rec[1] != "loss" {
+				return nil, fmt.Errorf("line 1 is %q, want the header step,loss", strings.Join(rec, ","))
+			}
+			continue
+		}
+		s, err1 := strconv.ParseInt(rec[0], 10, 64)
+		l, err2 := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
+		switch {
+		case err1 != nil || err2 != nil:
+			return nil, fmt.Errorf("line %d: not a step,loss pair", line)
+		case s != int64(line-1):
+			return nil, fmt.Errorf("line %d holds step %d, want %d (rows lost or out of order)", line, s, line-1)
+		case math.IsNaN(l) || math.IsInf(l, 0):
+			return nil, fmt.Errorf("line %d: loss %g is not a finite number", line, l)
+		}
+		if s > upTo {
+			return out, nil
+		}
+		out = append(out, l)
+	}
+}
+
+// progress is a one-line progress bar: step, loss (mean of the last 100),
+// steps/s and ETA. The rate is measured from the end of the first step of
+// the call, which includes compiling the step (the first ETA of an MNIST
+// run used to read 53 h).
 type progress struct {
 	w          io.Writer
-	start, end int64
+	first, end int64 // first: the step after which the rate is measured
 	t0, last   time.Time
 	recent     []float64
 }
 
 func newProgress(w io.Writer, start, end int64) *progress {
-	return &progress{w: w, start: start, end: end, t0: time.Now()}
+	return &progress{w: w, first: -1, end: end}
 }
 
 func (p *progress) update(step int64, loss float64) {
@@ -255,6 +346,9 @@ func (p *progress) update(step int64, loss float64) {
 		p.recent = p.recent[1:]
 	}
 	now := time.Now()
+	if p.first < 0 {
+		p.first, p.t0 = step, now
+	}
 	if now.Sub(p.last) < 500*time.Millisecond && step != p.end {
 		return
 	}
@@ -263,17 +357,23 @@ func (p *progress) update(step int64, loss float64) {
 	for _, l := range p.recent {
 		mean += l / float64(len(p.recent))
 	}
-	rate := float64(step-p.start) / now.Sub(p.t0).Seconds()
 	frac := float64(step) / float64(p.end)
 	const width = 24
-	filled := int(frac * width)
-	eta := time.Duration(float64(p.end-step)/rate) * time.Second
-	fmt.Fprintf(p.w, "\rstep %d/%d [%s%s] loss %.4f  %.1f steps/s  ETA %s   ", step, p.end,
-		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), mean, rate, eta.Round(time.Second))
+	filled := min(max(int(frac*width), 0), width)
+	speed := "compiled"
+	if n, dt := step-p.first, now.Sub(p.t0).Seconds(); n > 0 && dt > 0 {
+		rate := float64(n) / dt
+		eta := time.Duration(float64(p.end-step) / rate * float64(time.Second))
+		speed = fmt.Sprintf("%.1f steps/s  ETA %s", rate, eta.Round(time.Second))
+	}
+	fmt.Fprintf(p.w, "\rstep %d/%d [%s%s] loss %.4f  %s   ", step, p.end,
+		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), mean, speed)
 }
 
+// done ends the bar's line (once), so that what follows starts a new line.
 func (p *progress) done() {
 	if p.w != nil && p.last != (time.Time{}) {
 		fmt.Fprintln(p.w)
+		p.last = time.Time{}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -36,6 +37,7 @@ type Provenance struct {
 	Date        string             `json:"date"`
 	Weights     string             `json:"weights"` // "ema" or "raw"
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	History     []Change           `json:"history,omitempty"` // configuration changes on resume
 }
 
 // weightsMeta is the metadata of a weight file.
@@ -52,9 +54,16 @@ func NewProvenance(cfg Config, r *Result, command string) Provenance {
 	p := Provenance{Command: command, Steps: r.Step, Batch: cfg.Batch, Seed: cfg.Seed, Parameters: cfg.NumParameters(),
 		Backend: r.Backend, Devices: r.Devices, Hardware: Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
 		Commit: gitCommit(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339), Weights: "ema"}
-	n := min(len(r.Losses), 100)
-	for _, l := range r.Losses[len(r.Losses)-n:] {
-		p.FinalLoss += l / float64(n)
+	p.History = r.History
+	n := 0
+	for _, l := range r.Losses[len(r.Losses)-min(len(r.Losses), 100):] {
+		if !math.IsNaN(l) { // NaN: a row an earlier version's loss.csv lost
+			p.FinalLoss += l
+			n++
+		}
+	}
+	if n > 0 {
+		p.FinalLoss /= float64(n)
 	}
 	return p
 }
@@ -136,11 +145,14 @@ func LoadWeights(path string) (*Model, error) {
 	}
 	cfg, err := meta.Config.WithDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("experiment: %s: %w", path, err)
+		return nil, fmt.Errorf("experiment: %s: %s", path, strings.TrimPrefix(err.Error(), "experiment: "))
 	}
 	store := model.NewStore()
 	if _, err := ckpt.Load(store, path); err != nil {
 		return nil, err
+	}
+	if err := checkWeights(store, cfg); err != nil {
+		return nil, fmt.Errorf("experiment: %s: %w", path, err)
 	}
 	sched, err := ddpm.NewSchedule(cfg.Schedule)
 	if err != nil {

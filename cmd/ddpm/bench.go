@@ -34,6 +34,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ddpm bench: -rounds %d: a comparison with the peer takes at least %d rounds (or use -tiny)\n", *rounds, bench.DefaultRounds)
 		return 2
 	}
+	if err := bench.CheckOut(*out); err != nil {
+		fmt.Fprintf(stderr, "ddpm bench: -out %s: %v\n", *out, err)
+		return 2
+	}
 	cfg := bench.Config{Out: *out, NoPeer: *noPeer}
 	for _, b := range strings.Split(*backends, ",") {
 		if b = strings.TrimSpace(b); b != "" {

@@ -36,6 +36,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 			"            the 10,000 test images; floor: -n random training images vs the test images; NLL in bits/dim", args, stderr); !ok {
 		return code
 	}
+	if err := checkSampleFlags(fs, sampler); err != nil {
+		return fail(stderr, "eval", err, 2)
+	}
 	c.Sampler = ddpm.SamplerKind(sampler)
 	switch {
 	case weights == "":
@@ -50,7 +53,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	case c.Steps < 0 || c.NLLExamples < 0 || c.NLLStride < 1 || c.SampleBatch < 1:
 		fmt.Fprintf(stderr, "ddpm eval: want -steps ≥ 0, -nll-examples ≥ 0, -nll-stride ≥ 1, -sample-batch ≥ 1; got %d, %d, %d, %d\n", c.Steps, c.NLLExamples, c.NLLStride, c.SampleBatch)
 		return 2
-	case c.Eta < 0 || c.Eta > 1:
+	case !(c.Eta >= 0 && c.Eta <= 1): // NaN too
 		fmt.Fprintf(stderr, "ddpm eval: -eta %g must be in [0, 1]\n", c.Eta)
 		return 2
 	}
@@ -58,6 +61,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ddpm eval: %v\n", err)
 		return 1
+	}
+	if err := evalPreflight(m, c); err != nil {
+		return fail(stderr, "eval", err, 1)
 	}
 	backend, err := ddpm.Backend()
 	if err != nil {

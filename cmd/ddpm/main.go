@@ -36,7 +36,19 @@ var commands = map[string]command{
 	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", runBench},
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// A panic is a bug, but the user still gets one line, not a stack trace
+	// (DDPM_TRACEBACK=1 shows it).
+	if os.Getenv("DDPM_TRACEBACK") == "" {
+		defer func() {
+			if r := recover(); r != nil {
+				fmt.Fprintf(os.Stderr, "ddpm: internal error: %s (please report it; DDPM_TRACEBACK=1 shows where)\n", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+				os.Exit(1)
+			}
+		}()
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // run dispatches to a command and returns the exit code: 0 ok, 1 failure,
 // 2 usage error (bad command or flags).

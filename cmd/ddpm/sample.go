@@ -28,6 +28,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, "usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG", args, stderr); !ok {
 		return code
 	}
+	if err := checkSampleFlags(fs, *kind); err != nil {
+		return fail(stderr, "sample", err, 2)
+	}
 	if *weights == "" {
 		*weights = filepath.Join("weights", *dataName+".ddpm")
 		if _, err := os.Stat(*weights); err != nil {
@@ -41,8 +44,13 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	m, err := experiment.LoadWeights(*weights)
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
-		return 1
+		return fail(stderr, "sample", err, 1)
+	}
+	if *steps > m.Schedule.T {
+		return fail(stderr, "sample", badFlag("-steps %d: these weights have T=%d diffusion steps, use at most %d", *steps, m.Schedule.T, m.Schedule.T), 2)
+	}
+	if err := checkOutput(*out); err != nil {
+		return fail(stderr, "sample", err, 1)
 	}
 	img := m.Config.IsImage()
 	if *n == 0 {
@@ -70,16 +78,14 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	x, _, err := m.Sample(backend, cfg, *n, *seed)
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
-		return 2
+		return fail(stderr, "sample", err, 1)
 	}
 	png, err := figures.SamplesPNG(m.Config, x, *kind, *seed)
 	if err == nil {
 		err = figs.WriteFile(*out, png)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm sample: %v\n", err)
-		return 1
+		return fail(stderr, "sample", err, 1)
 	}
 	fmt.Fprintf(stdout, "%d %s samples from %s written to %s\n", *n, *kind, *weights, *out)
 	return 0

@@ -64,10 +64,24 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
+	set := explicit(fs)
+	if err := checkModelFlags(fs, set); err != nil {
+		return fail(stderr, "train", err, 2)
+	}
+	switch {
+	case *keep < 1:
+		return fail(stderr, "train", badFlag("-keep %d: at least 1 checkpoint must be kept", *keep), 2)
+	case *every < 0:
+		return fail(stderr, "train", badFlag("-checkpoint-every %d must be ≥ 1 (leave it out for steps/10)", *every), 2)
+	case *maxTime < 0:
+		return fail(stderr, "train", badFlag("-max-time %s must be > 0 (leave it out for no limit)", *maxTime), 2)
+	}
 	cfg, err := cfgFn().WithDefaults()
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm train: %v\n", err)
-		return 2
+		return fail(stderr, "train", err, 2)
+	}
+	if err := checkModelSpecific(set, cfg); err != nil {
+		return fail(stderr, "train", err, 2)
 	}
 	if *steps == 0 {
 		*steps = map[bool]int64{true: 20000, false: 5000}[cfg.IsImage()]
@@ -85,8 +99,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	backend, err := ddpm.Backend()
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm train: %v\n", err)
-		return 1
+		return fail(stderr, "train", err, 1)
 	}
 	if cfg.IsImage() && ddpm.PlatformOf(backend) == ddpm.PlatformXLACPU && !fastAllocator() {
 		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
@@ -96,13 +109,10 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		opt.Progress = stderr
 	}
+	opt.Log = stderr
 	res, err := experiment.Train(backend, cfg, opt)
 	if err != nil {
-		fmt.Fprintf(stderr, "ddpm train: %v\n", err)
-		return 1
-	}
-	if res.StartStep > 0 {
-		fmt.Fprintf(stdout, "resumed from step %d\n", res.StartStep)
+		return fail(stderr, "train", err, 1)
 	}
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(*dir, "loss.png"), res.WeightsPath)

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// The hostile-user table of issue 10: every bad input exits with its code
+// and one line on stderr naming the problem, with no stack trace, and
+// creates or overwrites nothing (the folder it runs in is compared before
+// and after). Cases that already worked before the issue are kept with it.
+func TestBadInputsTable(t *testing.T) {
+	repo, _ := filepath.Abs("../..")
+	tiny := filepath.Join(repo, "experiment/testdata/tiny-weights.ddpm")
+	mnist := filepath.Join(repo, "weights/mnist.ddpm")
+	work := t.TempDir()
+	t.Chdir(work)
+
+	// Files the cases read, made once in work/in.
+	in := filepath.Join(work, "in")
+	os.Mkdir(in, 0o755)
+	put := func(name string, b []byte) string {
+		p := filepath.Join(in, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	meta, err := ckpt.ReadMeta(tiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawFile := func(vars string) []byte {
+		hdr := `{"meta":` + string(meta) + `,"vars":` + vars + `}`
+		var b bytes.Buffer
+		b.WriteString("DDPMCKP1")
+		binary.Write(&b, binary.LittleEndian, uint32(len(hdr)))
+		b.WriteString(hdr)
+		return b.Bytes()
+	}
+	negDims := put("neg-dims.ddpm", rawFile(`[{"path":"/net/w","dtype":"Float32","dims":[-2,4],"offset":0,"bytes":0}]`))
+	overflow := put("overflow.ddpm", rawFile(`[{"path":"/net/w","dtype":"Float32","dims":[4611686018427387904,4],"offset":0,"bytes":0}]`))
+	negWidth := put("neg-width.ddpm", rewriteMeta(t, tiny, `"Hidden":4`, `"Hidden":-4`))
+	mismatch := put("mismatch.ddpm", rewriteMeta(t, tiny, `"Hidden":4`, `"Hidden":8`))
+	tinyB, _ := os.ReadFile(tiny)
+	truncated := put("truncated.ddpm", tinyB[:len(tinyB)/2])
+	put("not-a-folder", []byte("x"))
+	foreign := filepath.Join(work, "foreign")
+	os.Mkdir(foreign, 0o755)
+	os.WriteFile(filepath.Join(foreign, "weights.ddpm"), []byte("someone else's weights"), 0o644)
+	locked := filepath.Join(work, "locked")
+	run0, err := ckpt.OpenRun(locked, map[string]any{"other": "run"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run0.Close()
+
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string // in the one line
+	}{
+		// Finding 2: panics.
+		{"negative hidden", []string{"train", "-hidden", "-5", "-steps", "5"}, 2, "MLP hidden width -5"},
+		{"negative header dims", []string{"sample", "-weights", negDims}, 1, "negative dimension"},
+		{"overflowing header dims", []string{"sample", "-weights", overflow}, 1, "need more bytes"},
+		{"negative width in config", []string{"sample", "-weights", negWidth}, 1, "hidden width -4"},
+		// Finding 4: NaN.
+		{"ddim eta NaN", []string{"sample", "-weights", tiny, "-sampler", "ddim", "-eta", "NaN"}, 2, "-eta NaN"},
+		{"eval eta NaN", []string{"eval", "-weights", tiny, "-sampler", "ddim", "-eta", "NaN", "-json"}, 2, "-eta NaN"},
+		{"lr NaN", []string{"train", "-lr", "NaN"}, 2, "-lr NaN"},
+		{"ema NaN", []string{"train", "-ema", "NaN"}, 2, "-ema NaN"},
+		{"clip Inf", []string{"train", "-clip", "Inf"}, 2, "-clip +Inf"},
+		// Finding 5: a folder in use.
+		{"locked folder", []string{"train", "-dir", locked, "-steps", "5", "-quiet"}, 1, "in use by process"},
+		// Finding 6: weights that do not match their config.
+		{"weights vs config", []string{"sample", "-weights", mismatch}, 1, "do not match their configuration"},
+		// Finding 7: T.
+		{"huge T", []string{"train", "-T", "20000000", "-schedule", "cosine"}, 2, "T=20000000"},
+		// Finding 8: checks before the long part.
+		{"eval bad data-dir", []string{"eval", "-weights", mnist, "-data-dir", filepath.Join(work, "nowhere")}, 1, "nowhere"},
+		{"eval bad classifier", []string{"eval", "-weights", mnist, "-classifier", filepath.Join(work, "none.ddpm")}, 1, "classifier"},
+		{"bench out under a file", []string{"bench", "-out", filepath.Join(in, "not-a-folder", "r.json"), "-no-peer"}, 2, "-out"},
+		{"sample out under a file", []string{"sample", "-weights", tiny, "-out", filepath.Join(in, "not-a-folder", "s.png")}, 2, "-out"},
+		// Finding 9: someone's weights.ddpm in the folder.
+		{"foreign folder", []string{"train", "-dir", foreign, "-steps", "5", "-quiet"}, 1, "not a run folder"},
+		// Finding 12: flags ignored or defaulted.
+		{"attention abc", []string{"train", "-data", "mnist", "-attention", "abc"}, 2, "-attention"},
+		{"attention at no resolution", []string{"train", "-data", "mnist", "-attention", "5"}, 2, "attention resolution 5"},
+		{"T 0", []string{"train", "-T", "0"}, 2, "-T 0"},
+		{"batch 0", []string{"train", "-batch", "0"}, 2, "-batch 0"},
+		{"keep 0", []string{"train", "-keep", "0"}, 2, "-keep 0"},
+		{"checkpoint-every -5", []string{"train", "-checkpoint-every", "-5"}, 2, "-checkpoint-every -5"},
+		{"max-time -1s", []string{"train", "-max-time", "-1s"}, 2, "-max-time -1s"},
+		{"dropout on the MLP", []string{"train", "-dropout", "0.1"}, 2, "U-Net flag"},
+		{"steps with ancestral", []string{"sample", "-weights", tiny, "-steps", "10"}, 2, "ancestral always takes"},
+		{"eta with ancestral", []string{"sample", "-weights", tiny, "-eta", "0.5"}, 2, "-eta is for the ddim sampler"},
+		{"steps above T", []string{"sample", "-weights", tiny, "-sampler", "ddim", "-steps", "5000"}, 2, "T=1000"},
+		// Finding 13: messages.
+		{"langevin steps -5", []string{"sample", "-weights", tiny, "-sampler", "langevin", "-steps", "-5"}, 2, "-steps -5 must be ≥ 1"},
+		{"no double prefix", []string{"train", "-data", "spiral"}, 2, "ddpm train: unknown data"},
+		{"one field per error", []string{"train", "-warmup", "-3"}, 2, "warm-up -3 must be ≥ 0 steps (-warmup)"},
+		// Already held before the issue: kept fixed.
+		{"schedule T 0", []string{"schedule", "-T", "0"}, 2, "T"},
+		{"missing weights", []string{"sample", "-weights", filepath.Join(work, "missing.ddpm")}, 1, "no such file"},
+		{"truncated weights", []string{"sample", "-weights", truncated}, 1, "truncated"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"unknown flag", []string{"train", "-frob"}, 2, "flag provided but not defined"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := tree(t, work)
+			var out, errb bytes.Buffer
+			t0 := time.Now()
+			code := run(c.args, &out, &errb)
+			msg := strings.TrimSpace(errb.String())
+			if code != c.code || !strings.Contains(msg, c.want) {
+				t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, msg, c.code, c.want)
+			}
+			if strings.Count(msg, "\n") != 0 || strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
+				t.Errorf("%v: not one line: %q", c.args, msg)
+			}
+			if strings.Contains(msg, "ddpm: ddpm:") || strings.Contains(msg, ": ddpm: ") || strings.Contains(msg, ": experiment: ") {
+				t.Errorf("%v: double prefix: %q", c.args, msg)
+			}
+			if after := tree(t, work); after != before {
+				t.Errorf("%v: the folder changed:\nbefore %s\nafter  %s", c.args, before, after)
+			}
+			if d := time.Since(t0); d > 20*time.Second {
+				t.Errorf("%v: %v before failing", c.args, d)
+			}
+			t.Logf("%v → %d %s", c.args, code, msg)
+		})
+	}
+}
+
+// Finding 3: a diverging run stops with one line naming the step and the
+// way to resume; exit 1.
+func TestDivergingTrainExits1(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errb bytes.Buffer
+	code := run([]string{"train", "-lr", "1e3", "-steps", "400", "-hidden", "16", "-batch", "64", "-dir", "d", "-quiet"}, &out, &errb)
+	msg := strings.TrimSpace(errb.String())
+	if code != 1 || !strings.Contains(msg, "diverged at step") || !strings.Contains(msg, "-lr 100") || strings.Contains(msg, "\n") {
+		t.Errorf("exit %d, stderr %q", code, msg)
+	}
+	if _, err := os.Stat("d/weights.ddpm"); err == nil {
+		t.Error("weights written for a diverged run")
+	}
+	// With the progress bar, the error starts its own line (it used to
+	// follow the bar's last "\r…" on the same line).
+	out.Reset()
+	errb.Reset()
+	run([]string{"train", "-lr", "1e3", "-steps", "400", "-hidden", "16", "-batch", "64", "-dir", "d2"}, &out, &errb)
+	if s := errb.String(); !strings.Contains(s, "\nddpm train: training diverged") {
+		t.Errorf("the error does not start a line: %q", s[max(len(s)-300, 0):])
+	}
+}
+
+// Finding 14: the default classifier path is relative, not the build
+// machine's folder.
+func TestDefaultClassifierPathIsRelative(t *testing.T) {
+	if p := classifier.DefaultPath(); filepath.IsAbs(p) {
+		t.Errorf("DefaultPath() = %s", p)
+	}
+	var out, errb bytes.Buffer
+	run([]string{"eval", "-h"}, &out, &errb)
+	wd, _ := os.Getwd()
+	if strings.Contains(errb.String(), filepath.Dir(filepath.Dir(wd))) {
+		t.Errorf("eval -h shows an absolute path of this checkout:\n%s", errb.String())
+	}
+}
+
+// tree lists every file under dir with its size and modification time.
+func tree(t *testing.T, dir string) string {
+	var b strings.Builder
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			info, _ := d.Info()
+			b.WriteString(p + " " + info.ModTime().String() + " " + string(rune(info.Size())) + ";")
+		}
+		return nil
+	})
+	return b.String()
+}
+
+// rewriteMeta returns the weight file at path with old replaced by new in
+// its metadata (re-encoded, checksums right).
+func rewriteMeta(t *testing.T, path, old, new string) []byte {
+	store := model.NewStore()
+	meta, err := ckpt.Load(store, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "w.ddpm")
+	if err := ckpt.Save(store, p, json.RawMessage(strings.Replace(string(meta), old, new, 1))); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	return b
+}

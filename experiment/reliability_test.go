@@ -1,0 +1,222 @@
+package experiment
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/nets"
+)
+
+var tinyCfg = Config{Data: "moons", MLP: nets.MLPConfig{Hidden: 8, Layers: 1}, Batch: 16, Seed: 5}
+
+func train(t *testing.T, cfg Config, opt RunOptions) (*Result, error) {
+	t.Helper()
+	return Train(ddpm.MustBackend(), cfg, opt)
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Finding 1: a kill between a checkpoint and the loss-log write left
+// loss.csv short, and the resumed run renumbered every later row; a corrupt
+// loss.csv blocked the resume. The checkpoint now carries the losses.
+func TestLossLogSurvivesStaleOrCorruptLog(t *testing.T) {
+	straight := t.TempDir()
+	if _, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: straight, CheckpointEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	want := read(t, filepath.Join(straight, "loss.csv"))
+	for name, damage := range map[string]func(b []byte) []byte{
+		"stale":   func(b []byte) []byte { return b[:bytes.Index(b, []byte("\n9,"))+1] }, // rows 1–8 of 10
+		"corrupt": func(b []byte) []byte { return []byte("step,loss\n\x00garbage,\"\n") },
+		"missing": nil,
+	} {
+		dir := t.TempDir()
+		if _, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "loss.csv")
+		if damage == nil {
+			os.Remove(p)
+		} else {
+			os.WriteFile(p, damage(read(t, p)), 0o644)
+		}
+		res, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 5})
+		if err != nil {
+			t.Fatalf("%s loss.csv: resume failed: %v", name, err)
+		}
+		if got := read(t, p); !bytes.Equal(got, want) || res.StartStep != 10 {
+			t.Errorf("%s loss.csv: after resuming from step %d, loss.csv has %d lines and differs from the straight run's (%d lines)",
+				name, res.StartStep, bytes.Count(got, []byte("\n")), bytes.Count(want, []byte("\n")))
+		}
+	}
+}
+
+// Finding 11: a corrupt newest checkpoint falls back to the previous one,
+// saying which was skipped, and the run still ends as a straight one.
+func TestResumeSkipsCorruptNewestCheckpoint(t *testing.T) {
+	straight, dir := t.TempDir(), t.TempDir()
+	if _, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: straight, CheckpointEvery: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "ckpt-000000010.ddpm")
+	os.WriteFile(p, read(t, p)[:100], 0o644) // truncated
+	var log bytes.Buffer
+	res, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: dir, CheckpointEvery: 5, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StartStep != 5 || !strings.Contains(log.String(), "skipped checkpoint "+p) || !strings.Contains(log.String(), "resuming from step 5") {
+		t.Errorf("start %d, log %q", res.StartStep, log.String())
+	}
+	if !bytes.Equal(read(t, filepath.Join(dir, "loss.csv")), read(t, filepath.Join(straight, "loss.csv"))) {
+		t.Error("loss.csv differs from the straight run's")
+	}
+	sameTensors(t, filepath.Join(straight, "weights.ddpm"), filepath.Join(dir, "weights.ddpm"))
+}
+
+// Finding 3: divergence stops the run naming the step, keeps only the
+// checkpoints before it, says how to resume with a lower learning rate, and
+// that resume is allowed and recorded.
+func TestDivergenceStopsAndLowerLRResumes(t *testing.T) {
+	dir := t.TempDir()
+	bad := tinyCfg
+	bad.LearningRate = 1e3
+	_, err := train(t, bad, RunOptions{Steps: 200, Dir: dir, CheckpointEvery: 1, Keep: 500})
+	if err == nil || !strings.Contains(err.Error(), "diverged at step") || !strings.Contains(err.Error(), "-lr 100") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want a one-line divergence error suggesting -lr 100", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "weights.ddpm")); err == nil {
+		t.Error("weights written for a diverged run")
+	}
+	run := &ckpt.Run{Dir: dir}
+	steps, _ := run.Steps()
+	for _, s := range steps {
+		m, _ := ckpt.ReadMeta(run.Path(s))
+		losses, _ := checkpointLosses(m, s)
+		for _, l := range losses {
+			if l > 10*losses[0] {
+				t.Errorf("checkpoint %d kept after a loss of %g", s, l)
+				break
+			}
+		}
+	}
+	// A higher learning rate is refused, a lower one resumes and is recorded.
+	higher := bad
+	higher.LearningRate = 2e3
+	if _, err := train(t, higher, RunOptions{Steps: 200, Dir: dir}); err == nil || !strings.Contains(err.Error(), "may only lower it") {
+		t.Errorf("higher lr: %v", err)
+	}
+	good := tinyCfg
+	good.LearningRate = 1e-3
+	res, err := train(t, good, RunOptions{Steps: 30, Dir: dir, Keep: 500})
+	if err != nil {
+		t.Fatalf("resume with a lower -lr: %v", err)
+	}
+	m, err := LoadWeights(res.WeightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := m.Provenance.History; len(h) != 1 || h[0].LearningRate != [2]float64{1e3, 1e-3} || h[0].Step != res.StartStep {
+		t.Errorf("history %+v (resumed from %d)", h, res.StartStep)
+	}
+	other := good
+	other.Batch = 32
+	if _, err := train(t, other, RunOptions{Steps: 30, Dir: dir}); err == nil || !strings.Contains(err.Error(), "differs in batch") {
+		t.Errorf("another batch: %v", err)
+	}
+}
+
+func TestDivergenceDetector(t *testing.T) {
+	var d divergence
+	if bad, since, _ := d.observe(1, math.NaN()); !bad || since != 1 {
+		t.Errorf("NaN at step 1: %v since %d", bad, since)
+	}
+	d = divergence{}
+	for s := int64(1); s <= 100; s++ { // a noisy but healthy run
+		if bad, _, why := d.observe(s, 1+0.5*math.Sin(float64(s))); bad {
+			t.Fatalf("healthy run flagged at step %d: %s", s, why)
+		}
+	}
+	for s := int64(101); s < 101+divergencePatience-1; s++ {
+		if bad, _, _ := d.observe(s, 1e6); bad {
+			t.Fatalf("flagged at step %d, before the patience ran out", s)
+		}
+	}
+	bad, since, why := d.observe(101+divergencePatience-1, 1e6)
+	if !bad || since != 101 || !strings.Contains(why, "running median") {
+		t.Errorf("sustained: %v since %d (%s)", bad, since, why)
+	}
+}
+
+// Findings 5 and 9: a folder in use, or holding files but no run.json, is
+// refused and left as it was.
+func TestTrainRefusesLockedAndForeignFolders(t *testing.T) {
+	dir := t.TempDir()
+	r, err := ckpt.OpenRun(dir, tinyCfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := tinyCfg.WithDefaults()
+	os.WriteFile(filepath.Join(dir, "run.json"), append(must(jsonIndent(cfg)), '\n'), 0o644)
+	if _, err := train(t, tinyCfg, RunOptions{Steps: 5, Dir: dir}); !errors.Is(err, ckpt.ErrLocked) {
+		t.Errorf("locked: %v", err)
+	}
+	r.Close()
+
+	foreign := t.TempDir()
+	w := filepath.Join(foreign, "weights.ddpm")
+	os.WriteFile(w, []byte("someone else's weights"), 0o644)
+	if _, err := train(t, tinyCfg, RunOptions{Steps: 5, Dir: foreign}); err == nil || !strings.Contains(err.Error(), "not a run folder") {
+		t.Errorf("foreign: %v", err)
+	}
+	if entries, _ := os.ReadDir(foreign); string(read(t, w)) != "someone else's weights" || len(entries) != 1 {
+		t.Errorf("foreign folder changed: %d entries", len(entries))
+	}
+}
+
+// Finding 6: weights whose variables do not match their configuration, and
+// finding 2: a configuration with a negative width, are one-line errors.
+func TestWeightsMustMatchTheirConfig(t *testing.T) {
+	b := read(t, "testdata/tiny-weights.ddpm")
+	for _, c := range []struct{ old, new, want string }{
+		{`"Hidden":4`, `"Hidden":8`, "do not match their configuration"},
+		{`"Hidden":4`, `"Hidden":-4`, "hidden width -4"},
+		{`"T":1000`, `"T":20000000`, "T=20000000"},
+	} {
+		p := filepath.Join(t.TempDir(), "w.ddpm")
+		os.WriteFile(p, withMeta(t, b, c.old, c.new), 0o644)
+		if _, err := LoadWeights(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want %q", c.new, err, c.want)
+		}
+	}
+	if _, err := LoadWeights("testdata/tiny-weights.ddpm"); err != nil {
+		t.Errorf("the real file: %v", err)
+	}
+}
+
+// Finding 13: the first ETA included compiling the step.
+func TestProgressRateExcludesTheFirstStep(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, 0, 1000)
+	p.update(1, 0.5)
+	if strings.Contains(b.String(), "ETA") {
+		t.Errorf("an ETA after the first step (compilation): %q", b.String())
+	}
+}
