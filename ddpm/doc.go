@@ -39,6 +39,7 @@
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph
 //	DDIM spacings (diffusers)       SampleConfig.Spacing, FinalAlphaBarFirst, RawEpsDirection
 //	Σ_θ, L_hybrid (Nichol 2021)     Learned, LearnedLogVariance, SplitLearned, LHybrid, Respace, RespacedNet
+//	guidance (Ho & Salimans 2022)  CondNet, Guided, GuidedOutput, NullLabel, NewCondTrainer, Trainer.StepLabeled
 //	SGLD step                       LangevinStep, LangevinChain, AnnealedLangevin
 //	∇ log q(x_t) = −ε/√(1−ᾱ_t)       EpsScore
 //

@@ -53,6 +53,11 @@ type TrainConfig struct {
 	LearnVariance bool
 	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001).
 	HybridLambda float64
+	// NumClasses > 0 trains a class-conditional network ([NewCondTrainer],
+	// [Trainer.StepLabeled]) for classifier-free guidance; its labels are
+	// replaced by ∅ with probability PUncond (default DefaultPUncond).
+	NumClasses int
+	PUncond    float64
 }
 
 // DataAxis is the name of the device-mesh axis that data-parallel training
@@ -88,6 +93,7 @@ type Trainer struct {
 	opt      optimizer.Interface
 	batch    *distributed.ShardingSpec // nil on one device
 	weights  []float64                 // per-step loss weights; nil: unweighted
+	cond     CondNet                   // the class-conditional network of NewCondTrainer; nil otherwise
 }
 
 type gradUpdater interface {
@@ -97,6 +103,33 @@ type gradUpdater interface {
 // NewTrainer prepares the training step of net on store (a new store, or one
 // restored from a checkpoint to resume).
 func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg TrainConfig) (*Trainer, error) {
+	if cfg.NumClasses != 0 {
+		return nil, fmt.Errorf("ddpm: TrainConfig.NumClasses=%d: a class-conditional network trains with NewCondTrainer", cfg.NumClasses)
+	}
+	return newTrainer(backend, store, s, net, nil, cfg)
+}
+
+// NewCondTrainer is [NewTrainer] for a class-conditional network of
+// cfg.NumClasses ≥ 1 classes, trained with labels ([Trainer.StepLabeled])
+// of which a share cfg.PUncond is replaced by ∅ (classifier-free guidance,
+// see [Guided]). Single device only.
+func NewCondTrainer(backend compute.Backend, store *model.Store, s *Schedule, net CondNet, cfg TrainConfig) (*Trainer, error) {
+	if cfg.NumClasses < 1 {
+		return nil, fmt.Errorf("ddpm: NewCondTrainer needs TrainConfig.NumClasses ≥ 1, got %d", cfg.NumClasses)
+	}
+	if cfg.PUncond == 0 {
+		cfg.PUncond = DefaultPUncond
+	}
+	if !(cfg.PUncond >= 0 && cfg.PUncond < 1) {
+		return nil, fmt.Errorf("ddpm: TrainConfig.PUncond=%g must lie in [0, 1)", cfg.PUncond)
+	}
+	if cfg.Devices > 1 {
+		return nil, fmt.Errorf("ddpm: a class-conditional network trains on one device, not %d", cfg.Devices)
+	}
+	return newTrainer(backend, store, s, nil, net, cfg)
+}
+
+func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Net, cond CondNet, cfg TrainConfig) (*Trainer, error) {
 	if cfg.LearningRate == 0 {
 		cfg.LearningRate = 2e-4
 	}
@@ -124,7 +157,7 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	if _, found := store.GetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed)); !found {
 		store.SetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed), cfg.Seed+1) // 0 would mean "random"
 	}
-	tr := &Trainer{Config: cfg, Store: store, schedule: s, net: net}
+	tr := &Trainer{Config: cfg, Store: store, schedule: s, net: net, cond: cond}
 	if cfg.MinSNRGamma != 0 {
 		w, err := MinSNRWeights(s, cfg.Prediction, cfg.MinSNRGamma)
 		if err != nil {
@@ -134,7 +167,11 @@ func NewTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	}
 	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Done()
 	var err error
-	tr.exec, err = model.NewExec(backend, store, tr.stepGraph)
+	if cond != nil {
+		tr.exec, err = model.NewExec(backend, store, tr.stepGraphCond)
+	} else {
+		tr.exec, err = model.NewExec(backend, store, tr.stepGraph)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +227,17 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 }
 
 func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node) {
+	return tr.step(scope, x0, tr.net)
+}
+
+// stepGraphCond is the step of a class-conditional network on labels y [B]
+// int32, of which a share PUncond is replaced by ∅ first.
+func (tr *Trainer) stepGraphCond(scope *model.Scope, x0, y *Node) (loss, gradNorm *Node) {
+	y = dropLabels(scope, y, tr.Config.NumClasses, tr.Config.PUncond)
+	return tr.step(scope, x0, func(scope *model.Scope, xt, t *Node) *Node { return tr.cond(scope, xt, t, y) })
+}
+
+func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *Node) {
 	g := x0.Graph()
 	cfg := tr.Config
 	model.GetStore(g).SetTraining(g, true)
@@ -197,7 +245,7 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 	if cfg.LearnVariance {
 		lambda = cfg.HybridLambda
 	}
-	loss = lossGraph(scope, tr.schedule, tr.net, cfg.Prediction, x0, tr.weights, lambda)
+	loss = lossGraph(scope, tr.schedule, net, cfg.Prediction, x0, tr.weights, lambda)
 
 	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
 	step := AddScalar(stepVar.NodeValue(g), 1)
@@ -268,6 +316,9 @@ func (tr *Trainer) stepGraph(scope *model.Scope, x0 *Node) (loss, gradNorm *Node
 //
 // On n > 1 devices the batch size must be a multiple of n.
 func (tr *Trainer) Step(x0 *tensors.Tensor) (loss, gradNorm float64, err error) {
+	if tr.cond != nil {
+		return 0, 0, fmt.Errorf("ddpm: a class-conditional trainer steps with labels: use StepLabeled")
+	}
 	if tr.batch == nil {
 		l, gn, err := tr.exec.Call2(x0)
 		if err != nil {
@@ -289,6 +340,23 @@ func (tr *Trainer) Step(x0 *tensors.Tensor) (loss, gradNorm float64, err error) 
 	}
 	// Loss and norm are replicated: every shard holds the same scalar.
 	return scalarFloat(out[0].Shards()[0]), scalarFloat(out[1].Shards()[0]), nil
+}
+
+// StepLabeled is [Trainer.Step] for a class-conditional trainer
+// ([NewCondTrainer]): x0 [B, …] with its labels y [B] int32 in
+// [0, NumClasses).
+func (tr *Trainer) StepLabeled(x0, y *tensors.Tensor) (loss, gradNorm float64, err error) {
+	if tr.cond == nil {
+		return 0, 0, fmt.Errorf("ddpm: StepLabeled needs a class-conditional trainer (NewCondTrainer)")
+	}
+	if y.DType() != dtypes.Int32 || y.Rank() != 1 || x0.Rank() == 0 || y.Shape().Dimensions[0] != x0.Shape().Dimensions[0] {
+		return 0, 0, fmt.Errorf("ddpm: StepLabeled wants one int32 label per example: x0 %s, labels %s", x0.Shape(), y.Shape())
+	}
+	l, gn, err := tr.exec.Call2(x0, y)
+	if err != nil {
+		return 0, 0, err
+	}
+	return scalarFloat(l), scalarFloat(gn), nil
 }
 
 // Devices is the number of devices a step runs on.

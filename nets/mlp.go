@@ -23,6 +23,10 @@ type MLPConfig struct {
 	// OutDim is the output width; default Dim (ε̂). A learned-variance
 	// network (ddpm.Learned) outputs 2·Dim: its prediction, then Σ_θ's v.
 	OutDim int `json:",omitempty"`
+	// NumClasses > 0 makes the MLP class-conditional ([MLPConfig.CondNet]):
+	// a learned label embedding of width EmbedDim (NumClasses classes and
+	// the null label) is added to the time embedding. Default 0.
+	NumClasses int `json:",omitempty"`
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -50,19 +54,35 @@ func (c MLPConfig) WithDefaults() MLPConfig {
 func (c MLPConfig) NumParameters() int {
 	c = c.WithDefaults()
 	h := c.Hidden
-	return (c.Dim+c.EmbedDim)*h + h + (c.Layers-1)*(h*h+h) + h*c.OutDim + c.OutDim
+	n := (c.Dim+c.EmbedDim)*h + h + (c.Layers-1)*(h*h+h) + h*c.OutDim + c.OutDim
+	if c.NumClasses > 0 {
+		n += (c.NumClasses + 1) * c.EmbedDim // label embedding
+	}
+	return n
 }
 
 // Net returns the MLP as a [ddpm.Net]: xt [B, Dim] float32, t [B] int32 →
 // ε̂ [B, OutDim]. Its variables live under scope: "dense0" … "dense{Layers−1}"
 // (hidden) and "out", each with "weights" and "biases". It panics on a
 // configuration out of range or an input of the wrong shape.
+//
+// A class-conditional configuration (NumClasses > 0) gives the network at
+// the null label ∅ (see [MLPConfig.CondNet]).
 func (c MLPConfig) Net() ddpm.Net {
+	cond := c.CondNet()
+	return func(scope *model.Scope, xt, t *Node) *Node { return cond(scope, xt, t, nil) }
+}
+
+// CondNet returns the MLP as a [ddpm.CondNet]: as [MLPConfig.Net], with the
+// embedding of the labels y [B] int32 (in [0, NumClasses], NumClasses = ∅)
+// added to the time embedding. y nil means ∅ for a class-conditional
+// configuration and is required for an unconditional one.
+func (c MLPConfig) CondNet() ddpm.CondNet {
 	c = c.WithDefaults()
-	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.OutDim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 {
-		panicf("nets.MLPConfig: want Hidden, Layers, Dim, OutDim ≥ 1 and EmbedDim even ≥ 4, got %+v", c)
+	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.OutDim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 || c.NumClasses < 0 {
+		panicf("nets.MLPConfig: want Hidden, Layers, Dim, OutDim ≥ 1, EmbedDim even ≥ 4 and NumClasses ≥ 0, got %+v", c)
 	}
-	return func(scope *model.Scope, xt, t *Node) *Node {
+	return func(scope *model.Scope, xt, t, y *Node) *Node {
 		if xt.Rank() != 2 || xt.Shape().Dimensions[1] != c.Dim {
 			panicf("nets.MLP: xt must be [B, %d], got shape %s", c.Dim, xt.Shape())
 		}
@@ -74,8 +94,11 @@ func (c MLPConfig) Net() ddpm.Net {
 		// autodiff out of its RandomIntN history, which in GoMLX v0.28.0 made
 		// layers.Dense's gradient panic ("signed UnaryOp Neg must have a
 		// signed data type as input, got (Uint64)[B]"); [Dense] itself is immune.
-		emb := TimestepEmbedding(StopGradient(t), c.EmbedDim)           // [B, EmbedDim]
-		h := Concatenate([]*Node{xt, ConvertDType(emb, xt.DType())}, 1) // [B, Dim+EmbedDim]
+		emb := ConvertDType(TimestepEmbedding(StopGradient(t), c.EmbedDim), xt.DType()) // [B, EmbedDim]
+		if emb = withLabels(scope, emb, y, c.NumClasses); emb == nil {
+			panicf("nets.MLP: labels given to an unconditional MLP (NumClasses = 0)")
+		}
+		h := Concatenate([]*Node{xt, emb}, 1) // [B, Dim+EmbedDim]
 		for i := range c.Layers {
 			h = SiLU(Dense(scope.At("dense%d", i), h, c.Hidden)) // [B, Hidden]
 		}

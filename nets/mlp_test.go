@@ -116,3 +116,28 @@ func TestMLPOutDim(t *testing.T) {
 		t.Errorf("the built MLP has %d parameters, NumParameters says %d, want %d", n, want, (2+32)*8+8+8*4+4)
 	}
 }
+
+// A class-conditional MLP: its parameter count, Net() is CondNet at the null
+// label, the label changes the output, and an unconditional MLP refuses labels.
+func TestMLPCondNet(t *testing.T) {
+	cfg := MLPConfig{Hidden: 8, Layers: 1, NumClasses: 3}
+	store := model.NewStore()
+	xT, _ := randTensor(6, 3, 2)
+	outs := callN(t, store, func(scope *model.Scope, x, tt, y *Node) []*Node {
+		sc := scope.WithInitializer(randomInit(store, 0.5)).In("net")
+		null := Const(x.Graph(), []int32{3, 3, 3})
+		return []*Node{cfg.Net()(sc, x, tt), cfg.CondNet()(sc, x, tt, null), cfg.CondNet()(sc, x, tt, y)}
+	}, xT, tensors.FromValue([]int32{0, 10, 999}), tensors.FromValue([]int32{0, 1, 2}))
+	if n, want := store.Scope("/net").NumParameters(), cfg.NumParameters(); n != want || want != (MLPConfig{Hidden: 8, Layers: 1}).NumParameters()+4*32 {
+		t.Errorf("the built MLP has %d parameters, NumParameters says %d", n, want)
+	}
+	if d := maxAbsDiff(values(t, outs[0]), values(t, outs[1])); d != 0 {
+		t.Errorf("Net() vs CondNet(∅): max diff %g, want 0", d)
+	}
+	if d := maxAbsDiff(values(t, outs[1]), values(t, outs[2])); d == 0 {
+		t.Error("the labels do not change the output")
+	}
+	expectPanic(t, func(scope *model.Scope, g *Graph) {
+		MLPConfig{}.CondNet()(scope, Zeros(g, shapes.Make(dtypes.Float32, 2, 2)), Const(g, []int32{1, 2}), Const(g, []int32{0, 1}))
+	}, "labels given to an unconditional MLP")
+}

@@ -76,6 +76,10 @@ type UNetConfig struct {
 	// A learned-variance network (ddpm.Learned) outputs 2·InChannels: its
 	// prediction, then Σ_θ's coefficient v.
 	OutChannels int `json:",omitempty"`
+	// NumClasses > 0 makes the network class-conditional ([UNetConfig.CondNet]):
+	// a learned label embedding (NumClasses classes and the null label) is
+	// added to the time embedding (Ho & Salimans 2022). Default 0.
+	NumClasses int `json:",omitempty"`
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -111,6 +115,8 @@ func (c UNetConfig) Validate() error {
 	c = c.WithDefaults()
 	L := len(c.Mults)
 	switch {
+	case c.NumClasses < 0:
+		return fmt.Errorf("nets.UNetConfig: NumClasses=%d must be ≥ 0", c.NumClasses)
 	case c.Base < 1 || c.Groups < 1 || c.InChannels < 1 || c.OutChannels < 1:
 		return fmt.Errorf("nets.UNetConfig: Base=%d, Groups=%d, InChannels=%d and OutChannels=%d must be ≥ 1", c.Base, c.Groups, c.InChannels, c.OutChannels)
 	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0:
@@ -174,6 +180,9 @@ func (c UNetConfig) NumParameters() int {
 			n += conv(h, h, 3)
 		}
 	}
+	if c.NumClasses > 0 {
+		n += (c.NumClasses + 1) * T // label embedding
+	}
 	return n + 2*h + conv(h, c.OutChannels, 3) // output head
 }
 
@@ -182,14 +191,26 @@ func (c UNetConfig) NumParameters() int {
 // shape of xt. The architecture is drawn in [UNetConfig]. It panics if the
 // configuration is invalid (see [UNetConfig.Validate]) or, when building the
 // graph, if xt or t have other shapes.
+//
+// A class-conditional configuration (NumClasses > 0) gives the network at
+// the null label ∅ (see [UNetConfig.CondNet]).
 func (c UNetConfig) Net() ddpm.Net {
+	cond := c.CondNet()
+	return func(scope *model.Scope, xt, t *Node) *Node { return cond(scope, xt, t, nil) }
+}
+
+// CondNet returns the U-Net as a [ddpm.CondNet]: as [UNetConfig.Net], with
+// the embedding of the labels y [B] int32 (in [0, NumClasses], NumClasses =
+// ∅) added to the time embedding. y nil means ∅ for a class-conditional
+// configuration and is required for an unconditional one.
+func (c UNetConfig) CondNet() ddpm.CondNet {
 	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		panic(err)
 	}
 	L := len(c.Mults)
 	opt := BlockOptions{Groups: c.Groups, Dropout: c.Dropout, Conv: c.Conv}
-	return func(scope *model.Scope, xt, t *Node) *Node {
+	return func(scope *model.Scope, xt, t, y *Node) *Node {
 		S, C := c.ImageSize, c.InChannels
 		if xt.Rank() != 4 || xt.Shape().Dimensions[1] != S || xt.Shape().Dimensions[2] != S || xt.Shape().Dimensions[3] != C {
 			panicf("nets.UNet: xt must be [B, %d, %d, %d] (NHWC), got shape %s", S, S, C, xt.Shape())
@@ -205,6 +226,9 @@ func (c UNetConfig) Net() ddpm.Net {
 		ts := scope.At("time")
 		temb := TimestepEmbedding(StopGradient(t), c.TimeEmbedDim)                            // [B, E]
 		temb = Dense(ts.At("dense1"), SiLU(Dense(ts.At("dense0"), temb, 4*c.Base)), 4*c.Base) // [B, 4·Base]
+		if temb = withLabels(scope, temb, y, c.NumClasses); temb == nil {
+			panicf("nets.UNet: labels given to an unconditional U-Net (NumClasses = 0)")
+		}
 
 		h := Conv2D(scope.At("in"), xt, c.Base, 3, 1, c.Conv) // [B, S, S, Base]
 		skips := make([]*Node, L)

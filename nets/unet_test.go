@@ -276,3 +276,35 @@ func TestUNetOutChannels(t *testing.T) {
 		t.Errorf("the built U-Net has %d parameters, NumParameters says %d", n, want)
 	}
 }
+
+// A class-conditional U-Net: count, Net() = CondNet(∅), labels matter.
+func TestUNetCondNet(t *testing.T) {
+	cfg := UNetConfig{Base: 8, Mults: []int{1, 2}, ImageSize: 8, NumClasses: 10}
+	store := model.NewStore()
+	xT, _ := randTensor(73, 2, 8, 8, 1)
+	build := func(scope *model.Scope, x, tt, y *Node) []*Node {
+		sc := scope.In(ddpm.NetScope)
+		null := Const(x.Graph(), []int32{10, 10})
+		return []*Node{cfg.Net()(sc, x, tt), cfg.CondNet()(sc, x, tt, null), cfg.CondNet()(sc, x, tt, y)}
+	}
+	args := []any{xT, tensors.FromValue([]int32{3, 900}), tensors.FromValue([]int32{7, 2})}
+	callN(t, store, build, args...) // creates the variables; then random values everywhere (the output conv starts at 0)
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			r, _ := randTensor(uint64(len(v.Path())), v.Shape().Dimensions...)
+			if err := v.SetValue(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	outs := callN(t, store, build, args...)
+	if n, want := trainableParams(store), cfg.NumParameters(); n != want || want != (UNetConfig{Base: 8, Mults: []int{1, 2}, ImageSize: 8}).NumParameters()+11*32 {
+		t.Errorf("the built U-Net has %d parameters, NumParameters says %d", n, want)
+	}
+	if d := maxAbsDiff(values(t, outs[0]), values(t, outs[1])); d != 0 {
+		t.Errorf("Net() vs CondNet(∅): max diff %g, want 0", d)
+	}
+	if d := maxAbsDiff(values(t, outs[1]), values(t, outs[2])); d == 0 {
+		t.Error("the labels do not change the output")
+	}
+}

@@ -1,0 +1,123 @@
+package ddpm
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+)
+
+// labelBiasNet is ε_θ(x_t, t, y) = x_t·0 + b[y]: one learned scalar per
+// label (3 classes and ∅), so that a step's gradient shows which labels the
+// loss saw.
+func labelBiasNet(scope *model.Scope, xt, t, y *Node) *Node {
+	b := scope.WithInitializer(initializer.Zero).VariableWithShape("b", shapes.Make(xt.DType(), 4)).NodeValue(xt.Graph())
+	return Add(MulScalar(xt, 0), InsertAxes(Gather(b, InsertAxes(y, -1)), -1)) // [B, 1]
+}
+
+// Guided against Eq. 6 written out: w = 0 is the conditional network alone,
+// w = 2 is 3·ε(x, c) − 2·ε(x, ∅); one label broadcasts; bad input is refused.
+func TestGuided(t *testing.T) {
+	t.Parallel()
+	// ε(x, t, y) = x·(y+1) + t: the conditional and null outputs differ.
+	net := func(_ *model.Scope, xt, t, y *Node) *Node {
+		return Add(Mul(xt, InsertAxes(ConvertDType(AddScalar(y, 1), xt.DType()), -1)), InsertAxes(ConvertDType(t, xt.DType()), -1))
+	}
+	x := []float64{0.5, -1, 2}
+	tt := []int32{3, 7, 1}
+	for _, c := range []struct {
+		labels []int32
+		w      float64
+	}{{[]int32{0, 1, 2}, 0}, {[]int32{0, 1, 2}, 2}, {[]int32{1}, 0.5}} {
+		g, err := Guided(net, 3, c.labels, c.w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := flat64(run1(t, func(x, t *Node) *Node { return g(nil, InsertAxes(x, -1), t) }, tensors.FromValue(x), tensors.FromValue(tt)))
+		for i := range x {
+			y := c.labels[0]
+			if len(c.labels) > 1 {
+				y = c.labels[i]
+			}
+			cond, null := x[i]*float64(y+1)+float64(tt[i]), x[i]*4+float64(tt[i]) // ∅ = 3
+			if want := (1+c.w)*cond - c.w*null; math.Abs(got[i]-want) > 1e-12 {
+				t.Errorf("labels %v w=%g: example %d: %g, want %g", c.labels, c.w, i, got[i], want)
+			}
+		}
+	}
+	for _, bad := range []struct {
+		labels []int32
+		w      float64
+	}{{nil, 1}, {[]int32{4}, 1}, {[]int32{-1}, 1}, {[]int32{1}, -0.5}, {[]int32{1}, math.NaN()}} {
+		if _, err := Guided(net, 3, bad.labels, bad.w); err == nil {
+			t.Errorf("Guided(labels %v, w %g) accepted", bad.labels, bad.w)
+		}
+	}
+}
+
+// Label dropping (Ho & Salimans Algorithm 1): with PUncond ≈ 0 a step moves
+// only the biases of the labels in the batch, with PUncond ≈ 1 only ∅'s.
+func TestCondTrainerDropsLabels(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{T: 8, BetaStart: 0.05, BetaEnd: 0.4})
+	x0 := tensors.FromFlatDataAndDimensions([]float32{0.5, -0.5, 0.25, 1}, 4, 1)
+	y := tensors.FromValue([]int32{0, 0, 2, 2})
+	moved := func(p float64) []bool {
+		store := model.NewStore()
+		tr, err := NewCondTrainer(testBackend(t), store, s, labelBiasNet, TrainConfig{LearningRate: 0.1, Seed: 2, NumClasses: 3, PUncond: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tr.StepLabeled(x0, y); err != nil {
+			t.Fatal(err)
+		}
+		b := tensors.MustCopyFlatData[float32](store.GetVariable("/" + NetScope + "/b").MustValue())
+		out := make([]bool, len(b))
+		for i, v := range b {
+			out[i] = v != 0
+		}
+		return out
+	}
+	if got, want := moved(1e-9), []bool{true, false, true, false}; !equalBools(got, want) {
+		t.Errorf("PUncond ≈ 0: labels moved %v, want %v", got, want)
+	}
+	if got, want := moved(0.999999), []bool{false, false, false, true}; !equalBools(got, want) {
+		t.Errorf("PUncond ≈ 1: labels moved %v, want %v (∅ only)", got, want)
+	}
+	store := model.NewStore()
+	tr, err := NewCondTrainer(testBackend(t), store, s, labelBiasNet, TrainConfig{NumClasses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Config.PUncond != DefaultPUncond {
+		t.Errorf("PUncond default %g, want %g", tr.Config.PUncond, DefaultPUncond)
+	}
+	if _, _, err := tr.Step(x0); err == nil {
+		t.Error("Step without labels accepted on a class-conditional trainer")
+	}
+	if _, _, err := tr.StepLabeled(x0, tensors.FromValue([]int64{0, 1, 2, 0})); err == nil {
+		t.Error("int64 labels accepted")
+	}
+	if _, err := NewCondTrainer(testBackend(t), model.NewStore(), s, labelBiasNet, TrainConfig{NumClasses: 3, PUncond: 1}); err == nil {
+		t.Error("PUncond = 1 accepted")
+	}
+	if _, err := NewTrainer(testBackend(t), model.NewStore(), s, linearEpsNet(s.T), TrainConfig{NumClasses: 3}); err == nil {
+		t.Error("NewTrainer with NumClasses accepted")
+	}
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
