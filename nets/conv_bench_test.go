@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -50,5 +51,32 @@ func BenchmarkConv2DTrain(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkUNetTrainStep times the default MNIST U-Net's training step
+// (ddpm.Trainer, B = 128, on XLA) with each convolution algorithm that can
+// train it:
+//
+//	go test ./nets -run '^$' -bench UNetTrainStep -benchtime 5x
+func BenchmarkUNetTrainStep(b *testing.B) {
+	backend := xlaBackend(b)
+	x0, _ := randTensor(3, 128, 28, 28, 1)
+	for _, algo := range []ConvAlgo{ConvIm2Col, ConvHybrid} {
+		b.Run(algo.String(), func(b *testing.B) {
+			tr, err := ddpm.NewTrainer(backend, model.NewStore(), ddpm.MustNewSchedule(ddpm.ScheduleConfig{}), UNetConfig{Conv: algo}.Net(), ddpm.TrainConfig{Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := tr.Step(x0); err != nil { // compiles
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, _, err := tr.Step(x0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
