@@ -3,9 +3,9 @@ module github.com/ddpm-go/ddpm-go
 go 1.26.8
 
 require (
-	github.com/gomlx/compute v0.0.0-20260716164435-04857206aff7
-	github.com/gomlx/go-xla v0.3.0
-	github.com/gomlx/gomlx v0.28.0
+	github.com/gomlx/compute v0.1.2
+	github.com/gomlx/go-xla v0.4.1
+	github.com/gomlx/gomlx v0.28.2
 	github.com/janpfeifer/go-benchmarks v0.1.1
 	github.com/janpfeifer/gonb v0.11.3
 	gonum.org/v1/gonum v0.16.0

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch peer of ddpm-go's benchmark (bench/bench.go): the same two networks
+"""PyTorch peer of ddpm-go's benchmark (package bench, bench/peer.go): the same two networks
 and the same four cases, timed on the CPU.
 
 Networks (parameter counts must be exactly those of package nets):
   mlp   concat(x, sinusoidal(t, 32)) -> 256 -> 256 -> 256 -> 2, SiLU   141,058
   unet  nets.UNetConfig{} defaults (MNIST, base 32, 28/14/7)          776,929
 
-Cases (names shared with bench.go):
+Cases (names shared with package bench):
   mlp_train     one step of Ho et al. Algorithm 1 (t ~ U{0..T-1}, eps ~ N(0, I),
                 L_simple, Adam lr 2e-4, plus the global gradient norm as
                 ddpm.Trainer computes it) on a fixed batch x0 [1024, 2]
@@ -18,11 +18,11 @@ Cases (names shared with bench.go):
 
 Each case: --warmup untimed runs, then --reps timed runs (time.perf_counter);
 the JSON on stdout gives the median and the 10th/90th percentiles (linear
-interpolation between order statistics, as numpy.percentile and bench.go) in
+interpolation between order statistics, as numpy.percentile and package bench) in
 ms. Progress goes to stderr.
 
-With --serve the peer stays up and takes orders from bench.go, one JSON line
-each on stdin, answering one JSON line each on stdout, so that bench.go can
+With --serve the peer stays up and takes orders from package bench, one JSON line
+each on stdin, answering one JSON line each on stdout, so that package bench can
 alternate its own timings with the peer's, round after round, on the same
 work (bench/peer.go):
   start                                   -> {"torch": ..., "params": ..., "blas": ..., ...}
@@ -58,7 +58,7 @@ def parse_args():
     p.add_argument("--chain-points", type=int, help="points of the sampling chain and mlp_forward (default 2000)")
     p.add_argument("--T", type=int, help="diffusion steps (default 1000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--serve", action="store_true", help="take orders on stdin (see the module doc); bench.go uses it")
+    p.add_argument("--serve", action="store_true", help="take orders on stdin (see the module doc); package bench uses it")
     a = p.parse_args()
     tiny = dict(mlp_batch=8, unet_batch=2, chain_points=50, T=10)
     full = dict(mlp_batch=1024, unet_batch=128, chain_points=2000, T=1000)
@@ -254,7 +254,7 @@ def ancestral_chain(net, n, T, dim=2):
 
 
 def percentile(sorted_xs, q):
-    """Linear interpolation between order statistics (numpy's default; bench.go's percentile)."""
+    """Linear interpolation between order statistics (numpy's default; bench/stats.go's percentile)."""
     if len(sorted_xs) == 1:
         return sorted_xs[0]
     pos = (len(sorted_xs) - 1) * q / 100.0
@@ -326,7 +326,7 @@ def setup():
             return mlp(x_pts, t_pts)
 
     # Order: training first, so that the forward and the chain run on trained
-    # weights, as bench.go does (the speed does not depend on the values).
+    # weights, as package bench does (the speed does not depend on the values).
     builders = {
         "mlp_train": lambda: TrainStep(mlp, x_mlp, args.T),
         "unet_train": lambda: TrainStep(unet, x_img, args.T),
@@ -354,7 +354,7 @@ def header(params, load_start):
 
 
 def serve():
-    """Answer bench.go's orders (see the module doc) until stdin ends."""
+    """Answer package bench's orders (see the module doc) until stdin ends."""
     load_start = list(os.getloadavg())
     params, builders = setup()
     built = {}

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	// go-xla v0.3.0 downloads a PJRT plugin from GitHub the first time the
+	// go-xla (v0.3.0, v0.4.1) downloads a PJRT plugin from GitHub the first time the
 	// "xla" backend is asked for and none is installed; on a machine without
 	// that network access it errors instead of falling back. We never want a
 	// download at run time: scripts/install-xla-cpu.sh installs the plugin.

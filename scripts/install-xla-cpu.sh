@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-xla-cpu.sh: installs an XLA PJRT CPU plugin for go-xla v0.3.0 (GoMLX "xla" backend)
+# install-xla-cpu.sh: installs an XLA PJRT CPU plugin for go-xla (v0.3.0, v0.4.1; GoMLX "xla" backend)
 # from PyPI, without GitHub.
 #
 # go-xla's own auto-installer fetches the CPU plugin from GitHub releases
@@ -16,7 +16,10 @@
 #       go-xla's AutoInstall (run by xla.New unless GOMLX_NO_AUTO_INSTALL is set) checks for exactly
 #       this file and otherwise tries GitHub and fails the backend creation. The name is a marker
 #       only: the plugin is the 0.106 build above. Set GOXLA_NO_MARKER=1 to skip it (and then set
-#       GOMLX_NO_AUTO_INSTALL=1 when running).
+#       GOMLX_NO_AUTO_INSTALL=1 when running). go-xla v0.4.1's installer looks for
+#       pjrt_c_api_cpu_v0.114.0_plugin.so instead; ddpm-go never runs it (package ddpm calls
+#       xla.EnableAutoInstall(false) and every build path sets GOMLX_NO_AUTO_INSTALL=1), and with
+#       v0.4.1 (C API headers 0.104, as v0.3.0) all of make test passes on this plugin.
 # Plus a temporary directory that it removes. pip runs with --no-cache-dir.
 #
 # Environment:

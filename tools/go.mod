@@ -1,6 +1,6 @@
 // Tools module for the notebook toolchain, separate from the root module
 // (this nested go.mod keeps tools/ out of it). Pinned with `go get -tool`:
-//   GoNB v0.11.3 (what gomlx v0.28.0 needs; `gonb -V` prints v0.11.1)
+//   GoNB v0.11.3 (what gomlx v0.28.0 and v0.28.2 need; `gonb -V` prints v0.11.1)
 //   goimports from golang.org/x/tools v0.52.0
 // Build: `go build -o ../.bin/ github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports`
 // (scripts/setup.sh does it) or `go install tool`. gopls v0.23.0 is not pinned

@@ -6,6 +6,13 @@
 // field gone or retyped, a backend option removed), so that no workaround
 // silently stops working.
 //
+// Upgrading to GoMLX v0.28.2 (compute v0.1.2, go-xla v0.4.1) retired none of
+// them: with each workaround removed in turn, the scalar-cache, reduction-
+// cache and RNG-sharding failures came back with the same messages, and
+// graph.Pad and Rsqrt still have no gradient, layers.Dense on a
+// RandomIntN-derived input still panics (checked 2026-11-29). The Go
+// backend's deadlock is intermittent and was not re-checked.
+//
 //	scalarcache.go    gomlx: one scalar-constant cache per graph, shared by While bodies      (reflect, unsafe)
 //	xlareductions.go  go-xla: reduction closures cached per builder, shared across functions   (reflect, unsafe)
 //	loop.go           While: the one helper every graph.While loop goes through (applies both above)
