@@ -57,13 +57,15 @@ func TestTimestepsSpacings(t *testing.T) {
 }
 
 // DDIM's end point and clipping conventions on a network that predicts
-// ε̂ = 0, against float64 arithmetic of DDIM Eq. 12 (η = 0):
-// x_prev = √ᾱ_prev x̂_0 + √(1−ᾱ_prev) ε̂ with x̂_0 = clip(x_t/√ᾱ_t) and ε̂ either
-// kept (0, diffusers) or re-derived from the clipped x̂_0 (the default).
+// ε̂ = −x_t/2, against float64 arithmetic of DDIM Eq. 12 (η = 0):
+// x_prev = √ᾱ_prev x̂_0 + √(1−ᾱ_prev) ε̂ with x̂_0 = clip((x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t)
+// and ε̂ either kept (diffusers) or re-derived from the clipped x̂_0 (the
+// default). (With ε̂ = 0 the two clipping conventions agree exactly: a value
+// clipped once stays at the clip; ε̂ = −x_t/2 pulls it back inside.)
 func TestDDIMConventions(t *testing.T) {
 	t.Parallel()
 	s := MustNewSchedule(ScheduleConfig{T: 10})
-	zero := func(_ *model.Scope, xt, _ *Node) *Node { return ZerosLike(xt) }
+	net := func(_ *model.Scope, xt, _ *Node) *Node { return MulScalar(xt, -0.5) }
 	backend := testBackend(t)
 	xs := []float64{-3, -0.5, 0.2, 2.5}
 	xT := tensors.FromFlatDataAndDimensions([]float64{-3, -0.5, 0.2, 2.5}, 4, 1)
@@ -76,7 +78,8 @@ func TestDDIMConventions(t *testing.T) {
 			} else if cfg.FinalAlphaBarFirst {
 				abPrev = s.AlphasBar[0]
 			}
-			x0, eps := x/math.Sqrt(ab), 0.0
+			eps := -0.5 * x
+			x0 := (x - math.Sqrt(1-ab)*eps) / math.Sqrt(ab)
 			if c := cfg.ClipX0; c > 0 && math.Abs(x0) > c {
 				x0 = math.Copysign(c, x0)
 				if !cfg.RawEpsDirection {
@@ -99,7 +102,7 @@ func TestDDIMConventions(t *testing.T) {
 		{"clip", SampleConfig{Kind: DDIM, Steps: 3, ClipX0: 1}},
 		{"clip raw ε", SampleConfig{Kind: DDIM, Steps: 3, ClipX0: 1, RawEpsDirection: true}},
 	} {
-		sm, err := NewSampler(backend, model.NewStore(), s, zero, c.cfg)
+		sm, err := NewSampler(backend, model.NewStore(), s, net, c.cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
