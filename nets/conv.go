@@ -2,9 +2,8 @@ package nets
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/gomlx/compute/gobackend"
+	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
@@ -60,11 +59,10 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if a != ConvAuto {
 		return a
 	}
-	// The Go backend's String() is its config name "go" (Name() is "Go Backend").
-	if g.Backend().String() == gobackend.BackendName {
+	switch ddpm.PlatformOf(g.Backend()) {
+	case ddpm.PlatformGo:
 		return ConvIm2Col
-	}
-	if strings.HasPrefix(g.Backend().Description(), "xla:cpu") {
+	case ddpm.PlatformXLACPU:
 		return ConvHybrid
 	}
 	return ConvNative

@@ -2,9 +2,9 @@ package nets
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -64,10 +64,10 @@ func TestConv2DHybridWithoutFusion(t *testing.T) {
 
 // autoWant is the algorithm ConvAuto must resolve to on backend.
 func autoWant(backend compute.Backend) ConvAlgo {
-	switch {
-	case backend.String() == "go":
+	switch ddpm.PlatformOf(backend) {
+	case ddpm.PlatformGo:
 		return ConvIm2Col
-	case strings.HasPrefix(backend.Description(), "xla:cpu"):
+	case ddpm.PlatformXLACPU:
 		return ConvHybrid
 	}
 	return ConvNative
