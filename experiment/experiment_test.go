@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -98,20 +99,7 @@ func TestWeightsLoadAndSample(t *testing.T) {
 	if m.Provenance.Steps != 30 || m.Provenance.Weights != "ema" || m.Provenance.Parameters != smallConfig().MLP.NumParameters() {
 		t.Errorf("provenance %+v", m.Provenance)
 	}
-	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
-		x, _, err := m.Sample(backend, ddpm.SampleConfig{Kind: kind, Steps: 10, LangevinK: 2}, 16, 1)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		if d := x.Shape().Dimensions; len(d) != 2 || d[0] != 16 || d[1] != 2 {
-			t.Errorf("%s: shape %v", kind, d)
-		}
-		for _, v := range tensors.MustCopyFlatData[float32](x) {
-			if v != v {
-				t.Fatalf("%s: NaN sample", kind)
-			}
-		}
-	}
+	sampleEveryKind(t, backend, m)
 	// A checkpoint is not a weight file.
 	if _, err := LoadWeights(filepath.Join(dir, "ckpt-000000030.ddpm")); err == nil || !strings.Contains(err.Error(), "not a ddpm-go weight file") {
 		t.Errorf("checkpoint as weights: %v", err)
@@ -214,6 +202,16 @@ func TestLearnVarianceModel(t *testing.T) {
 	if !m.Config.LearnVariance || m.Config.MLP.OutDim != 4 || m.Config.Variance() != ddpm.Learned {
 		t.Fatalf("loaded config %+v", m.Config)
 	}
+	sampleEveryKind(t, backend, m)
+	if _, _, err := m.Sample(backend, ddpm.SampleConfig{Variance: ddpm.FixedSmall}, 4, 1); err == nil || !strings.Contains(err.Error(), "learned its reverse variances") {
+		t.Errorf("fixed-small on a learned model: %v", err)
+	}
+}
+
+// sampleEveryKind draws 16 2-D samples from m with each sampler and checks
+// their shape and that none is NaN.
+func sampleEveryKind(t *testing.T, backend compute.Backend, m *Model) {
+	t.Helper()
 	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
 		x, _, err := m.Sample(backend, ddpm.SampleConfig{Kind: kind, Steps: 10, LangevinK: 2}, 16, 1)
 		if err != nil {
@@ -222,8 +220,10 @@ func TestLearnVarianceModel(t *testing.T) {
 		if d := x.Shape().Dimensions; len(d) != 2 || d[0] != 16 || d[1] != 2 {
 			t.Errorf("%s: shape %v", kind, d)
 		}
-	}
-	if _, _, err := m.Sample(backend, ddpm.SampleConfig{Variance: ddpm.FixedSmall}, 4, 1); err == nil || !strings.Contains(err.Error(), "learned its reverse variances") {
-		t.Errorf("fixed-small on a learned model: %v", err)
+		for _, v := range tensors.MustCopyFlatData[float32](x) {
+			if v != v {
+				t.Fatalf("%s: NaN sample", kind)
+			}
+		}
 	}
 }
