@@ -191,7 +191,7 @@ func TestLearnVarianceModel(t *testing.T) {
 	backend := ddpm.MustBackend()
 	cfg := smallConfig()
 	cfg.LearnVariance = true
-	res, err := Train(backend, cfg, RunOptions{Steps: 20, Dir: t.TempDir(), Command: "test"})
+	res, err := Train(backend, cfg, RunOptions{Steps: 150, Dir: t.TempDir(), Command: "test"}) // after 20 steps an ancestral chain still diverges to NaN: ε̂ does not yet cancel the 1/√α_t growth
 	if err != nil {
 		t.Fatal(err)
 	}
