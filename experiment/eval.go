@@ -16,6 +16,10 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
+// ConfidentThreshold is the classifier confidence above which a sample
+// counts as read as a digit (EvalReport.Extra["confident_share"]).
+const ConfidentThreshold = 0.9
+
 // EvalConfig configures [Evaluate]: the evaluation protocol behind the
 // README's numbers. Zero values take the defaults given.
 type EvalConfig struct {
@@ -313,7 +317,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		for _, i := range idx {
 			sub = append(sub, train[i*px:(i+1)*px]...)
 		}
-		fTest, err := classifier.Features(backend, store, test)
+		lTest, fTest, err := classifier.Infer(backend, store, test)
 		if err != nil {
 			return err
 		}
@@ -321,7 +325,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		if err != nil {
 			return err
 		}
-		fSamp, err := classifier.Features(backend, store, samples)
+		lSamp, fSamp, err := classifier.Infer(backend, store, samples)
 		if err != nil {
 			return err
 		}
@@ -334,11 +338,23 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 			return err
 		}
 		res.Reports = append(res.Reports, metrics.NewReport(metrics.MNISTFDName, v, f))
+		// The share the classifier reads as a digit with confidence ≥ 0.9, for
+		// the samples and for the test digits (what a perfect model would get).
+		cs, err := classifier.ConfidentShare(lSamp, ConfidentThreshold)
+		if err != nil {
+			return err
+		}
+		ct, err := classifier.ConfidentShare(lTest, ConfidentThreshold)
+		if err != nil {
+			return err
+		}
+		res.Extra["confident_share"] = map[string]float64{"threshold": ConfidentThreshold, "samples": cs, "test_digits": ct}
 		res.Notes[metrics.MNISTFDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": meta.TestAccuracy, "command": meta.Command, "backend": meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
-		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs\n", v, f, res.Timings["mnist_fd"])
+		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs; read as a digit with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test digits\n",
+			v, f, res.Timings["mnist_fd"], ConfidentThreshold, 100*cs, 100*ct)
 	} else {
 		res.Notes[metrics.MNISTFDName] = "not computed: the classifier is for MNIST only"
 	}

@@ -86,3 +86,27 @@ func TestEvalConfigDefaultsAndErrors(t *testing.T) {
 		t.Error("Evaluate accepted N = 1")
 	}
 }
+
+// Evaluate on the shipped MNIST weights, with few samples and steps: the
+// image protocol reports MNIST-FD with its floor and the share of samples
+// and of test digits that the classifier reads with confidence ≥ 0.9 (the
+// classifier has 99.3 % test accuracy, so most test digits must count).
+func TestEvaluateMNIST(t *testing.T) {
+	m, err := LoadWeights(filepath.Join("..", "weights", "mnist.ddpm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Evaluate(ddpm.MustBackend(), m, EvalConfig{N: 50, Sampler: ddpm.DDIM, Steps: 5, Seed: 2,
+		Classifier: filepath.Join("..", "classifier", "mnist_classifier.ddpm")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Reports) != 1 || r.Reports[0].Name != "MNIST-FD" || !(r.Reports[0].Floor > 0) || !(r.Reports[0].Value > 0) {
+		t.Fatalf("reports %+v", r.Reports)
+	}
+	cs, ok := r.Extra["confident_share"].(map[string]float64)
+	if !ok || !(cs["test_digits"] > 0.9) || !(cs["samples"] >= 0 && cs["samples"] <= 1) || cs["threshold"] != ConfidentThreshold {
+		t.Errorf("confident share %v", r.Extra["confident_share"])
+	}
+	t.Logf("MNIST-FD %.3g (floor %.3g); confident share %v", r.Reports[0].Value, r.Reports[0].Floor, cs)
+}
