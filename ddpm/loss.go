@@ -74,11 +74,16 @@ func DiscretizedGaussianLogLikelihood(x, mean, logStd *Node) *Node {
 // meanFlatBits averages an element-wise [B, …] quantity in nats over all but
 // the batch axis and converts it to bits: → [B] bits/dim.
 func meanFlatBits(x *Node) *Node {
+	return MulScalar(meanFlat(x), 1/math.Ln2)
+}
+
+// meanFlat averages x [B, …] over all but the batch axis: → [B].
+func meanFlat(x *Node) *Node {
 	axes := make([]int, 0, x.Rank()-1)
 	for i := 1; i < x.Rank(); i++ {
 		axes = append(axes, i)
 	}
-	return MulScalar(ReduceMean(x, axes...), 1/math.Ln2)
+	return ReduceMean(x, axes...)
 }
 
 // PriorBPD is the prior term L_T of Ho et al. Eq. 5 in bits/dim per example:

@@ -411,20 +411,16 @@ func learnedAncestralStep(s *Schedule, pred Prediction, clip float64, out, x, t,
 	p, v := SplitLearned(out)
 	mean, _ := ReverseMean(s, pred, p, x, t, clip)
 	sigma := Exp(MulScalar(LearnedLogVariance(s, v, t), 0.5))
-	notLast := ConvertDType(NotEqual(t, ZerosLike(t)), x.DType()) // [B]
-	dims := make1s(x.Rank())
-	dims[0] = x.Shape().Dimensions[0]
-	sigma = Mul(sigma, Reshape(notLast, dims...))
-	return Add(mean, Mul(sigma, z))
+	return Add(mean, Mul(Mul(sigma, coef(noiseMask(s.T), t, x)), z))
 }
 
-// make1s is n ones.
-func make1s(n int) []int {
-	v := make([]int, n)
-	for i := range v {
-		v[i] = 1
+// noiseMask is 0 at index 0 and 1 elsewhere: Algorithm 2 adds no noise at t = 1.
+func noiseMask(T int) []float64 {
+	m := make([]float64, T)
+	for i := 1; i < T; i++ {
+		m[i] = 1
 	}
-	return v
+	return m
 }
 
 // ancestralSigma is σ_t with σ = 0 at index 0 (Algorithm 2: no noise at t = 1).

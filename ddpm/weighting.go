@@ -65,10 +65,6 @@ func LSimpleWeighted(s *Schedule, pred Prediction, out, x0, eps, t *Node, weight
 	if len(weights) != s.T {
 		panicf("ddpm.LSimpleWeighted: %d weights for a schedule of T=%d steps", len(weights), s.T)
 	}
-	axes := make([]int, 0, out.Rank()-1)
-	for i := 1; i < out.Rank(); i++ {
-		axes = append(axes, i)
-	}
-	perExample := ReduceMean(Square(Sub(lsimpleTarget(s, pred, x0, eps, t), out)), axes...) // [B]
+	perExample := meanFlat(Square(Sub(lsimpleTarget(s, pred, x0, eps, t), out))) // [B]
 	return ReduceAllMean(Mul(perExample, coef(weights, t, perExample)))
 }

@@ -97,10 +97,9 @@ func (c Config) WithDefaults() (Config, error) {
 		}
 		c.MLP = c.MLP.WithDefaults()
 		if c.LearnVariance {
-			c.MLP.OutDim = 2 * c.MLP.Dim
-		}
-		if c.MLP.OutDim != c.MLP.Dim*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
-			return c, fmt.Errorf("experiment: MLP OutDim=%d does not fit Dim=%d with learn_variance=%v: leave OutDim zero", c.MLP.OutDim, c.MLP.Dim, c.LearnVariance)
+			c.MLP.OutDim = 2 * c.MLP.Dim // the prediction, then Σθ's v
+		} else if c.MLP.OutDim != c.MLP.Dim {
+			return c, fmt.Errorf("experiment: MLP OutDim=%d differs from Dim=%d: leave it zero (learn_variance sets it)", c.MLP.OutDim, c.MLP.Dim)
 		}
 	case UNet:
 		if !img {
@@ -116,10 +115,9 @@ func (c Config) WithDefaults() (Config, error) {
 		}
 		c.UNet = c.UNet.WithDefaults() // checked by validate, with the other fields
 		if c.LearnVariance {
-			c.UNet.OutChannels = 2 * c.UNet.InChannels
-		}
-		if c.UNet.OutChannels != c.UNet.InChannels*map[bool]int{true: 2, false: 1}[c.LearnVariance] {
-			return c, fmt.Errorf("experiment: U-Net OutChannels=%d does not fit InChannels=%d with learn_variance=%v: leave OutChannels zero", c.UNet.OutChannels, c.UNet.InChannels, c.LearnVariance)
+			c.UNet.OutChannels = 2 * c.UNet.InChannels // the prediction, then Σθ's v
+		} else if c.UNet.OutChannels != c.UNet.InChannels {
+			return c, fmt.Errorf("experiment: U-Net OutChannels=%d differs from InChannels=%d: leave it zero (learn_variance sets it)", c.UNet.OutChannels, c.UNet.InChannels)
 		}
 	default:
 		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)

@@ -1,6 +1,7 @@
 package nets
 
 import (
+	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -33,7 +34,7 @@ func withLabels(scope *model.Scope, emb, y *Node, numClasses int) *Node {
 	}
 	B := emb.Shape().Dimensions[0]
 	if y == nil {
-		y = BroadcastToShape(Const(emb.Graph(), int32(numClasses)), shapes.Make(dtypes.Int32, B))
+		y = BroadcastToShape(Const(emb.Graph(), ddpm.NullLabel(numClasses)), shapes.Make(dtypes.Int32, B))
 	}
 	if y.Rank() != 1 || y.Shape().Dimensions[0] != B {
 		panicf("nets: labels must be [B=%d], got shape %s", B, y.Shape())
