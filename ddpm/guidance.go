@@ -32,7 +32,7 @@ type CondNet func(scope *model.Scope, xt, t, y *Node) *Node
 func NullLabel(numClasses int) int32 { return int32(numClasses) }
 
 // DefaultPUncond is p_uncond, the probability of training on ∅ (Ho &
-// Salimans §4: 0.1 or 0.2; 0.1 is their recommended value).
+// Salimans trained with 0.1 and 0.2).
 const DefaultPUncond = 0.1
 
 // GuidedOutput is Ho & Salimans' Eq. 6 on two network outputs:

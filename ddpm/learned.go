@@ -32,8 +32,8 @@ import (
 //
 // Deviation from their code: it feeds frac = (v+1)/2 to Eq. 15 (so that a
 // network output of 0 means the geometric mean of β_t and β̃_t); we use v
-// as in the paper's equation. With our zero-initialised output convolution a
-// new network starts at β̃_t.
+// as in the paper's equation. A new U-Net (its output convolution starts at
+// zero) starts at β̃_t.
 
 // LearnedLogVariance is log Σ_θ = v log β_t + (1 − v) log β̃_t (Nichol &
 // Dhariwal Eq. 15). v: [B, …] (the variance half of a network output), t:

@@ -8,7 +8,7 @@ import (
 )
 
 // MinSNRWeights is the min-SNR-γ loss weighting of Hang et al. (2023,
-// "Efficient Diffusion Training via Min-SNR Weighting Strategy", §3.4): every
+// "Efficient Diffusion Training via Min-SNR Weighting Strategy"): every
 // step's squared error on x_0 is weighted by
 //
 //	w_t = min(SNR(t), γ),   SNR(t) = ᾱ_t/(1−ᾱ_t),
