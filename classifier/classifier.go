@@ -223,3 +223,26 @@ func ConfidentShare(logits []float64, threshold float64) (float64, error) {
 	}
 	return float64(confident) / float64(n), nil
 }
+
+// LabelAccuracy is the share of rows of logits [N·10] (as [Infer] returns
+// them) whose most likely class is the requested label: how often a
+// class-conditional sample reads as the digit it was asked for.
+func LabelAccuracy(logits []float64, labels []int32) (float64, error) {
+	if len(logits) == 0 || len(logits) != Classes*len(labels) {
+		return 0, fmt.Errorf("classifier: %d logits for %d labels: want %d classes per label", len(logits), len(labels), Classes)
+	}
+	hit := 0
+	for i, y := range labels {
+		row := logits[i*Classes : (i+1)*Classes]
+		best := 0
+		for k, v := range row {
+			if v > row[best] {
+				best = k
+			}
+		}
+		if int32(best) == y {
+			hit++
+		}
+	}
+	return float64(hit) / float64(len(labels)), nil
+}

@@ -100,13 +100,24 @@ func TwoMoons(rng *rand.Rand, n int) []float32 {
 // modes make missing ones easy to see. (FFJORD's 8gaussians uses radius
 // 4/1.414 and std 0.5/1.414.)
 func EightGaussians(rng *rand.Rand, n int) []float32 {
+	out, _ := EightGaussiansLabeled(rng, n)
+	return out
+}
+
+// EightGaussiansLabeled is [EightGaussians] with each point's mode k ∈ 0…7
+// as its label (the same points for the same rng): the labelled toy of
+// class-conditional training.
+func EightGaussiansLabeled(rng *rand.Rand, n int) ([]float32, []int32) {
 	out := make([]float32, 2*max(n, 0))
+	labels := make([]int32, max(n, 0))
 	for i := range max(n, 0) {
-		a := float64(rng.IntN(8)) * math.Pi / 4
+		k := rng.IntN(8)
+		a := float64(k) * math.Pi / 4
 		out[2*i] = float32(EightGaussiansRadius*math.Cos(a) + EightGaussiansStd*rng.NormFloat64())
 		out[2*i+1] = float32(EightGaussiansRadius*math.Sin(a) + EightGaussiansStd*rng.NormFloat64())
+		labels[i] = int32(k)
 	}
-	return out
+	return out, labels
 }
 
 // Checkerboard samples FFJORD's checkerboard divided by 2: the uniform

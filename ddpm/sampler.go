@@ -3,6 +3,7 @@ package ddpm
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
@@ -42,7 +43,10 @@ type SampleConfig struct {
 	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
 	ClipX0 float64
 	// Steps is DDIM's S and Langevin's number of noise levels; default
-	// [DefaultSteps]. Ancestral always takes T steps.
+	// [DefaultSteps]. Ancestral takes T steps by default; with 0 < Steps < T
+	// it runs Algorithm 2 on the schedule respaced to the Steps indices of
+	// Spacing (Nichol & Dhariwal 2021 §4, see [Respace]), the network called
+	// at the original t.
 	Steps int
 	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
 	Eta float64
@@ -58,8 +62,9 @@ type SampleConfig struct {
 	// SnapshotEvery > 0 records x every that many steps (plus x_T) in the
 	// returned snapshots; 0 records none.
 	SnapshotEvery int
-	// Spacing chooses DDIM's S steps among the T (see [Spacing]); default
-	// SpacingTrailing. Langevin always uses the trailing ladder.
+	// Spacing chooses DDIM's (and respaced Ancestral's) S steps among the T
+	// (see [Spacing]); default SpacingTrailing. Langevin always uses the
+	// trailing ladder.
 	Spacing Spacing
 	// FinalAlphaBarFirst sets ᾱ_prev of DDIM's last step: false (default)
 	// ᾱ_prev = 1, the clean data (diffusers' set_alpha_to_one=True); true
@@ -101,7 +106,7 @@ const (
 
 // DefaultSteps is the default Steps of a sampler of kind over T diffusion
 // steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
-// for Langevin, 0 (unused: T steps) for Ancestral.
+// for Langevin, 0 (all T steps) for Ancestral.
 func DefaultSteps(kind SamplerKind, T int) int {
 	switch kind {
 	case DDIM:
@@ -113,10 +118,11 @@ func DefaultSteps(kind SamplerKind, T int) int {
 }
 
 // Timesteps returns the array indices t visited by the sampler, in sampling
-// order (from the noisiest). Ancestral: T−1, …, 0. DDIM: S indices with
-// c.Spacing (see [Spacing]); Langevin: S indices with the trailing spacing.
+// order (from the noisiest). Ancestral: T−1, …, 0, or with 0 < Steps < T the
+// S indices of c.Spacing; DDIM: S indices with c.Spacing (see [Spacing]);
+// Langevin: S indices with the trailing spacing.
 func (c SampleConfig) Timesteps(T int) []int {
-	if c.Kind != DDIM && c.Kind != Langevin {
+	if c.Kind != DDIM && c.Kind != Langevin && (c.Steps <= 0 || c.Steps >= T) {
 		ts := make([]int, T)
 		for j := range T {
 			ts[T-1-j] = j
@@ -159,6 +165,9 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 	}
 	switch c.Kind {
 	case Ancestral:
+		if c.Steps < 0 || c.Steps > s.T {
+			return c, fmt.Errorf("ddpm: ancestral Steps=%d out of range: 0 or T=%d for all steps, or fewer to respace the schedule", c.Steps, s.T)
+		}
 	case DDIM:
 		if c.Steps == 0 {
 			c.Steps = DefaultSteps(DDIM, s.T)
@@ -240,6 +249,17 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 	g := xT.Graph()
 	shape := xT.Shape()
 	B := shape.Dimensions[0]
+	if cfg.Kind == Ancestral && cfg.Steps > 0 && cfg.Steps < s.T {
+		// Algorithm 2 on the respaced schedule (Nichol & Dhariwal 2021 §4):
+		// the loop runs over respaced indices S−1 … 0, the net sees ts[t'].
+		ts := cfg.Timesteps(s.T)
+		slices.Reverse(ts)
+		r, err := Respace(s, ts)
+		if err != nil {
+			panic(err) // cannot happen: Timesteps are strictly monotone in [0, T)
+		}
+		s, net = r, RespacedNet(net, ts)
+	}
 	// The network's variables ride through the loop as loop state, unchanged:
 	// a parameter created inside the body would belong to the closure, and
 	// go-xla v0.3.0 rejects element-wise ops that mix a closure value with a

@@ -38,6 +38,16 @@ type TrainConfig struct {
 	// EMADecay > 0 keeps an exponential moving average of the weights under
 	// EMAScope (Ho et al.: 0.9999); default 0 (off).
 	EMADecay float64
+	// EMAWarmup uses the decay min(EMADecay, (1+n)/(10+n)) at step n (the
+	// num_updates rule of TensorFlow's ExponentialMovingAverage), so that a
+	// short run's average is not dominated by its first, untrained weights;
+	// default false (EMADecay from the first step).
+	EMAWarmup bool
+	// DecaySteps > 0 multiplies the learning rate by the cosine decay
+	// ½(1 + cos(π·min(n/DecaySteps, 1))) at step n (Loshchilov & Hutter
+	// 2017 without restarts, to 0 at DecaySteps), on top of the warm-up;
+	// default 0 (constant after the warm-up, as Ho et al.).
+	DecaySteps int
 	// Seed seeds the RNG that draws t and ε; default 0.
 	Seed int64
 	// Devices > 1 splits every step data-parallel over that many devices of
@@ -139,9 +149,9 @@ func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	if cfg.HybridLambda < 0 || math.IsNaN(cfg.HybridLambda) || math.IsInf(cfg.HybridLambda, 0) {
 		return nil, fmt.Errorf("ddpm: TrainConfig.HybridLambda=%g must be a finite number ≥ 0", cfg.HybridLambda)
 	}
-	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 || cfg.Devices < 0 {
-		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d, GradClip=%g and Devices=%d ≥ 0, EMADecay=%g in [0, 1)",
-			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.Devices, cfg.EMADecay)
+	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 || cfg.Devices < 0 || cfg.DecaySteps < 0 {
+		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d, GradClip=%g, Devices=%d and DecaySteps=%d ≥ 0, EMADecay=%g in [0, 1)",
+			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.Devices, cfg.DecaySteps, cfg.EMADecay)
 	}
 	if n := backend.NumDevices(); cfg.Devices > n {
 		return nil, fmt.Errorf("ddpm: TrainConfig.Devices=%d but backend %s has %d device(s): use at most %d", cfg.Devices, DescribeBackend(backend), n, n)
@@ -284,6 +294,10 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 		frac := Div(ConvertDType(step, loss.DType()), ConstAs(loss, float64(cfg.WarmupSteps)))
 		lr = Mul(lr, Min(frac, OnesLike(frac)))
 	}
+	if cfg.DecaySteps > 0 {
+		frac := Min(Div(ConvertDType(step, loss.DType()), ConstAs(loss, float64(cfg.DecaySteps))), ScalarOne(g, loss.DType()))
+		lr = Mul(lr, MulScalar(OnePlus(Cos(MulScalar(frac, math.Pi))), 0.5))
+	}
 	// Adam reads its learning rate under the scope it updates (netScope): the
 	// warm-up must write that variable, not the root scope's.
 	optimizer.LearningRateVar(netScope, loss.DType(), cfg.LearningRate).SetNodeValue(lr)
@@ -292,6 +306,11 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 	if cfg.EMADecay > 0 {
 		store := model.GetStore(g)
 		first := Equal(step, OnesLike(step))
+		decay := ConstAs(loss, cfg.EMADecay)
+		if cfg.EMAWarmup {
+			n := ConvertDType(step, loss.DType())
+			decay = Min(decay, Div(OnePlus(n), AddScalar(n, 10)))
+		}
 		for v := range netScope.IterVariables() {
 			if !v.Trainable {
 				continue
@@ -303,7 +322,8 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 				ev = store.VariableWithShape(emaPath, w.Shape(), Zeros).SetTrainable(false)
 			}
 			old := ev.NodeValue(g)
-			upd := Add(MulScalar(old, cfg.EMADecay), MulScalar(w, 1-cfg.EMADecay))
+			d := ConvertDType(decay, w.DType())
+			upd := Add(Mul(old, d), Mul(w, OneMinus(d)))
 			ev.SetNodeValue(Where(first, w, upd))
 		}
 	}

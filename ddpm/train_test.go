@@ -136,3 +136,42 @@ func TestWarmupScalesTheFirstStep(t *testing.T) {
 		}
 	}
 }
+
+// The cosine decay multiplies Adam's step: with DecaySteps = 4 the first
+// step (n = 1) moves each weight by LR·½(1 + cos(π/4)); and the EMA warm-up
+// averages the second step with decay min(EMADecay, 3/12) = 1/4.
+func TestCosineDecayAndEMAWarmup(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{T: 8, BetaStart: 0.05, BetaEnd: 0.4})
+	store := model.NewStore()
+	tr, err := NewTrainer(testBackend(t), store, s, linearEpsNet(s.T), TrainConfig{LearningRate: 0.1, DecaySteps: 4, EMADecay: 0.999, EMAWarmup: true, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x0 := make([]float32, 256)
+	for i := range x0 {
+		x0[i] = float32(i%7) / 7
+	}
+	step := func() (net, ema []float64) {
+		if _, _, err := tr.Step(tensors.FromFlatDataAndDimensions(x0, 256, 1)); err != nil {
+			t.Fatal(err)
+		}
+		return flat32(store.GetVariable("/net/a").MustValue()), flat32(store.GetVariable("/" + EMAScope + "/net/a").MustValue())
+	}
+	w1, e1 := step()
+	want := 0.1 * 0.5 * (1 + math.Cos(math.Pi/4))
+	for i, a := range w1 {
+		if a != 0 && (math.Abs(a) > 1.01*want || math.Abs(a) < 0.99*want) {
+			t.Errorf("after one step a[%d] = %g, want ±%g (cosine decay at n/N = 1/4)", i, a, want)
+		}
+		if e1[i] != a {
+			t.Errorf("EMA after the first step: %g, want the weight %g", e1[i], a)
+		}
+	}
+	w2, e2 := step()
+	for i := range w2 {
+		if want := 0.25*w1[i] + 0.75*w2[i]; math.Abs(e2[i]-want) > 1e-6 {
+			t.Errorf("EMA[%d] after two steps = %g, want ¼·%g + ¾·%g = %g (warm-up decay 3/12)", i, e2[i], w1[i], w2[i], want)
+		}
+	}
+}

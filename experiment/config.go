@@ -65,6 +65,28 @@ type Config struct {
 	// ddpm.LHybrid): the network outputs twice the data's channels and
 	// sampling and the NLL use ddpm.Learned. Default false (σ_t² fixed).
 	LearnVariance bool `json:"learn_variance,omitempty"`
+	// EMAWarmup and LRDecaySteps: see ddpm.TrainConfig's EMAWarmup and
+	// DecaySteps (short runs); default off.
+	EMAWarmup    bool `json:"ema_warmup,omitempty"`
+	LRDecaySteps int  `json:"lr_decay_steps,omitempty"`
+	// NumClasses > 0 trains a class-conditional network for classifier-free
+	// guidance (ddpm.Guided): the data's labels, each replaced by the null
+	// label with probability PUncond (default ddpm.DefaultPUncond). It must
+	// equal the data's class count (DataClasses). Default 0.
+	NumClasses int     `json:"num_classes,omitempty"`
+	PUncond    float64 `json:"p_uncond,omitempty"`
+}
+
+// DataClasses is the number of labels of the data set name: 10 for the
+// image data sets, 8 for 8gaussians (the mode), 0 for the unlabelled toys.
+func DataClasses(name string) int {
+	switch name {
+	case MNIST, FashionMNIST, CIFAR10:
+		return 10
+	case "8gaussians":
+		return 8
+	}
+	return 0
 }
 
 // IsImage says whether the dataset is an image dataset.
@@ -121,6 +143,20 @@ func (c Config) WithDefaults() (Config, error) {
 		}
 	default:
 		return c, fmt.Errorf("experiment: unknown model %q: use mlp or unet", c.Model)
+	}
+	if c.NumClasses != 0 {
+		switch k := DataClasses(c.Data); {
+		case k == 0:
+			return c, fmt.Errorf("experiment: %s has no labels: class-conditional training (-cond) needs mnist, fashion-mnist, cifar10 or 8gaussians", c.Data)
+		case c.NumClasses != k:
+			return c, fmt.Errorf("experiment: num_classes=%d but %s has %d labels", c.NumClasses, c.Data, k)
+		}
+		c.MLP.NumClasses, c.UNet.NumClasses = c.NumClasses, c.NumClasses
+		if c.PUncond == 0 {
+			c.PUncond = ddpm.DefaultPUncond
+		}
+	} else if c.MLP.NumClasses != 0 || c.UNet.NumClasses != 0 || c.PUncond != 0 {
+		return c, fmt.Errorf("experiment: the network has labels or p_uncond is set but num_classes is 0: set num_classes (-cond)")
 	}
 	if _, err := c.Prediction.MarshalText(); err != nil {
 		return c, err
@@ -195,5 +231,16 @@ func (c Config) ExampleDims() []int {
 
 // TrainConfig is the ddpm.TrainConfig of c.
 func (c Config) TrainConfig() ddpm.TrainConfig {
-	return ddpm.TrainConfig{Prediction: c.Prediction, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip, EMADecay: c.EMADecay, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma, LearnVariance: c.LearnVariance}
+	return ddpm.TrainConfig{Prediction: c.Prediction, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip,
+		EMADecay: c.EMADecay, EMAWarmup: c.EMAWarmup, DecaySteps: c.LRDecaySteps, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma,
+		LearnVariance: c.LearnVariance, NumClasses: c.NumClasses, PUncond: c.PUncond}
+}
+
+// CondNet is the class-conditional network of a configuration with
+// NumClasses > 0 (Net is the same network at the null label).
+func (c Config) CondNet() ddpm.CondNet {
+	if c.Model == UNet {
+		return c.UNet.CondNet()
+	}
+	return c.MLP.CondNet()
 }

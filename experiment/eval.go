@@ -30,7 +30,8 @@ type EvalConfig struct {
 	// the model's defaults of [Config.SampleConfig] (x̂_0 clipped to [−1, 1]
 	// for images).
 	Sampler ddpm.SamplerKind
-	// Steps is DDIM's S; default ddpm.DefaultDDIMSteps (at most T).
+	// Steps is DDIM's S (default ddpm.DefaultDDIMSteps, at most T), or for
+	// Ancestral the respaced chain's length (default T: no respacing).
 	Steps int
 	// Eta is DDIM's η ∈ [0, 1]; default 0.
 	Eta float64
@@ -55,6 +56,18 @@ type EvalConfig struct {
 	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
 	// module's copy.
 	DataDir string
+	// Guidance is the classifier-free guidance weight w ≥ 0 of a
+	// class-conditional model (ddpm.Guided), which is sampled with the
+	// balanced labels 0, 1, …, k−1, 0, … (BalancedLabels, per chunk) and
+	// also scored by the share of samples the MNIST classifier reads as their
+	// label; default 0 (the conditional model alone).
+	Guidance float64
+	// Unconditional samples a class-conditional model at the null label
+	// instead (no labels, no guidance).
+	Unconditional bool
+	// Conventions, when set, adjusts the sampler's conventions (DDIM's
+	// Spacing, FinalAlphaBarFirst, RawEpsDirection) after the defaults.
+	Conventions func(*ddpm.SampleConfig) `json:"-"`
 	// Log gets one progress line per stage; default none.
 	Log io.Writer
 }
@@ -89,6 +102,12 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 		return e, fmt.Errorf("experiment: evaluation sampler %q: use ancestral or ddim", e.Sampler)
 	case e.Steps < 0 || e.Eta < 0 || e.Eta > 1:
 		return e, fmt.Errorf("experiment: want DDIM steps ≥ 0 and η in [0, 1], got %d and %g", e.Steps, e.Eta)
+	case !(e.Guidance >= 0) || math.IsInf(e.Guidance, 1):
+		return e, fmt.Errorf("experiment: guidance weight %g must be a finite number ≥ 0", e.Guidance)
+	case (e.Guidance != 0 || e.Unconditional) && c.NumClasses == 0:
+		return e, fmt.Errorf("experiment: guidance and unconditional sampling need a class-conditional model (trained with -cond)")
+	case e.Guidance != 0 && e.Unconditional:
+		return e, fmt.Errorf("experiment: guidance w=%g needs labels: leave out unconditional sampling", e.Guidance)
 	}
 	return e, nil
 }
@@ -97,11 +116,14 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 // e.Sampler with e's steps and η.
 func (e EvalConfig) sampleConfig(c Config) ddpm.SampleConfig {
 	sc := c.SampleConfig(e.Sampler)
+	if e.Steps > 0 {
+		sc.Steps = e.Steps // DDIM's S, or a respaced ancestral chain
+	}
 	if e.Sampler == ddpm.DDIM {
-		if e.Steps > 0 {
-			sc.Steps = e.Steps
-		}
 		sc.Eta = e.Eta
+	}
+	if e.Conventions != nil {
+		e.Conventions(&sc)
 	}
 	return sc
 }
@@ -174,19 +196,26 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		N: cfg.N, Sampler: string(cfg.Sampler), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
 	sc := cfg.sampleConfig(m.Config)
-	if sc.Kind == ddpm.DDIM {
+	if sc.Kind == ddpm.DDIM || sc.Steps > 0 {
 		res.Steps, res.Eta = sc.Steps, sc.Eta
+	}
+	if (sc.Spacing != "" && sc.Spacing != ddpm.SpacingTrailing) || sc.FinalAlphaBarFirst || sc.RawEpsDirection {
+		res.Notes["sampler"] = fmt.Sprintf("spacing %s, final ᾱ_prev of the first step %v, raw ε̂ direction %v", sc.Spacing, sc.FinalAlphaBarFirst, sc.RawEpsDirection)
 	}
 	img := m.Config.IsImage()
 	t0 := time.Now()
-	samples, err := drawSamples(backend, m, sc, cfg, img)
+	samples, labels, err := drawSamples(backend, m, sc, cfg, img)
 	if err != nil {
 		return nil, err
 	}
 	res.Timings["sampling"] = time.Since(t0).Seconds()
 	fmt.Fprintf(cfg.Log, "ddpm eval: %d samples (%s) in %.1fs\n", cfg.N, cfg.Sampler, res.Timings["sampling"])
+	if labels != nil {
+		res.Extra["guidance"] = cfg.Guidance
+		res.Notes["labels"] = fmt.Sprintf("class-conditional model sampled with the balanced labels 0…%d and guidance w = %g", m.Config.NumClasses-1, cfg.Guidance)
+	}
 	if img {
-		err = evalImages(backend, m, cfg, samples, res)
+		err = evalImages(backend, m, cfg, samples, labels, res)
 	} else {
 		err = eval2D(m, cfg, samples, res)
 	}
@@ -201,28 +230,41 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 
 // drawSamples draws cfg.N samples, flattened [n, …]; images in chunks of
 // cfg.SampleBatch (chunk k from seed cfg.Seed + 2k: SampleNoise uses its
-// seed for x_T and seed+1 for the chain).
-func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, img bool) ([]float32, error) {
-	sm, err := m.Sampler(backend, sc)
-	if err != nil {
-		return nil, err
-	}
+// seed for x_T and seed+1 for the chain). A class-conditional model
+// (unless cfg.Unconditional) samples each chunk with BalancedLabels, which
+// are returned, one per sample; otherwise labels is nil.
+func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, img bool) (out []float32, labels []int32, err error) {
+	cond := m.Config.NumClasses > 0 && !cfg.Unconditional
 	chunk := cfg.N
 	if img {
 		chunk = min(cfg.N, cfg.SampleBatch)
 	}
 	dims := m.Config.ExampleDims()
-	var out []float32
+	var sm *ddpm.Sampler
+	lastB := 0
 	for k, done := 0, 0; done < cfg.N; k++ {
 		b := min(chunk, cfg.N-done)
+		if sm == nil || (cond && b != lastB) { // guided samplers hold one label per example
+			g := Guidance{}
+			if cond {
+				g = Guidance{Labels: BalancedLabels(b, m.Config.NumClasses), W: cfg.Guidance}
+			}
+			if sm, err = m.GuidedSampler(backend, sc, g); err != nil {
+				return nil, nil, err
+			}
+			lastB = b
+		}
 		x, _, err := sm.SampleNoise(backend, append([]int{b}, dims...), cfg.Seed+2*int64(k))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, tensors.MustCopyFlatData[float32](x)...)
+		if cond {
+			labels = append(labels, BalancedLabels(b, m.Config.NumClasses)...)
+		}
 		done += b
 	}
-	return out, nil
+	return out, labels, nil
 }
 
 // eval2D: sliced W₁ and MMD of the samples against cfg.N fresh data points
@@ -276,7 +318,7 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 // floor = MNIST-FD of cfg.N random training images (PCG(0, 5), fixed)
 // against the same test images; and the NLL bound on the first
 // cfg.NLLExamples test digits.
-func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error {
+func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []float32, labels []int32, res *EvalReport) error {
 	dir := cfg.DataDir
 	if dir == "" && m.Config.Data == MNIST {
 		if _, err := os.Stat(m.Config.DataDir); m.Config.DataDir != "" && err == nil {
@@ -349,6 +391,14 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 			return err
 		}
 		res.Extra["confident_share"] = map[string]float64{"threshold": ConfidentThreshold, "samples": cs, "test_digits": ct}
+		if labels != nil && m.Config.Data == MNIST {
+			acc, err := classifier.LabelAccuracy(lSamp, labels)
+			if err != nil {
+				return err
+			}
+			res.Extra["label_accuracy"] = acc
+			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
+		}
 		res.Notes[metrics.MNISTFDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": meta.TestAccuracy, "command": meta.Command, "backend": meta.Backend}

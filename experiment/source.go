@@ -15,6 +15,10 @@ type Source interface {
 	Batch(step int64) []float32
 	// Len is the number of training examples (0 for an infinite toy).
 	Len() int
+	// Labels returns the labels of step's examples (the same examples as
+	// Batch(step), in order) for class-conditional training; nil when the
+	// data has none.
+	Labels(step int64) []int32
 }
 
 // NewSource opens the training data of c (after WithDefaults).
@@ -24,9 +28,9 @@ func NewSource(c Config) (Source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &toySource{sampler: sampler, batch: c.Batch, seed: uint64(c.Seed)}, nil
+		return &toySource{sampler: sampler, batch: c.Batch, seed: uint64(c.Seed), labeled: c.Data == "8gaussians"}, nil
 	}
-	imgs, err := LoadImages(c, "train")
+	imgs, labels, err := loadImages(c, "train")
 	if err != nil {
 		return nil, err
 	}
@@ -37,48 +41,68 @@ func NewSource(c Config) (Source, error) {
 	if imgs.H != want[0] || imgs.W != want[1] || imgs.C != want[2] {
 		return nil, fmt.Errorf("experiment: %s images are %d×%d×%d but the U-Net is configured for %d×%d×%d", c.Data, imgs.H, imgs.W, imgs.C, want[0], want[1], want[2])
 	}
-	return &imageSource{imgs: imgs, batch: c.Batch, seed: uint64(c.Seed), epoch: -1}, nil
+	return &imageSource{imgs: imgs, labels: labels, batch: c.Batch, seed: uint64(c.Seed), epoch: -1}, nil
 }
 
 // LoadImages reads split ("train" or "test") of an image dataset.
 func LoadImages(c Config, split string) (*data.Images, error) {
+	imgs, _, err := loadImages(c, split)
+	return imgs, err
+}
+
+// loadImages is LoadImages with the images' labels.
+func loadImages(c Config, split string) (*data.Images, []uint8, error) {
 	dir := c.DataDir
 	var (
-		imgs *data.Images
-		err  error
+		imgs   *data.Images
+		labels []uint8
+		err    error
 	)
 	switch c.Data {
 	case MNIST:
 		if dir == "" {
 			if dir, err = data.GoMNISTDir(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
-		imgs, _, err = data.LoadMNIST(dir, split)
+		imgs, labels, err = data.LoadMNIST(dir, split)
 	case FashionMNIST:
 		if dir == "" {
-			return nil, fmt.Errorf("experiment: fashion-mnist needs -data-dir: a folder with the Fashion-MNIST IDX files")
+			return nil, nil, fmt.Errorf("experiment: fashion-mnist needs -data-dir: a folder with the Fashion-MNIST IDX files")
 		}
-		imgs, _, err = data.LoadFashionMNIST(dir, split)
+		imgs, labels, err = data.LoadFashionMNIST(dir, split)
 	case CIFAR10:
 		if dir == "" {
-			return nil, fmt.Errorf("experiment: cifar10 needs -data-dir: a folder with the CIFAR-10 binary batches")
+			return nil, nil, fmt.Errorf("experiment: cifar10 needs -data-dir: a folder with the CIFAR-10 binary batches")
 		}
-		imgs, _, err = data.LoadCIFAR10(dir, split)
+		imgs, labels, err = data.LoadCIFAR10(dir, split)
 	default:
-		return nil, fmt.Errorf("experiment: %s is not an image dataset", c.Data)
+		return nil, nil, fmt.Errorf("experiment: %s is not an image dataset", c.Data)
 	}
-	return imgs, err
+	if err == nil && len(labels) != imgs.N {
+		return nil, nil, fmt.Errorf("experiment: %s %s: %d images but %d labels", c.Data, split, imgs.N, len(labels))
+	}
+	return imgs, labels, err
 }
 
 type toySource struct {
 	sampler data.Distribution
 	batch   int
 	seed    uint64
+	labeled bool // 8gaussians: the mode is the label
 }
 
 func (s *toySource) Batch(step int64) []float32 {
 	return s.sampler(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
+}
+
+// Labels draws step's batch again (the same stream) for its modes.
+func (s *toySource) Labels(step int64) []int32 {
+	if !s.labeled {
+		return nil
+	}
+	_, y := data.EightGaussiansLabeled(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
+	return y
 }
 
 func (s *toySource) Len() int { return 0 }
@@ -86,21 +110,39 @@ func (s *toySource) Len() int { return 0 }
 // imageSource walks the images in a fresh permutation each epoch (seeded by
 // the run's seed and the epoch), dropping the last partial batch.
 type imageSource struct {
-	imgs  *data.Images
-	batch int
-	seed  uint64
-	epoch int64
-	perm  []int
+	imgs   *data.Images
+	labels []uint8
+	batch  int
+	seed   uint64
+	epoch  int64
+	perm   []int
 }
 
 func (s *imageSource) Batch(step int64) []float32 {
+	return s.imgs.Batch(s.indices(step), data.ScaleSymmetric)
+}
+
+// indices are the examples of step: a slice of its epoch's permutation.
+func (s *imageSource) indices(step int64) []int {
 	per := int64(s.imgs.N / s.batch)
 	epoch, k := step/per, int(step%per)
 	if epoch != s.epoch {
 		s.perm = rand.New(rand.NewPCG(s.seed, uint64(epoch)+1<<32)).Perm(s.imgs.N)
 		s.epoch = epoch
 	}
-	return s.imgs.Batch(s.perm[k*s.batch:(k+1)*s.batch], data.ScaleSymmetric)
+	return s.perm[k*s.batch : (k+1)*s.batch]
+}
+
+func (s *imageSource) Labels(step int64) []int32 {
+	if s.labels == nil {
+		return nil
+	}
+	idx := s.indices(step)
+	y := make([]int32, len(idx))
+	for j, i := range idx {
+		y[j] = int32(s.labels[i])
+	}
+	return y
 }
 
 func (s *imageSource) Len() int { return s.imgs.N }

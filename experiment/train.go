@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +48,11 @@ type RunOptions struct {
 	// (ddpm.TrainConfig.Devices); the batch must be a multiple of it. Zero
 	// means ddpm.DefaultDevices(backend). Checkpoints do not depend on it.
 	Devices int
+	// InitFrom, for a new run, starts the network from the weights of this
+	// weight file (a fine-tune: fresh optimiser, step 0, warm-up again); its
+	// network, prediction and variance must be this run's. A run resumed from
+	// a checkpoint ignores it.
+	InitFrom string
 }
 
 // Result summarises a training call.
@@ -121,6 +127,12 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	}
 	if !found {
 		store = model.NewStore()
+		if opt.InitFrom != "" {
+			if store, err = initStore(cfg, opt.InitFrom); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(logw, "starting from the weights of %s\n", opt.InitFrom)
+		}
 	} else {
 		res.StartStep = step0
 		res.Losses, _ = checkpointLosses(meta, step0)
@@ -147,7 +159,12 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	}
 	tcfg := cfg.TrainConfig()
 	tcfg.Devices = opt.Devices
-	tr, err := ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
+	var tr *ddpm.Trainer
+	if cfg.NumClasses > 0 {
+		tr, err = ddpm.NewCondTrainer(backend, store, sched, cfg.CondNet(), tcfg)
+	} else {
+		tr, err = ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +203,12 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 			break
 		}
 		x0 := tensors.FromFlatDataAndDimensions(src.Batch(step), dims...)
-		loss, _, err := tr.Step(x0)
+		var loss float64
+		if cfg.NumClasses > 0 {
+			loss, _, err = tr.StepLabeled(x0, tensors.FromValue(src.Labels(step)))
+		} else {
+			loss, _, err = tr.Step(x0)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("experiment: step %d: %w", step+1, err)
 		}
@@ -221,6 +243,20 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		}
 	}
 	return res, nil
+}
+
+// initStore is the store of a new run started from the weight file path,
+// whose network must be cfg's.
+func initStore(cfg Config, path string) (*model.Store, error) {
+	m, err := LoadWeights(path)
+	if err != nil {
+		return nil, err
+	}
+	a, b := m.Config, cfg
+	if a.Model != b.Model || !reflect.DeepEqual(a.UNet, b.UNet) || !reflect.DeepEqual(a.MLP, b.MLP) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
+		return nil, fmt.Errorf("experiment: -init %s: its network differs from this run's: the model, its sizes, -prediction, -learn-variance and -cond must match", path)
+	}
+	return m.Store, nil
 }
 
 // writeLosses writes loss.csv and loss.png (a smoothed curve) in dir.

@@ -15,6 +15,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -164,9 +165,55 @@ func LoadWeights(path string) (*Model, error) {
 // Net is the model's network, reading its variables under /net.
 func (m *Model) Net() ddpm.Net { return ddpm.NetIn(m.Config.Net()) }
 
+// Guidance chooses the labels of a class-conditional model's samples and
+// the classifier-free guidance weight w (Ho & Salimans 2022, see
+// ddpm.Guided).
+type Guidance struct {
+	// Labels holds one label per example of each sampled batch, or one label
+	// for all; nil samples the unconditional model (the null label).
+	Labels []int32
+	// W ≥ 0 is the guidance weight; 0 is the conditional model alone.
+	W float64
+}
+
+// BalancedLabels are n labels 0, 1, …, k−1, 0, 1, …: the evaluation's and
+// the sample grids' labels for a model of k classes.
+func BalancedLabels(n, k int) []int32 {
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(i % k)
+	}
+	return y
+}
+
 // Sampler prepares a sampler of kind cfg over the model (cfg.Prediction is
-// taken from the model's configuration).
+// taken from the model's configuration); a class-conditional model samples
+// its unconditional network.
 func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.Sampler, error) {
+	return m.GuidedSampler(backend, cfg, Guidance{})
+}
+
+// GuidedSampler is [Model.Sampler] with the labels and guidance weight of
+// g, for a class-conditional model (trained with NumClasses > 0).
+func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance) (*ddpm.Sampler, error) {
+	net := m.Net()
+	if g.Labels != nil || g.W != 0 {
+		k := m.Config.NumClasses
+		if k == 0 {
+			return nil, fmt.Errorf("experiment: %s is an unconditional model (trained without -cond): labels and guidance need a class-conditional one", m.Path)
+		}
+		if len(g.Labels) == 0 {
+			return nil, fmt.Errorf("experiment: guidance w=%g needs labels (classes 0…%d)", g.W, k-1)
+		}
+		cond := m.Config.CondNet()
+		var err error
+		net, err = ddpm.Guided(func(scope *model.Scope, xt, t, y *graph.Node) *graph.Node {
+			return cond(scope.Store().Scope("/"+ddpm.NetScope), xt, t, y)
+		}, k, g.Labels, g.W)
+		if err != nil {
+			return nil, err
+		}
+	}
 	cfg.Prediction = m.Config.Prediction
 	if m.Config.LearnVariance {
 		if cfg.Variance == ddpm.FixedSmall {
@@ -174,13 +221,18 @@ func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.S
 		}
 		cfg.Variance = ddpm.Learned
 	}
-	return ddpm.NewSampler(backend, m.Store, m.Schedule, m.Net(), cfg)
+	return ddpm.NewSampler(backend, m.Store, m.Schedule, net, cfg)
 }
 
 // Sample draws n examples with the sampler cfg from seed; it returns them
 // flattened [n, …] and the snapshots (nil unless cfg.SnapshotEvery > 0).
 func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
-	sm, err := m.Sampler(backend, cfg)
+	return m.SampleGuided(backend, cfg, Guidance{}, n, seed)
+}
+
+// SampleGuided is [Model.Sample] with guidance g (see [Model.GuidedSampler]).
+func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	sm, err := m.GuidedSampler(backend, cfg, g)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,7 +21,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object instead of a table")
 	fs.IntVar(&c.N, "n", 0, "number of samples (default 2000 for 2-D data, 10000 for MNIST)")
 	fs.StringVar(&sampler, "sampler", "ancestral", "sampler: ancestral (Algorithm 2, T steps) or ddim")
-	fs.IntVar(&c.Steps, "steps", 0, fmt.Sprintf("DDIM steps S (default %d)", ddpm.DefaultDDIMSteps))
+	fs.IntVar(&c.Steps, "steps", 0, fmt.Sprintf("DDIM steps S (default %d); ancestral: respace the schedule to S steps (default T)", ddpm.DefaultDDIMSteps))
 	fs.Float64Var(&c.Eta, "eta", 0, "DDIM η in [0, 1]")
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed of the samples, the fresh data points and the NLL noise")
 	fs.IntVar(&c.NLLExamples, "nll-examples", 64, "images: number of test digits (the first ones) for the NLL bound; 0 skips it")
@@ -29,6 +29,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.SampleBatch, "sample-batch", 1000, "images: samples drawn per compiled call (bounds memory)")
 	fs.StringVar(&c.Classifier, "classifier", classifier.DefaultPath(), "MNIST classifier weights for MNIST-FD")
 	fs.StringVar(&c.DataDir, "data-dir", "", "folder of the MNIST IDX files (default: the GoMNIST module's copy)")
+	fs.Float64Var(&c.Guidance, "guidance", 0, "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0")
+	fs.BoolVar(&c.Unconditional, "unconditional", false, "class-conditional weights: evaluate the unconditional model (the null label)")
+	conv := samplerConventionFlags(fs)
 	if code, ok := parseFlags(fs,
 		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
 			"  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data\n"+
@@ -40,6 +43,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "eval", err, 2)
 	}
 	c.Sampler = ddpm.SamplerKind(sampler)
+	c.Conventions = conv
 	switch {
 	case weights == "":
 		fmt.Fprintln(stderr, "ddpm eval: -weights is required (a weights.ddpm written by ddpm train)")

@@ -36,11 +36,22 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	seed := fs.Int64("seed", 0, "random seed")
 	minSNR := fs.Float64("min-snr", 0, "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple")
 	learnVar := fs.Bool("learn-variance", false, "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)")
+	emaWarmup := fs.Bool("ema-warmup", false, "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs")
+	decay := fs.Int("lr-decay-steps", 0, "cosine decay of the learning rate to 0 at this step (e.g. the -steps value); 0: constant")
+	cond := fs.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
+	pUncond := fs.Float64("p-uncond", 0, "with -cond: probability of training on the null label (default 0.1)")
 	return func() experiment.Config {
 		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: experiment.ModelKind(*modelName), Prediction: pred,
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
 			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
-			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout}}
+			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout},
+			EMAWarmup: *emaWarmup, LRDecaySteps: *decay, PUncond: *pUncond}
+		if *cond {
+			c.NumClasses = experiment.DataClasses(c.Data)
+			if c.NumClasses == 0 {
+				c.NumClasses = -1 // refused by WithDefaults, which names the labelled data sets
+			}
+		}
 		for _, r := range strings.Split(*attn, ",") {
 			var v int
 			if _, err := fmt.Sscan(strings.TrimSpace(r), &v); err == nil {
@@ -61,6 +72,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	devices := fs.Int("devices", 0, "data-parallel over this many devices (default: all GPUs, 1 on CPU)")
 	maxTime := fs.Duration("max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached")
+	initFrom := fs.String("init", "", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)")
 	if code, ok := parseFlags(fs, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
@@ -105,7 +117,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
-	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Devices: *devices, Command: "ddpm train " + strings.Join(args, " ")}
+	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Devices: *devices, InitFrom: *initFrom, Command: "ddpm train " + strings.Join(args, " ")}
 	if !*quiet {
 		opt.Progress = stderr
 	}

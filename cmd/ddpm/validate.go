@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 )
@@ -56,7 +57,7 @@ func fail(stderr interface{ Write([]byte) (int, error) }, cmd string, err error,
 // the data: given explicitly, 0 would be silently replaced, so it is refused.
 var zeroMeansDefault = map[string]string{
 	"T": "≥ 1", "batch": "≥ 1", "hidden": "≥ 1", "base": "≥ 1", "lr": "> 0", "warmup": "≥ 1",
-	"clip": "> 0", "ema": "in (0, 1)", "steps": "≥ 1", "keep": "≥ 1", "n": "≥ 1",
+	"clip": "> 0", "ema": "in (0, 1)", "steps": "≥ 1", "keep": "≥ 1", "n": "≥ 1", "p-uncond": "in (0, 1)",
 }
 
 // checkZeros refuses an explicit 0 for the flags of zeroMeansDefault.
@@ -104,7 +105,7 @@ func checkModelFlags(fs *flag.FlagSet, set map[string]bool) error {
 	if err := checkZeros(fs, set); err != nil {
 		return err
 	}
-	if err := checkFinite(fs, set, "lr", "clip", "ema", "dropout"); err != nil {
+	if err := checkFinite(fs, set, "lr", "clip", "ema", "dropout", "p-uncond"); err != nil {
 		return err
 	}
 	return checkAttention(fs.Lookup("attention").Value.String())
@@ -145,9 +146,6 @@ func checkSampleFlags(fs *flag.FlagSet, kind string) error {
 	default:
 		return badFlag("-sampler %q: use ancestral, ddim or langevin", kind)
 	}
-	if set["steps"] && kind == "ancestral" {
-		return badFlag("-steps is for the ddim and langevin samplers; ancestral always takes the T steps of the weights")
-	}
 	if s := intFlag("steps"); s < 0 {
 		return badFlag("-steps %d must be ≥ 1", s)
 	}
@@ -160,6 +158,29 @@ func checkSampleFlags(fs *flag.FlagSet, kind string) error {
 		}
 		if v, _ := strconv.ParseFloat(fs.Lookup("eta").Value.String(), 64); !(v >= 0 && v <= 1) {
 			return badFlag("-eta %g must lie in [0, 1]", v)
+		}
+	}
+	for _, name := range []string{"final-alpha-first", "raw-eps"} {
+		if set[name] && kind != "ddim" {
+			return badFlag("-%s is a DDIM convention, not for the %s sampler", name, kind)
+		}
+	}
+	if set["spacing"] {
+		if kind == "langevin" {
+			return badFlag("-spacing is for the ddim and (respaced) ancestral samplers; langevin always uses the trailing ladder")
+		}
+		switch v := fs.Lookup("spacing").Value.String(); ddpm.Spacing(v) {
+		case ddpm.SpacingTrailing, ddpm.SpacingLeading, ddpm.SpacingLinspace:
+		default:
+			return badFlag("-spacing %q: use trailing, leading or linspace", v)
+		}
+	}
+	if err := checkFinite(fs, set, "guidance"); err != nil {
+		return err
+	}
+	if f := fs.Lookup("guidance"); f != nil && set["guidance"] {
+		if v, _ := strconv.ParseFloat(f.Value.String(), 64); v < 0 {
+			return badFlag("-guidance %g must be ≥ 0 (0: the conditional model alone)", v)
 		}
 	}
 	if set["variance"] && kind != "ancestral" {
