@@ -28,6 +28,18 @@ type NLLResult struct {
 	StdErr     float64   // its standard error over the examples
 }
 
+// NLLTerm is the term of the bound at array indices t [B] for the
+// network's output out at x_t, in bits/dim: [VLBTermBPD] at the fixed
+// variance cfg.Variance, or for Learned [VLBTermLogVarBPD] at the
+// network's Σ_θ ([LearnedLogVariance]).
+func NLLTerm(s *Schedule, cfg NLLConfig, out, x0, xt, t *Node) *Node {
+	if cfg.Variance == Learned {
+		p, v := SplitLearned(out)
+		return VLBTermLogVarBPD(s, cfg.Prediction, p, LearnedLogVariance(s, v, t), x0, xt, t, cfg.ClipX0)
+	}
+	return VLBTermBPD(s, cfg.Variance, cfg.Prediction, out, x0, xt, t, cfg.ClipX0)
+}
+
 // NLL evaluates the full variational bound of Ho et al. Eq. 5 on a batch x0
 // (float32 [B, …], 8-bit data scaled to [−1, 1]), in bits/dim:
 //
@@ -45,12 +57,7 @@ func NLL(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg 
 	term, err := model.NewExec(backend, store, func(scope *model.Scope, x0, t, rng *Node) (*Node, *Node) {
 		rng, eps := RandomNormal(rng, x0.Shape())
 		xt := QSample(s, x0, t, eps)
-		out := net(scope, xt, t)
-		if cfg.Variance == Learned {
-			p, v := SplitLearned(out)
-			return VLBTermLogVarBPD(s, cfg.Prediction, p, LearnedLogVariance(s, v, t), x0, xt, t, cfg.ClipX0), rng
-		}
-		return VLBTermBPD(s, cfg.Variance, cfg.Prediction, out, x0, xt, t, cfg.ClipX0), rng
+		return NLLTerm(s, cfg, net(scope, xt, t), x0, xt, t), rng
 	})
 	if err != nil {
 		return nil, err

@@ -48,8 +48,7 @@ func NLLStrided(backend compute.Backend, store *model.Store, s *ddpm.Schedule, n
 	term, err := model.NewExec(backend, store, func(scope *model.Scope, x0, t, rng *graph.Node) (*graph.Node, *graph.Node) {
 		rng, eps := graph.RandomNormal(rng, x0.Shape())
 		xt := ddpm.QSample(s, x0, t, eps)
-		out := net(scope, xt, t)
-		return ddpm.VLBTermBPD(s, cfg.Variance, cfg.Prediction, out, x0, xt, t, cfg.ClipX0), rng
+		return ddpm.NLLTerm(s, cfg, net(scope, xt, t), x0, xt, t), rng
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -69,5 +70,24 @@ func TestNLLStridedMatchesFullBound(t *testing.T) {
 		full.Mean, full.StdErr, seven.Mean, seven.StdErr, mean, se)
 	if _, err := NLLStrided(backend, model.NewStore(), s, net, cfg, x0, 0); err == nil {
 		t.Error("stride 0 accepted")
+	}
+
+	// A learned-variance network (ε̂, then v = 0.5 for every dimension): the
+	// stride-1 bound is ddpm.NLL's at the network's Σ_θ.
+	learned := func(scope *model.Scope, xt, tt *graph.Node) *graph.Node {
+		e := net(scope, xt, tt)
+		return graph.Concatenate([]*graph.Node{e, graph.AddScalar(graph.ZerosLike(e), 0.5)}, -1)
+	}
+	lcfg := ddpm.NLLConfig{Seed: 3, Variance: ddpm.Learned}
+	lfull, err := ddpm.NLL(backend, model.NewStore(), s, learned, lcfg, x0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lone, err := NLLStrided(backend, model.NewStore(), s, learned, lcfg, x0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(lone.Mean-lfull.Mean) > 1e-9*(1+math.Abs(lfull.Mean)) || lone.Mean == full.Mean {
+		t.Errorf("learned variance, stride 1: %.12g vs ddpm.NLL %.12g (fixed-variance bound %.12g)", lone.Mean, lfull.Mean, full.Mean)
 	}
 }
