@@ -92,18 +92,47 @@ func Hardware() string {
 	return hw
 }
 
+// gitCommit names the code that runs: the binary's own VCS stamp (with
+// "-modified" when it was built from a changed tree), else, for go run and
+// go test which stamp none, the HEAD of the current folder's repository. The
+// stamp comes first because a binary carried to another machine runs in a
+// copy of the repository whose HEAD need not be the one it was built from.
 func gitCommit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, modified := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(12, len(s.Value))]
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if rev != "" && modified {
+			return rev + "-modified"
+		}
+		if rev != "" {
+			return rev
+		}
+	}
 	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
 		return strings.TrimSpace(string(out))
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
 	return ""
+}
+
+// RewriteProvenance replaces the provenance of the weight file path by
+// edit's change of it (atomically; the weights and configuration are kept):
+// for weights trained elsewhere whose record needs a correction, such as a
+// run folder path of the machine they were trained on.
+func RewriteProvenance(path string, edit func(*Provenance)) error {
+	m, err := LoadWeights(path)
+	if err != nil {
+		return err
+	}
+	prov := m.Provenance
+	edit(&prov)
+	return ckpt.Save(m.Store, path, weightsMeta{Format: weightsFormat, Config: m.Config, Provenance: prov})
 }
 
 // SaveWeights writes the network weights of a training store to path — its
