@@ -63,6 +63,11 @@ type TrainConfig struct {
 	LearnVariance bool
 	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001).
 	HybridLambda float64
+	// VLBImportance, with LearnVariance, trains on L_vlb alone — every term
+	// of the bound, the mean's gradient not stopped — with t importance-
+	// sampled ([ImportanceSample], Nichol & Dhariwal's "L_vlb (resampled)");
+	// default false (L_hybrid, t uniform).
+	VLBImportance bool
 	// NumClasses > 0 trains a class-conditional network ([NewCondTrainer],
 	// [Trainer.StepLabeled]) for classifier-free guidance; its labels are
 	// replaced by ∅ with probability PUncond (default DefaultPUncond).
@@ -146,6 +151,9 @@ func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 	if cfg.LearnVariance && cfg.HybridLambda == 0 {
 		cfg.HybridLambda = DefaultHybridLambda
 	}
+	if cfg.VLBImportance && !cfg.LearnVariance {
+		return nil, fmt.Errorf("ddpm: TrainConfig.VLBImportance trains L_vlb, which needs learned variances (LearnVariance)")
+	}
 	if cfg.HybridLambda < 0 || math.IsNaN(cfg.HybridLambda) || math.IsInf(cfg.HybridLambda, 0) {
 		return nil, fmt.Errorf("ddpm: TrainConfig.HybridLambda=%g must be a finite number ≥ 0", cfg.HybridLambda)
 	}
@@ -216,14 +224,24 @@ func (tr *Trainer) distribute(n int) error {
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
 // 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
 func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
-	return lossGraph(scope, s, net, pred, x0, nil, 0)
+	return lossGraph(scope, s, net, pred, x0, nil, 0, false)
 }
 
 // lossGraph is [LossGraph] with per-step weights (see [LSimpleWeighted]),
-// and for hybridLambda > 0 L_hybrid of a learned-variance network ([LHybrid]).
-func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64, hybridLambda float64) *Node {
+// and for hybridLambda > 0 L_hybrid of a learned-variance network
+// ([LHybrid]), or with importance the importance-sampled L_vlb of one.
+func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64, hybridLambda float64, importance bool) *Node {
 	g := x0.Graph()
 	B := x0.Shape().Dimensions[0]
+	if importance {
+		t, invP, record := ImportanceSample(scope.Store().Scope("/ddpm"), g, s.T, B)
+		eps := scope.RandomNormal(g, x0.Shape())
+		xt := QSample(s, x0, t, eps)
+		p, v := SplitLearned(net(scope.In(NetScope), xt, t))
+		terms := VLBTermLogVarBPD(s, pred, p, LearnedLogVariance(s, v, t), x0, xt, t, 0) // [B]
+		record(terms)
+		return ReduceAllMean(Mul(terms, ConvertDType(invP, terms.DType())))
+	}
 	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
 	// which a layer consumes a RandomIntN-derived value ("Neg … Uint64").
 	t := StopGradient(scope.RandomIntN(g, int32(s.T), shapes.Make(dtypes.Int32, B)))
@@ -255,7 +273,7 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 	if cfg.LearnVariance {
 		lambda = cfg.HybridLambda
 	}
-	loss = lossGraph(scope, tr.schedule, net, cfg.Prediction, x0, tr.weights, lambda)
+	loss = lossGraph(scope, tr.schedule, net, cfg.Prediction, x0, tr.weights, lambda, cfg.VLBImportance)
 
 	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
 	step := AddScalar(stepVar.NodeValue(g), 1)

@@ -65,6 +65,9 @@ type Config struct {
 	// ddpm.LHybrid): the network outputs twice the data's channels and
 	// sampling and the NLL use ddpm.Learned. Default false (σ_t² fixed).
 	LearnVariance bool `json:"learn_variance,omitempty"`
+	// VLBImportance (with LearnVariance) trains on L_vlb alone with t
+	// importance-sampled (ddpm.ImportanceSample); default false (L_hybrid).
+	VLBImportance bool `json:"vlb_importance,omitempty"`
 	// EMAWarmup and LRDecaySteps: see ddpm.TrainConfig's EMAWarmup and
 	// DecaySteps (short runs); default off.
 	EMAWarmup    bool `json:"ema_warmup,omitempty"`
@@ -233,7 +236,7 @@ func (c Config) ExampleDims() []int {
 func (c Config) TrainConfig() ddpm.TrainConfig {
 	return ddpm.TrainConfig{Prediction: c.Prediction, LearningRate: c.LearningRate, WarmupSteps: c.WarmupSteps, GradClip: c.GradClip,
 		EMADecay: c.EMADecay, EMAWarmup: c.EMAWarmup, DecaySteps: c.LRDecaySteps, Seed: c.Seed, MinSNRGamma: c.MinSNRGamma,
-		LearnVariance: c.LearnVariance, NumClasses: c.NumClasses, PUncond: c.PUncond}
+		LearnVariance: c.LearnVariance, VLBImportance: c.VLBImportance, NumClasses: c.NumClasses, PUncond: c.PUncond}
 }
 
 // CondNet is the class-conditional network of a configuration with

@@ -40,6 +40,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("gradient clipping norm %g must be a finite number > 0 (-clip)", c.GradClip)
 	case !finite(c.EMADecay) || c.EMADecay < 0 || c.EMADecay >= 1:
 		return fmt.Errorf("EMA decay %g must lie in (0, 1) (-ema)", c.EMADecay)
+	case c.VLBImportance && (!c.LearnVariance || c.MinSNRGamma != 0):
+		return fmt.Errorf("importance-sampled L_vlb (-vlb-importance) trains learned variances (-learn-variance) on the bound itself, without loss weighting (-min-snr)")
 	case c.LRDecaySteps < 0:
 		return fmt.Errorf("learning-rate decay over %d steps must be ≥ 0 (-lr-decay-steps; 0: none)", c.LRDecaySteps)
 	case c.NumClasses != 0 && !(finite(c.PUncond) && c.PUncond > 0 && c.PUncond < 1):

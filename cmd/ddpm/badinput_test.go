@@ -114,6 +114,7 @@ func TestBadInputsTable(t *testing.T) {
 		{"cond on unlabelled data", []string{"train", "-data", "swissroll", "-cond"}, 2, "swissroll has no labels"},
 		{"p-uncond without cond", []string{"train", "-p-uncond", "0.2"}, 2, "set num_classes (-cond)"},
 		{"p-uncond 1", []string{"train", "-data", "8gaussians", "-cond", "-p-uncond", "1"}, 2, "must lie in (0, 1)"},
+		{"vlb-importance without learned variances", []string{"train", "-vlb-importance"}, 2, "-learn-variance"},
 		{"negative lr decay", []string{"train", "-lr-decay-steps", "-5"}, 2, "-lr-decay-steps"},
 		{"eta with ancestral", []string{"sample", "-weights", tiny, "-eta", "0.5"}, 2, "-eta is for the ddim sampler"},
 		{"steps above T", []string{"sample", "-weights", tiny, "-sampler", "ddim", "-steps", "5000"}, 2, "T=1000"},

@@ -36,6 +36,7 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	seed := fs.Int64("seed", 0, "random seed")
 	minSNR := fs.Float64("min-snr", 0, "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple")
 	learnVar := fs.Bool("learn-variance", false, "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)")
+	vlbIS := fs.Bool("vlb-importance", false, "with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)")
 	emaWarmup := fs.Bool("ema-warmup", false, "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs")
 	decay := fs.Int("lr-decay-steps", 0, "cosine decay of the learning rate to 0 at this step (e.g. the -steps value); 0: constant")
 	cond := fs.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
@@ -45,7 +46,7 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
 			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
 			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout},
-			EMAWarmup: *emaWarmup, LRDecaySteps: *decay, PUncond: *pUncond}
+			EMAWarmup: *emaWarmup, LRDecaySteps: *decay, PUncond: *pUncond, VLBImportance: *vlbIS}
 		if *cond {
 			c.NumClasses = experiment.DataClasses(c.Data)
 			if c.NumClasses == 0 {
