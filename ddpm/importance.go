@@ -70,7 +70,7 @@ func ImportanceSample(scope *model.Scope, g *Graph, T, B int) (t, invP *Node, up
 		earlier := ConvertDType(LessThan(Iota(g, shapes.Make(dtypes.Int32, B, B), 1), Iota(g, shapes.Make(dtypes.Int32, B, B), 0)), dtypes.Int32)
 		rank := ReduceSum(Mul(same, earlier), -1)
 		slot := ModScalar(Add(Gather(count, InsertAxes(t, -1)), rank), ImportanceHistory) // [B]
-		keep := LessThan(rank, Const(g, int32(ImportanceHistory)))                           // more than 10 draws of one t: the last ones are dropped
+		keep := LessThan(rank, Const(g, int32(ImportanceHistory)))                        // more than 10 draws of one t: the last ones are dropped
 		// Each kept value has its own position t·H + slot; the dropped ones
 		// all go to one extra position, cut off afterwards.
 		trash := Const(g, int32(T*ImportanceHistory))
