@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -305,4 +306,17 @@ func TestConditionalRun(t *testing.T) {
 		t.Error("num_classes accepted for unlabelled data")
 	}
 	t.Logf("%d of %d guided samples (w = 1) on mode %d", near, n, label)
+}
+
+func TestStepsFor(t *testing.T) {
+	steps, rate, err := StepsFor(ddpm.MustBackend(), smallConfig(), 2*time.Second, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(rate > 0) || steps < 1 || math.Abs(float64(steps)-2*rate) > 1 {
+		t.Errorf("StepsFor: %d steps at %.1f steps/s for 2 s", steps, rate)
+	}
+	if _, _, err := StepsFor(ddpm.MustBackend(), Config{Data: "nope"}, time.Second, 1); err == nil {
+		t.Error("unknown data accepted")
+	}
 }

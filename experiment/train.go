@@ -413,3 +413,59 @@ func (p *progress) done() {
 		p.last = time.Time{}
 	}
 }
+
+// StepsFor estimates how many training steps of cfg fit in d on backend:
+// it compiles the step on a throw-away store, times probe more steps (at
+// least 1) and returns d's worth at that rate (at least 1) with the rate
+// in steps/s. For a time budget with a learning-rate decay that must know
+// its last step (Config.LRDecaySteps).
+func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (steps int64, rate float64, err error) {
+	cfg, err = cfg.WithDefaults()
+	if err != nil {
+		return 0, 0, err
+	}
+	src, err := NewSource(cfg)
+	if err != nil {
+		return 0, 0, err
+	}
+	store := model.NewStore()
+	var tr *ddpm.Trainer
+	if cfg.NumClasses > 0 {
+		tr, err = ddpm.NewCondTrainer(backend, store, mustSchedule(cfg), cfg.CondNet(), cfg.TrainConfig())
+	} else {
+		tr, err = ddpm.NewTrainer(backend, store, mustSchedule(cfg), cfg.Net(), cfg.TrainConfig())
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	dims := append([]int{cfg.Batch}, cfg.ExampleDims()...)
+	step := func(i int64) error {
+		x0 := tensors.FromFlatDataAndDimensions(src.Batch(i), dims...)
+		if cfg.NumClasses > 0 {
+			_, _, err := tr.StepLabeled(x0, tensors.FromValue(src.Labels(i)))
+			return err
+		}
+		_, _, err := tr.Step(x0)
+		return err
+	}
+	if err := step(0); err != nil { // compiles
+		return 0, 0, err
+	}
+	probe = max(probe, 1)
+	start := time.Now()
+	for i := range int64(probe) {
+		if err := step(i + 1); err != nil {
+			return 0, 0, err
+		}
+	}
+	rate = float64(probe) / time.Since(start).Seconds()
+	return max(int64(rate*d.Seconds()), 1), rate, nil
+}
+
+func mustSchedule(cfg Config) *ddpm.Schedule {
+	s, err := ddpm.NewSchedule(cfg.Schedule)
+	if err != nil {
+		panic(err) // cfg passed WithDefaults, which checks the schedule
+	}
+	return s
+}
