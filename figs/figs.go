@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"strconv"
 
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"gonum.org/v1/plot"
@@ -56,7 +57,7 @@ func newPlot(o Options) *plot.Plot {
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = o.Title, o.XLabel, o.YLabel
 	if o.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: 3}
+		p.Y.Tick.Marker = DecadeTicks{}
 	}
 	if o.XMin < o.XMax {
 		p.X.Min, p.X.Max = o.XMin, o.XMax
@@ -66,6 +67,83 @@ func newPlot(o Options) *plot.Plot {
 	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// XY is the series of n points stored row-major as x₀, y₀, x₁, y₁, … (a
+// flattened [n, 2] tensor), as samplers and Langevin chains return them.
+func XY[T float32 | float64](name string, flat []T) Series {
+	s := Series{Name: name, X: make([]float64, 0, len(flat)/2), Y: make([]float64, 0, len(flat)/2)}
+	for i := 0; i+1 < len(flat); i += 2 {
+		s.X, s.Y = append(s.X, float64(flat[i])), append(s.Y, float64(flat[i+1]))
+	}
+	return s
+}
+
+// DecadeTicks marks a log axis: a labelled tick at every power of ten in the
+// range, unlabelled ones at 2…9 × 10^k. When fewer than two powers of ten
+// fall in the range (a loss between 0.2 and 1.1), 2 × 10^k and 5 × 10^k are
+// labelled too (and 3 × 10^k when that still makes fewer than three
+// labels), so that every log axis reads with at least two numbers.
+// (gonum's LogTicks labels only powers of ten, and none below 1 when the
+// range starts between 0.1 and 1: the loss curves showed just "1".)
+type DecadeTicks struct{}
+
+// Ticks implements plot.Ticker for 0 < min ≤ max.
+func (DecadeTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max >= min) || math.IsInf(max, 0) {
+		return nil
+	}
+	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	in := func(v float64) bool { return v >= min*(1-1e-9) && v <= max*(1+1e-9) }
+	decades := 0
+	for e := lo; e <= hi; e++ {
+		if in(math.Pow10(e)) {
+			decades++
+		}
+	}
+	count := func(ms ...int) (n int) {
+		for e := lo; e <= hi; e++ {
+			for _, m := range ms {
+				if in(float64(m) * math.Pow10(e)) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	labelled := map[int]bool{1: true}
+	if decades < 2 {
+		labelled[2], labelled[5] = true, true
+		if count(1, 2, 5) < 3 {
+			labelled[3] = true
+		}
+	}
+	// Many decades (an SNR from 1e-9 to 1e4): label every step-th one.
+	step := (decades + 15) / 16
+	var ticks []plot.Tick
+	for e := lo; e <= hi; e++ {
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * math.Pow10(e)
+			if !in(v) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if labelled[m] && (m != 1 || step == 1 || ((e%step)+step)%step == 0) {
+				t.Label = tickLabel(m, e)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// tickLabel writes m × 10^e as a decimal for −3 ≤ e ≤ 3 ("0.002", "500"),
+// else as "1e-9", "2e5".
+func tickLabel(m, e int) string {
+	if e >= -3 && e <= 3 {
+		return strconv.FormatFloat(float64(m)*math.Pow10(e), 'f', max(-e, 0), 64)
+	}
+	return fmt.Sprintf("%de%d", m, e)
 }
 
 func xys(s Series) (plotter.XYs, error) {
