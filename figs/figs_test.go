@@ -2,6 +2,7 @@ package figs
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"math"
 	"path/filepath"
@@ -107,5 +108,36 @@ func TestXY(t *testing.T) {
 	s := XY("p", []float32{1, 2, 3, 4, 5})
 	if s.Name != "p" || len(s.X) != 2 || s.X[1] != 3 || s.Y[1] != 4 {
 		t.Errorf("XY: %+v", s)
+	}
+}
+
+// Plots are paletted PNGs, and so is a row of them; a row with an image
+// grid keeps its grey levels (RGBA).
+func TestPalettedPlotsAndSideBySide(t *testing.T) {
+	x, y := []float64{0, 1, 2}, []float64{1, 3, 2}
+	a, err := Lines(Options{Title: "a"}, Series{"s", x, y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := png.Decode(bytes.NewReader(a))
+	if _, ok := img.(*image.Paletted); !ok {
+		t.Errorf("a plot decodes as %T, want *image.Paletted", img)
+	}
+	row, err := SideBySide(a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ = png.Decode(bytes.NewReader(row))
+	if _, ok := img.(*image.Paletted); !ok || img.Bounds().Dx() != 2*576 {
+		t.Errorf("two plots side by side: %T, %d wide", img, img.Bounds().Dx())
+	}
+	g, _ := Grid([]float32{-1, -0.5, 0, 0.5}, 1, 2, 2, 1, 1, 1)
+	row, err = SideBySide(a, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ = png.Decode(bytes.NewReader(row))
+	if _, ok := img.(*image.Paletted); ok {
+		t.Error("a row with a grey image was quantised to the plot palette")
 	}
 }

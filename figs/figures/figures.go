@@ -15,12 +15,7 @@
 package figures
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -184,31 +179,5 @@ func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int
 		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.XY("data", truth), figs.XY(label, flat))
 }
 
-// sideBySide places PNG images next to each other on a white background,
-// top-aligned.
-func sideBySide(pngs ...[]byte) ([]byte, error) {
-	var imgs []image.Image
-	w, h := 0, 0
-	for _, b := range pngs {
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("decoding a panel: %w", err)
-		}
-		imgs = append(imgs, img)
-		w += img.Bounds().Dx()
-		h = max(h, img.Bounds().Dy())
-	}
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	x := 0
-	for _, img := range imgs {
-		r := img.Bounds()
-		draw.Draw(out, image.Rect(x, 0, x+r.Dx(), r.Dy()), img, r.Min, draw.Over)
-		x += r.Dx()
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// sideBySide is figs.SideBySide.
+func sideBySide(pngs ...[]byte) ([]byte, error) { return figs.SideBySide(pngs...) }
