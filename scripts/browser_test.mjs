@@ -286,6 +286,7 @@ try {
     } else {
       log(`live (${((Date.now() - t1) / 1000).toFixed(1)} s after the moves): ${live.summary}`);
     }
+    await cell.locator('.jp-OutputArea').scrollIntoViewIfNeeded();
     await page.screenshot({ path: opt.screenshot.replace(/\.png$/, '') + '-knobs.png' });
     await cell.locator('button', { hasText: /^Done$/ }).click();
     log(`pressed Done in code cell ${i}`);
