@@ -97,6 +97,25 @@ const KNOB_SCENARIOS = {
       return { problems, summary: `index 777: ${got.join(', ')}` };
     },
   },
+  // 02_langevin: δ (knob 0) to its last value, 2, and K (knob 1) to 10.
+  langevin: {
+    moves: [[0, 7], [1, 2]],
+    check(text) {
+      const m = /δ = 2, K = 10 \(Kδ = 20\): heavy-mode share (\S+) .*variance (\S+) \(limit v\/\(1−δ\/4v\) = (\S+)\)/.exec(text);
+      const problems = [];
+      if (!m) problems.push('no "δ = 2, K = 10 (Kδ = 20): …" line');
+      else if (Number(m[3].replace(/\)$/, '')) !== 2) problems.push(`limit ${m[3]}, want v/(1−δ/4v) = 2`);
+      return { problems, summary: m ? m[0] : '' };
+    },
+  },
+  // 04_reverse_2d: the chain slider (knob 0) to snapshot 0, x_T.
+  chain: {
+    moves: [[0, 0]],
+    check(text) {
+      const ok = /x_1000 \(after 0 of 1000 steps\)/.test(text);
+      return { problems: ok ? [] : ['no "x_1000 (after 0 of 1000 steps)"'], summary: 'snapshot 0: x_1000 (after 0 of 1000 steps)' };
+    },
+  },
   // 03_posterior: index t → 1, x_0 → −0.7, x_t → 0.2 (the setting where the
   // notebook used to print +Inf and NaN): knobs 0 (index), 1 (x_0 = pos/20 − 1),
   // 2 (x_t = pos/20 − 3).
