@@ -3,6 +3,7 @@ package nb
 import (
 	"fmt"
 	"html"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +26,45 @@ type Knob struct {
 	Value    int              // the initial position
 	Options  []string         // a drop-down list instead of a slider
 	Show     func(int) string // what a position stands for ("paper t = 100"); default: the option, or the number
+
+	perUnit int // for Range: position p stands for p/perUnit
+}
+
+// Range is a slider over lo, lo + 1/n, …, hi (n positions per unit), set
+// to value (rounded to a step): x₀ from −1 to 1 by 0.05 is
+// Range("x₀", -1, 1, 20, 0.5). [Knob.At] gives the value of a position.
+func Range(name string, lo, hi float64, n int, value float64) Knob {
+	k := Knob{Name: name, Min: int(math.Round(lo * float64(n))), Max: int(math.Round(hi * float64(n))), perUnit: n}
+	k.Value = int(math.Round(value * float64(n)))
+	k.Show = func(p int) string { return fmt.Sprintf("%s = %g", name, k.At(p)) }
+	return k
+}
+
+// At is the value position pos of a [Range] knob stands for, pos/n — the
+// float64 nearest the decimal (−14/20 is −0.7, where −1 + 6·0.05 is not) —
+// or pos itself for another knob.
+func (k Knob) At(pos int) float64 {
+	if k.perUnit > 0 {
+		return float64(pos) / float64(k.perUnit)
+	}
+	return float64(pos)
+}
+
+// List is a slider over values, set to values[initial], shown as
+// "name = value": a knob over a few step sizes or lengths.
+func List[T any](name string, values []T, initial int) Knob {
+	return Knob{Name: name, Min: 0, Max: len(values) - 1, Value: initial,
+		Show: func(p int) string { return fmt.Sprintf("%s = %v", name, values[p]) }}
+}
+
+// Names returns the strings of a list of string kinds (ddpm.ScheduleKinds),
+// the Options of a drop-down list.
+func Names[T ~string](kinds []T) []string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = string(k)
+	}
+	return s
 }
 
 // clamp returns pos within the knob's range.

@@ -79,3 +79,18 @@ func TestOutHTMLAndErrors(t *testing.T) {
 	}()
 	o.Display()
 }
+
+func TestKnobHelpers(t *testing.T) {
+	x := Range("x₀", -1, 1, 20, 0.5)
+	if x.Min != -20 || x.Max != 20 || x.Value != 10 || x.At(-14) != -0.7 || x.show(-14) != "x₀ = -0.7" {
+		t.Errorf("Range: %+v, At(-14) = %v, show %q", x, x.At(-14), x.show(-14))
+	}
+	d := List("δ", []float64{0.01, 0.1, 1}, 1)
+	if d.Min != 0 || d.Max != 2 || d.show(2) != "δ = 1" || d.clamp(7) != 2 {
+		t.Errorf("List: %+v", d)
+	}
+	type kind string
+	if got := Names([]kind{"linear", "cosine"}); len(got) != 2 || got[1] != "cosine" {
+		t.Errorf("Names: %v", got)
+	}
+}

@@ -117,10 +117,10 @@ const KNOB_SCENARIOS = {
     },
   },
   // 03_posterior: index t → 1, x_0 → −0.7, x_t → 0.2 (the setting where the
-  // notebook used to print +Inf and NaN): knobs 0 (index), 1 (x_0 = pos/20 − 1),
-  // 2 (x_t = pos/20 − 3).
+  // notebook used to print +Inf and NaN): knobs 0 (the index), 1 (x_0 = pos/20)
+  // and 2 (x_t = pos/20).
   posterior: {
-    moves: [[0, 1], [1, 6], [2, 64]],
+    moves: [[0, 1], [1, -14], [2, 4]],
     check(text, sched) {
       const problems = [];
       const [t, x0, xt] = [1, -0.7, 0.2];
