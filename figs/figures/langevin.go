@@ -142,11 +142,11 @@ func (fc Config) LangevinChains(delta float64, K, n int) (*LangevinRun, error) {
 
 // mixtureSeries is n exact samples of mix, named "data" (drawn grey).
 func mixtureSeries(mix *ddpm.GaussianMixture, seed int64, n int) figs.Series {
-	s := figs.Series{Name: "data"}
+	var flat []float64
 	for _, p := range mix.Sample(rand.New(rand.NewPCG(uint64(seed), 4)), n) {
-		s.X, s.Y = append(s.X, p[0]), append(s.Y, p[1])
+		flat = append(flat, p...)
 	}
-	return s
+	return figs.XY("data", flat)
 }
 
 // LangevinCompare is plain against annealed Langevin dynamics on TwoModes,
