@@ -42,9 +42,13 @@ notebooks: setup
 	.venv/bin/python scripts/run_notebooks.py notebooks
 
 # JupyterLab in headless Chromium runs the posterior notebook with the project's
-# kernel and checks its closed-form-vs-Bayes line and the absence of errors.
+# kernel, moves its knobs (paper t = 2, x0 = -0.7, xt = 0.2) and checks that the
+# numbers it prints become package ddpm's for that setting, then the absence of
+# errors; in the forward-process notebook it runs the knob cell alone and moves
+# its slider over t to index 777 (ᾱ_t and SNR of the four schedules).
 browser-test: setup
-	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png
+	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png --knobs posterior
+	bash scripts/browser-test.sh notebooks/01_forward_process.ipynb "paper t = 778 (index 777)" $${TMPDIR:-/tmp}/ddpm-browser-01_forward_process.png --cells 'go mod edit|nb\.Interact' --knobs forward
 
 # Every fuzz target: FUZZTIME each (make test runs them for 3 s each).
 FUZZTIME ?= 60s

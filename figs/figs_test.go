@@ -2,6 +2,7 @@ package figs
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"math"
 	"path/filepath"
@@ -67,5 +68,76 @@ func TestGridPixels(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sub", "g.png")
 	if err := WriteFile(p, b); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// labels returns the labelled ticks of DecadeTicks on [min, max].
+func labels(min, max float64) []string {
+	var l []string
+	for _, t := range (DecadeTicks{}).Ticks(min, max) {
+		if t.Label != "" {
+			l = append(l, t.Label)
+		}
+	}
+	return l
+}
+
+func TestDecadeTicks(t *testing.T) {
+	for _, c := range []struct {
+		min, max float64
+		want     string
+	}{
+		{0.23, 1.1, "0.3 0.5 1"},   // a loss curve: gonum's LogTicks labelled only "1"
+		{0.05, 2, "0.1 1"},         // two decades: powers of ten only
+		{0.3, 0.9, "0.3 0.5"},      // no power of ten inside: 2×, 3× and 5×
+		{0.15, 6, "0.2 0.5 1 2 5"}, // one power of ten: 2× and 5× make three labels
+		{1e-5, 1e4, "1e-5 1e-4 0.001 0.01 0.1 1 10 100 1000 1e4"},
+		{2e-9, 2e4, "1e-8 1e-7 1e-6 1e-5 1e-4 0.001 0.01 0.1 1 10 100 1000 1e4"}, // the cosine schedule's SNR
+		{1e-12, 1e8, "1e-12 1e-10 1e-8 1e-6 1e-4 0.01 1 100 1e4 1e6 1e8"},        // 21 decades: every other one
+	} {
+		if got := strings.Join(labels(c.min, c.max), " "); got != c.want {
+			t.Errorf("[%g, %g]: labels %q, want %q", c.min, c.max, got, c.want)
+		}
+	}
+	if (DecadeTicks{}).Ticks(0, 1) != nil {
+		t.Error("a range from 0 has no log ticks")
+	}
+}
+
+func TestXY(t *testing.T) {
+	s := XY("p", []float32{1, 2, 3, 4, 5})
+	if s.Name != "p" || len(s.X) != 2 || s.X[1] != 3 || s.Y[1] != 4 {
+		t.Errorf("XY: %+v", s)
+	}
+}
+
+// Plots are paletted PNGs, and so is a row of them; a row with an image
+// grid keeps its grey levels (RGBA).
+func TestPalettedPlotsAndSideBySide(t *testing.T) {
+	x, y := []float64{0, 1, 2}, []float64{1, 3, 2}
+	a, err := Lines(Options{Title: "a"}, Series{"s", x, y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ := png.Decode(bytes.NewReader(a))
+	if _, ok := img.(*image.Paletted); !ok {
+		t.Errorf("a plot decodes as %T, want *image.Paletted", img)
+	}
+	row, err := SideBySide(a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ = png.Decode(bytes.NewReader(row))
+	if _, ok := img.(*image.Paletted); !ok || img.Bounds().Dx() != 2*576 {
+		t.Errorf("two plots side by side: %T, %d wide", img, img.Bounds().Dx())
+	}
+	g, _ := Grid([]float32{-1, -0.5, 0, 0.5}, 1, 2, 2, 1, 1, 1)
+	row, err = SideBySide(a, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, _ = png.Decode(bytes.NewReader(row))
+	if _, ok := img.(*image.Paletted); ok {
+		t.Error("a row with a grey image was quantised to the plot palette")
 	}
 }

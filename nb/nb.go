@@ -1,14 +1,14 @@
 // Package nb holds the small display helpers the notebooks use, so that
 // notebook cells stay short and never redefine code: show a PNG figure, a
-// table, a line of markdown; read the quick-mode switch. Outside a notebook
-// the display calls do nothing (they are GoNB's gonbui calls).
+// table, a line of markdown; knobs that redraw a cell's results live
+// ([Interact]); a progress bar that keeps one line ([Progress]); read the
+// quick-mode switch. Outside a notebook the display calls do nothing (they
+// are GoNB's gonbui calls).
 package nb
 
 import (
 	"fmt"
-	"html"
 	"os"
-	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
 )
@@ -45,25 +45,7 @@ func Markdown(format string, args ...any) {
 // Table displays a table with a header row; cells are formatted with %v
 // (float64 with %.6g).
 func Table(header []string, rows ...[]any) {
-	var b strings.Builder
-	b.WriteString("<table><tr>")
-	for _, h := range header {
-		fmt.Fprintf(&b, "<th>%s</th>", html.EscapeString(h))
-	}
-	b.WriteString("</tr>")
-	for _, r := range rows {
-		b.WriteString("<tr>")
-		for _, c := range r {
-			s := fmt.Sprint(c)
-			if f, ok := c.(float64); ok {
-				s = fmt.Sprintf("%.6g", f)
-			}
-			fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(s))
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</table>")
-	gonbui.DisplayHtml(b.String())
+	gonbui.DisplayHtml(tableHTML(header, rows...))
 }
 
 // Must panics on a non-nil error and returns v: for one-line cells.

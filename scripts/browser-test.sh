@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs a notebook the way a person does: JupyterLab in headless Chromium.
 #
-#   bash scripts/browser-test.sh [NOTEBOOK] [EXPECTED_TEXT] [SCREENSHOT]
+#   bash scripts/browser-test.sh [NOTEBOOK] [EXPECTED_TEXT] [SCREENSHOT] [OPTION...]
 #
 #   NOTEBOOK       path relative to the repo root (default notebooks/00_smoke.ipynb)
 #   EXPECTED_TEXT  text that must appear in the cell outputs (default "2 + 3 = 5"; "" checks none)
 #   SCREENSHOT     PNG to write (default ${TMPDIR:-/tmp}/ddpm-browser-<notebook>.png)
+#   OPTION...      passed to scripts/browser_test.mjs: --cells REGEX (run only the
+#                  matching code cells), --knobs SCENARIO (move a cell's knobs and
+#                  check its numbers against `ddpm schedule -json`, which this
+#                  script then writes for the four schedules)
 #   BROWSER_TEST_TIMEOUT  seconds to wait for all cells (default 600)
 #
 # Installs what it needs when missing: Debian's chromium (apt-get), npm
@@ -23,6 +27,7 @@ cd "$REPO"
 NOTEBOOK=${1:-notebooks/00_smoke.ipynb}
 EXPECT=${2-2 + 3 = 5}
 SHOT=${3:-${TMPDIR:-/tmp}/ddpm-browser-$(basename "$NOTEBOOK" .ipynb).png}
+shift $(($# < 3 ? $# : 3))
 TIMEOUT=${BROWSER_TEST_TIMEOUT:-600}
 CHROMIUM=/usr/bin/chromium
 
@@ -52,8 +57,9 @@ if [ ! -x .venv/bin/jupyter-lab ] || [ ! -f .venv/share/jupyter/kernels/ddpm/ker
 	bash scripts/setup.sh
 fi
 
-# ---------------------------------------------------------------- JupyterLab
 work=$(mktemp -d "${TMPDIR:-/tmp}/ddpm-browser-test.XXXXXX")
+
+# ---------------------------------------------------------------- JupyterLab
 lab_pid=
 cleanup() {
 	if [ -n "$lab_pid" ] && kill -0 "$lab_pid" 2>/dev/null; then
@@ -67,6 +73,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The package's float64 tables, for the knob checks (index i ↔ paper step i+1).
+extra=("$@")
+case " $* " in
+*" --knobs "*)
+	mkdir -p "$work/schedules"
+	say "writing the schedules' tables with ddpm schedule -json"
+	go build -o "$work/ddpm" ./cmd/ddpm
+	for kind in linear cosine quadratic sigmoid; do
+		"$work/ddpm" schedule -kind "$kind" -T 1000 -json >"$work/schedules/$kind.json"
+	done
+	extra+=(--schedules "$work/schedules")
+	;;
+esac
+
 # Throw-away settings: no autosave (the notebook file stays as it is), no news or
 # update checks, every cell rendered (no windowing), no kernel restart prompts.
 settings=$work/settings
@@ -79,7 +99,8 @@ echo '{"windowingMode": "none"}' >"$settings/@jupyterlab/notebook-extension/trac
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(24))')
 say "starting JupyterLab on 127.0.0.1:$port (log: $work/jupyterlab.log)"
-JUPYTER_CONFIG_DIR=$work/config JUPYTER_RUNTIME_DIR=$work/runtime \
+# DDPM_WIDGETS=0 (scripts/run_notebooks.py's) would switch the knobs off.
+env -u DDPM_WIDGETS JUPYTER_CONFIG_DIR=$work/config JUPYTER_RUNTIME_DIR=$work/runtime \
 	.venv/bin/jupyter lab --no-browser \
 	--ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp.port_retries=0 \
 	--IdentityProvider.token="$token" --ServerApp.root_dir="$ROOT" --FileCheckpoints.checkpoint_dir="$work/checkpoints" \
@@ -100,7 +121,7 @@ mkdir -p "$(dirname "$SHOT")"
 status=0
 node scripts/browser_test.mjs \
 	--url "http://127.0.0.1:$port" --token "$token" --notebook "$NOTEBOOK" \
-	--expect "$EXPECT" --screenshot "$SHOT" --timeout "$TIMEOUT" --chromium "$CHROMIUM" || status=$?
+	--expect "$EXPECT" --screenshot "$SHOT" --timeout "$TIMEOUT" --chromium "$CHROMIUM" "${extra[@]}" || status=$?
 if [ "$status" != 0 ]; then
 	say "JupyterLab log (last lines):"
 	tail -n 15 "$work/jupyterlab.log" | sed 's/token=[0-9a-f]*/token=…/g'

@@ -33,7 +33,10 @@ printed) and the source is left untouched; --inplace writes the outputs back
 into the source notebook. The kernel's own log (GoNB's) is kept next to the
 copies for a failing notebook. The kernel is started with
 DDPM_GONB_RAW_ERROR=1, which the ddpm kernel's launcher turns into GoNB's
---raw_error (plain-text errors instead of HTML). Run with a Python that lacks
+--raw_error (plain-text errors instead of HTML), and with DDPM_WIDGETS=0: no
+browser runs the notebook's JavaScript here, so a cell with knobs
+(nb.Interact) draws its initial setting at once instead of waiting for one.
+Run with a Python that lacks
 nbclient, the script re-executes itself with the repo's .venv.
 
 Exit status: 0 when every notebook passed, 1 otherwise (2 for bad usage).
@@ -301,6 +304,7 @@ def main() -> int:
         return 2
     if not args.html_errors:
         os.environ["DDPM_GONB_RAW_ERROR"] = "1"
+    os.environ["DDPM_WIDGETS"] = "0"  # no browser: knobs draw their initial setting and return
     work_dir = None
     if not args.scan_only:
         work_dir = Path(args.output_dir) if args.output_dir else Path(tempfile.mkdtemp(prefix="ddpm-notebooks-"))

@@ -7,16 +7,15 @@
 //	PosteriorBayes   posterior_bayes.png    q(x_{t−1}|x_t, x_0): Eq. 7 against Bayes' rule on a grid
 //	Langevin         langevin_annealed.png  plain vs annealed Langevin dynamics on a two-mode mixture
 //	Samples          samples_<name>.png     samples of a weight file <name>.ddpm
+//
+// The notebooks' own pictures come from here too, with the numbers they
+// print: [NewPosterior] (03's derivation and knobs), [Config.NewForwardView]
+// (01's slider over t), [Config.LangevinChains] and [Config.CompareLangevin]
+// (02), [NewChain] (a chain slider over the snapshots of a sampler).
 package figures
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/png"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -95,9 +94,13 @@ func Schedules() ([]byte, error) {
 	return sideBySide(left, right)
 }
 
+// ForwardSteps are the array indices of [Config.ForwardMNIST]'s columns
+// (paper steps 1, 51, 101, 251, 501, 1000).
+var ForwardSteps = []int32{0, 50, 100, 250, 500, 999}
+
 // ForwardMNIST draws four MNIST test digits (rows) noised with Eq. 4,
-// x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, at array indices t = 0, 50, 100, 250, 500,
-// 999 (columns) of Ho et al.'s linear schedule.
+// x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, at the array indices ForwardSteps (columns)
+// of Ho et al.'s linear schedule.
 func (fc Config) ForwardMNIST() ([]byte, error) {
 	dir, err := data.GoMNISTDir()
 	if err != nil {
@@ -111,7 +114,7 @@ func (fc Config) ForwardMNIST() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []int32{0, 50, 100, 250, 500, 999}
+	steps := ForwardSteps
 	const digits, d = 4, 28 * 28
 	x0, ts := make([]float32, 0, digits*len(steps)*d), make([]int32, 0, digits*len(steps))
 	for i := range digits {
@@ -128,97 +131,6 @@ func (fc Config) ForwardMNIST() ([]byte, error) {
 		return nil, err
 	}
 	return figs.Grid(tensors.MustCopyFlatData[float32](xt), len(ts), 28, 28, 1, len(steps), 3)
-}
-
-// PosteriorBayes draws q(x_{t−1}|x_t, x_0) at paper step t = 100 of the
-// linear schedule for x_0 = 0.5, x_t = 0.3: Eq. 7's Gaussian against Bayes'
-// rule evaluated on a grid (Schedule.BayesPosterior1D), with both curves'
-// largest difference in the title.
-func PosteriorBayes() ([]byte, error) {
-	s, err := ddpm.NewSchedule(ddpm.ScheduleConfig{})
-	if err != nil {
-		return nil, err
-	}
-	const t, x0, xt = 99, 0.5, 0.3 // array index 99: paper step 100
-	mean, variance := s.Posterior1D(t, x0, xt)
-	sd := math.Sqrt(variance)
-	grid, err := s.BayesPosterior1D(t, x0, xt, mean-8*sd, mean+8*sd, 2001)
-	if err != nil {
-		return nil, err
-	}
-	closed, maxDiff := make([]float64, len(grid.X)), 0.0
-	for i, x := range grid.X {
-		closed[i] = math.Exp(-(x-mean)*(x-mean)/(2*variance)) / math.Sqrt(2*math.Pi*variance)
-		maxDiff = math.Max(maxDiff, math.Abs(closed[i]-grid.Density[i]))
-	}
-	return figs.Lines(figs.Options{Title: fmt.Sprintf("q(x_{t−1} | x_t = %g, x_0 = %g), t = %d: max |Δ| = %.1e", xt, x0, t+1, maxDiff), XLabel: "x_{t−1}", YLabel: "density"},
-		figs.Series{Name: "Bayes' rule on a grid", X: grid.X, Y: grid.Density},
-		figs.Series{Name: "closed form (Eq. 7)", X: grid.X, Y: closed})
-}
-
-// Langevin draws, side by side, plain Langevin dynamics (δ = 0.1) and
-// annealed Langevin dynamics (Song & Ermon 2019: a geometric ladder σ from 10
-// to 0.1, ε = 0.2 σ_L²) on Song & Ermon's mixture ⅕ N((−5,−5), I) + ⅘
-// N((5,5), I), from the same uniform start points on [−8, 8]², over exact
-// samples; the titles give the share of the heavy mode (0.8 for the target).
-func (fc Config) Langevin() ([]byte, error) {
-	mix := &ddpm.GaussianMixture{Weights: []float64{0.2, 0.8}, Means: [][]float64{{-5, -5}, {5, 5}}, Variances: []float64{1, 1}}
-	n, K, levels, perLevel := fc.pick(2000, 500), fc.pick(1000, 100), fc.pick(20, 10), fc.pick(100, 20)
-	sigmas := make([]float64, levels)
-	for i := range sigmas {
-		sigmas[i] = 10 * math.Pow(0.01, float64(i)/float64(levels-1))
-	}
-	rng := rand.New(rand.NewPCG(uint64(fc.Seed), 8))
-	start := make([]float64, 2*n)
-	for i := range start {
-		start[i] = 16*rng.Float64() - 8
-	}
-	var exact figs.Series
-	for _, p := range mix.Sample(rng, n) {
-		exact.X, exact.Y = append(exact.X, p[0]), append(exact.Y, p[1])
-	}
-	exact.Name = "data"
-	state, err := graph.RNGStateFromSeed(fc.Seed)
-	if err != nil {
-		return nil, err
-	}
-	x := tensors.FromFlatDataAndDimensions(start, n, 2)
-	// One graph per chain, from the same start points and RNG state.
-	plain, err := graph.CallOnce(fc.Backend, func(x, rng *graph.Node) *graph.Node {
-		_, x = ddpm.LangevinChain(mix.Score, x, rng, 0.1, K)
-		return x
-	}, x, state)
-	if err != nil {
-		return nil, err
-	}
-	annealed, err := graph.CallOnce(fc.Backend, func(x, rng *graph.Node) *graph.Node {
-		_, x = ddpm.AnnealedLangevin(mix.ScoreAt(sigmas), x, rng, sigmas, 0.2*0.1*0.1, perLevel)
-		return x
-	}, x, state)
-	if err != nil {
-		return nil, err
-	}
-	panel := func(title string, t *tensors.Tensor) ([]byte, error) {
-		pts := tensors.MustCopyFlatData[float64](t)
-		s, heavy := figs.Series{Name: "samples"}, 0
-		for i := 0; i+1 < len(pts); i += 2 {
-			s.X, s.Y = append(s.X, pts[i]), append(s.Y, pts[i+1])
-			if pts[i]+pts[i+1] > 0 {
-				heavy++
-			}
-		}
-		title = fmt.Sprintf("%s: heavy mode %.2f (target 0.80)", title, float64(heavy)/float64(n))
-		return figs.Scatter(figs.Options{Title: title, Width: 420, Height: 420, XMin: -9, XMax: 9, YMin: -9, YMax: 9}, exact, s)
-	}
-	left, err := panel(fmt.Sprintf("plain, %d steps", K), plain)
-	if err != nil {
-		return nil, err
-	}
-	right, err := panel(fmt.Sprintf("annealed, %d×%d steps", levels, perLevel), annealed)
-	if err != nil {
-		return nil, err
-	}
-	return sideBySide(left, right)
 }
 
 // Samples draws samples of the weight file path with [SamplesPNG]: 2000
@@ -263,43 +175,9 @@ func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int
 		return nil, err
 	}
 	truth := sampler(rand.New(rand.NewPCG(uint64(seed), 99)), dims[0])
-	split := func(v []float32) (a, b []float64) {
-		for i := 0; i+1 < len(v); i += 2 {
-			a, b = append(a, float64(v[i])), append(b, float64(v[i+1]))
-		}
-		return
-	}
-	dx, dy := split(truth)
-	sx, sy := split(flat)
 	return figs.Scatter(figs.Options{Title: fmt.Sprintf("%s: %s samples vs data", cfg.Data, label), Width: 400, Height: 400,
-		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.Series{Name: "data", X: dx, Y: dy}, figs.Series{Name: label, X: sx, Y: sy})
+		XMin: -3, XMax: 3, YMin: -3, YMax: 3}, figs.XY("data", truth), figs.XY(label, flat))
 }
 
-// sideBySide places PNG images next to each other on a white background,
-// top-aligned.
-func sideBySide(pngs ...[]byte) ([]byte, error) {
-	var imgs []image.Image
-	w, h := 0, 0
-	for _, b := range pngs {
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("decoding a panel: %w", err)
-		}
-		imgs = append(imgs, img)
-		w += img.Bounds().Dx()
-		h = max(h, img.Bounds().Dy())
-	}
-	out := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	x := 0
-	for _, img := range imgs {
-		r := img.Bounds()
-		draw.Draw(out, image.Rect(x, 0, x+r.Dx(), r.Dy()), img, r.Min, draw.Over)
-		x += r.Dx()
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, out); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// sideBySide is figs.SideBySide.
+func sideBySide(pngs ...[]byte) ([]byte, error) { return figs.SideBySide(pngs...) }
