@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# find-cuda-plugin.sh: makes go-xla v0.3.0 (GoMLX "xla" backend) use the CUDA PJRT plugin of a
+# find-cuda-plugin.sh: makes go-xla (v0.3.0 and v0.4.1; GoMLX "xla" backend) use the CUDA PJRT plugin of a
 # pip-installed JAX (jax-cuda13-pjrt / jax-cuda12-pjrt) and NVIDIA's pip libraries, offline.
 #
 # Usage:   eval "$(scripts/find-cuda-plugin.sh)"     then run the Go binary (GOMLX_BACKEND=xla or xla:cuda).
@@ -137,7 +137,7 @@ if [ "${NO_CHECK:-0}" != 1 ] && command -v "$PY" >/dev/null 2>&1; then
         "$PY" "$(dirname "${BASH_SOURCE[0]}")/pjrt_api_version.py" "$LINKDIR/lib/pjrt_c_api_cuda_plugin.so" 2>/dev/null
   ) || api=""
   if [ -n "$api" ]; then
-    say "found ${PKGVER:-CUDA plugin} at $PLUGIN (PJRT C API v$api; go-xla v0.3.0 is built for v0.104)"
+    say "found ${PKGVER:-CUDA plugin} at $PLUGIN (PJRT C API v$api; go-xla v0.4.1 is built for v0.104)"
   else
     say "warning: could not dlopen $LINKDIR/lib/pjrt_c_api_cuda_plugin.so / call GetPjrtApi from $PY"
   fi
