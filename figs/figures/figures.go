@@ -7,6 +7,7 @@
 //	PosteriorBayes   posterior_bayes.png    q(x_{t−1}|x_t, x_0): Eq. 7 against Bayes' rule on a grid
 //	Langevin         langevin_annealed.png  plain vs annealed Langevin dynamics on a two-mode mixture
 //	Samples          samples_<name>.png     samples of a weight file <name>.ddpm
+//	Guidance         guidance_<name>.png    guided samples of a class-conditional <name>.ddpm, per label and w
 //
 // The notebooks' own pictures come from here too, with the numbers they
 // print: [NewPosterior] (03's derivation and knobs), [Config.NewForwardView]
@@ -55,6 +56,9 @@ func (fc Config) All(weightFiles []string) []Figure {
 	for _, f := range weightFiles {
 		name := strings.TrimSuffix(filepath.Base(f), ".ddpm")
 		figs = append(figs, Figure{"samples_" + name + ".png", func() ([]byte, error) { return fc.Samples(f) }})
+		if m, err := experiment.LoadWeights(f); err == nil && m.Config.NumClasses > 0 && m.Config.IsImage() {
+			figs = append(figs, Figure{"guidance_" + name + ".png", func() ([]byte, error) { return fc.Guidance(f, GuidanceWeights) }})
+		}
 	}
 	return figs
 }

@@ -9,6 +9,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
+// GuidanceWeights are the rows of guidance_<name>.png: w = 0, 1, 4.
+var GuidanceWeights = []float64{0, 1, 4}
+
 // Guidance draws classifier-free guided samples (ddpm.Guided) of the
 // class-conditional image model in path: one row per guidance weight of ws,
 // one column per label 0…k−1, all from the same x_T per column (seed
