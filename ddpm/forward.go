@@ -53,7 +53,7 @@ func ForwardChain(s *Schedule, x0, rngState *Node, t int) (newRNG, xt *Node) {
 		func(g *Graph, st []*Node) *Node { return LessOrEqual(st[0], Const(g, int32(t))) },
 		func(g *Graph, st []*Node) []*Node {
 			i, rng, x := st[0], st[1], st[2]
-			rng, noise := RandomNormal(rng, x.Shape())
+			rng, noise := gomlxfix.RandomNormal(rng, x.Shape())
 			return []*Node{AddScalar(i, 1), rng, QStep(s, x, i, noise)}
 		})
 	return out[1], out[2]

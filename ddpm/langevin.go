@@ -37,7 +37,7 @@ func LangevinChain(score ScoreFn, x, rngState *Node, delta float64, K int) (newR
 		func(g *Graph, s []*Node) *Node { return LessThan(s[0], Const(g, int32(K))) },
 		func(g *Graph, s []*Node) []*Node {
 			k, rng, x := s[0], s[1], s[2]
-			rng, z := RandomNormal(rng, x.Shape())
+			rng, z := gomlxfix.RandomNormal(rng, x.Shape())
 			return []*Node{AddScalar(k, 1), rng, LangevinStep(x, score(x), z, delta)}
 		})
 	return out[1], out[2]
@@ -78,7 +78,7 @@ func AnnealedLangevin(score func(x, level *Node) *Node, x, rngState *Node, sigma
 		func(g *Graph, s []*Node) []*Node {
 			n, rng, x := s[0], s[1], s[2]
 			level := Div(n, Const(g, int32(K)))
-			rng, z := RandomNormal(rng, x.Shape())
+			rng, z := gomlxfix.RandomNormal(rng, x.Shape())
 			x = Add(Add(x, Mul(coef(stepTab, level, x), score(x, level))), Mul(coef(sqrtTab, level, x), z))
 			return []*Node{AddScalar(n, 1), rng, x}
 		})

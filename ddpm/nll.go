@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -55,7 +56,7 @@ func NLL(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg 
 	}
 	B := dims[0]
 	term, err := model.NewExec(backend, store, func(scope *model.Scope, x0, t, rng *Node) (*Node, *Node) {
-		rng, eps := RandomNormal(rng, x0.Shape())
+		rng, eps := gomlxfix.RandomNormal(rng, x0.Shape())
 		xt := QSample(s, x0, t, eps)
 		return NLLTerm(s, cfg, net(scope, xt, t), x0, xt, t), rng
 	})

@@ -294,7 +294,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		step = func(j, x, rng *Node) (*Node, *Node) {
 			t := Sub(Const(g, int32(s.T-1)), j)
 			out := net(scope, x, batchT(t))
-			rng, z := RandomNormal(rng, shape)
+			rng, z := gomlxfix.RandomNormal(rng, shape)
 			if cfg.Variance == Learned {
 				return learnedAncestralStep(s, cfg.Prediction, cfg.ClipX0, out, x, batchT(t), z), rng
 			}
@@ -330,7 +330,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 			xNew := Add(Mul(coef(abPrev, j, x), x0), Mul(coef(dirCoef, j, x), eps))
 			if cfg.Eta > 0 {
 				var z *Node
-				rng, z = RandomNormal(rng, shape)
+				rng, z = gomlxfix.RandomNormal(rng, shape)
 				xNew = Add(xNew, Mul(coef(sig, j, x), z))
 			}
 			return xNew, rng
@@ -351,7 +351,7 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 			level := Div(j, Const(g, int32(K)))
 			t := Gather(tConst, InsertAxes(level, 0))
 			score := EpsScore(s, prediction(cfg, net(scope, x, batchT(t))), t)
-			rng, z := RandomNormal(rng, shape)
+			rng, z := gomlxfix.RandomNormal(rng, shape)
 			return Add(Add(x, Mul(coef(half, level, x), score)), Mul(coef(root, level, x), z)), rng
 		}
 	}
@@ -539,7 +539,7 @@ func StandardNormal(backend compute.Backend, dims []int, seed int64) (*tensors.T
 		return nil, err
 	}
 	return CallOnce(backend, func(rng *Node) *Node {
-		_, z := RandomNormal(rng, shapes.Make(dtypes.Float32, dims...))
+		_, z := gomlxfix.RandomNormal(rng, shapes.Make(dtypes.Float32, dims...))
 		return z
 	}, rng)
 }

@@ -235,7 +235,7 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 	B := x0.Shape().Dimensions[0]
 	if importance {
 		t, invP, record := ImportanceSample(scope.Store().Scope("/ddpm"), g, s.T, B)
-		eps := scope.RandomNormal(g, x0.Shape())
+		eps := gomlxfix.ScopeRandomNormal(scope, g, x0.Shape())
 		xt := QSample(s, x0, t, eps)
 		p, v := SplitLearned(net(scope.In(NetScope), xt, t))
 		terms := VLBTermLogVarBPD(s, pred, p, LearnedLogVariance(s, v, t), x0, xt, t, 0) // [B]
@@ -245,7 +245,7 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
 	// which a layer consumes a RandomIntN-derived value ("Neg … Uint64").
 	t := StopGradient(scope.RandomIntN(g, int32(s.T), shapes.Make(dtypes.Int32, B)))
-	eps := scope.RandomNormal(g, x0.Shape())
+	eps := gomlxfix.ScopeRandomNormal(scope, g, x0.Shape())
 	xt := QSample(s, x0, t, eps)
 	out := net(scope.In(NetScope), xt, t)
 	if hybridLambda > 0 {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -46,7 +47,7 @@ func NLLStrided(backend compute.Backend, store *model.Store, s *ddpm.Schedule, n
 	B := dims[0]
 	// The same graph as ddpm.NLL's, so that stride 1 reproduces it.
 	term, err := model.NewExec(backend, store, func(scope *model.Scope, x0, t, rng *graph.Node) (*graph.Node, *graph.Node) {
-		rng, eps := graph.RandomNormal(rng, x0.Shape())
+		rng, eps := gomlxfix.RandomNormal(rng, x0.Shape())
 		xt := ddpm.QSample(s, x0, t, eps)
 		return ddpm.NLLTerm(s, cfg, net(scope, xt, t), x0, xt, t), rng
 	})

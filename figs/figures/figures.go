@@ -25,6 +25,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -128,7 +129,7 @@ func (fc Config) ForwardMNIST() ([]byte, error) {
 		}
 	}
 	xt, err := graph.CallOnce(fc.Backend, func(x0, t *graph.Node) *graph.Node {
-		_, eps := graph.RandomNormal(graph.RNGStateFromSeedForGraph(x0.Graph(), fc.Seed), x0.Shape())
+		_, eps := gomlxfix.RandomNormal(graph.RNGStateFromSeedForGraph(x0.Graph(), fc.Seed), x0.Shape())
 		return ddpm.QSample(s, x0, t, eps)
 	}, tensors.FromFlatDataAndDimensions(x0, len(ts), d), ts)
 	if err != nil {

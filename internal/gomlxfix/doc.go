@@ -18,6 +18,7 @@
 //	loop.go           While: the one helper every graph.While loop goes through (applies both above)
 //	godeadlock.go     compute: the pure-Go backend's worker pool deadlocks running ops in parallel
 //	rngsharding.go    gomlx: the RNG state variable has no store, so distributing an exec crashes
+//	randomnormal.go   gomlx v0.28.2: RandomNormal's log(0) guard is a denormal, flushed to 0 on XLA CPU (an infinite ε)
 //
 // Workarounds that need no private access stay where they are used, with a
 // comment naming the version: nets' zero-padding by concatenation (graph.Pad

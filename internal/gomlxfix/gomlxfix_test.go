@@ -1,12 +1,15 @@
 package gomlxfix
 
 import (
+	"math"
 	"reflect"
 	"testing"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/distributed"
+	"github.com/gomlx/compute/dtypes"
 	_ "github.com/gomlx/compute/gobackend" // registers "go"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/go-xla/compute/xla"
 	"github.com/gomlx/go-xla/pjrt"
 	"github.com/gomlx/gomlx/core/graph"
@@ -148,5 +151,30 @@ func TestShardUnshardedVariables(t *testing.T) {
 	}
 	if n, _ := ShardUnshardedVariables(store, spec); n != 0 {
 		t.Errorf("second call changed %d variables, want 0", n)
+	}
+}
+
+// Canary and check of randomnormal.go: on the backend under test GoMLX's
+// clamp at the smallest denormal is (or is not) flushed to 0; ours keeps
+// u1 = 0 finite, and both draw the same values from the same stream.
+func TestRandomNormalClamp(t *testing.T) {
+	backend := compute.MustNew()
+	out := graph.MustExecOnceN(backend, func(u *graph.Node) []*graph.Node {
+		theirs := graph.Max(u, graph.Const(u.Graph(), dtypes.Float32.SmallestNonZeroValueForDType()))
+		return []*graph.Node{graph.Log(theirs), boxMuller(u, graph.ZerosLike(u))}
+	}, tensors.FromValue([]float32{0, 0.5}))
+	theirs, ours := out[0].Value().([]float32), out[1].Value().([]float32)
+	t.Logf("backend %s: GoMLX's clamped log(u1 = 0) = %g; ours gives %g", backend.Name(), theirs[0], ours[0])
+	if math.IsInf(float64(ours[0]), 0) || math.IsNaN(float64(ours[0])) || math.Abs(float64(ours[1])-math.Sqrt(-2*math.Log(0.5))) > 1e-5 {
+		t.Errorf("boxMuller(u1 = 0, 0.5) = %v: want finite, and √(−2 log ½) for ½", ours)
+	}
+	same := graph.MustExecOnceN(backend, func(g *graph.Graph) []*graph.Node {
+		seed := graph.RNGStateFromSeedForGraph(g, 3)
+		_, a := graph.RandomNormal(seed, shapes.Make(dtypes.Float32, 1000))
+		_, b := RandomNormal(seed, shapes.Make(dtypes.Float32, 1000))
+		return []*graph.Node{a, b}
+	})
+	if !reflect.DeepEqual(same[0].Value(), same[1].Value()) {
+		t.Error("RandomNormal draws other values than graph.RandomNormal from the same RNG state")
 	}
 }
