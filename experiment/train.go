@@ -159,12 +159,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	}
 	tcfg := cfg.TrainConfig()
 	tcfg.Devices = opt.Devices
-	var tr *ddpm.Trainer
-	if cfg.NumClasses > 0 {
-		tr, err = ddpm.NewCondTrainer(backend, store, sched, cfg.CondNet(), tcfg)
-	} else {
-		tr, err = ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
-	}
+	tr, err := newTrainer(backend, store, sched, cfg, tcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -202,13 +197,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		if opt.MaxWall > 0 && time.Since(start) > opt.MaxWall {
 			break
 		}
-		x0 := tensors.FromFlatDataAndDimensions(src.Batch(step), dims...)
-		var loss float64
-		if cfg.NumClasses > 0 {
-			loss, _, err = tr.StepLabeled(x0, tensors.FromValue(src.Labels(step)))
-		} else {
-			loss, _, err = tr.Step(x0)
-		}
+		loss, err := trainStep(tr, src, cfg, step, dims)
 		if err != nil {
 			return nil, fmt.Errorf("experiment: step %d: %w", step+1, err)
 		}
@@ -428,24 +417,14 @@ func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (
 	if err != nil {
 		return 0, 0, err
 	}
-	store := model.NewStore()
-	var tr *ddpm.Trainer
-	if cfg.NumClasses > 0 {
-		tr, err = ddpm.NewCondTrainer(backend, store, mustSchedule(cfg), cfg.CondNet(), cfg.TrainConfig())
-	} else {
-		tr, err = ddpm.NewTrainer(backend, store, mustSchedule(cfg), cfg.Net(), cfg.TrainConfig())
-	}
+	sched, _ := ddpm.NewSchedule(cfg.Schedule) // checked by WithDefaults
+	tr, err := newTrainer(backend, model.NewStore(), sched, cfg, cfg.TrainConfig())
 	if err != nil {
 		return 0, 0, err
 	}
 	dims := append([]int{cfg.Batch}, cfg.ExampleDims()...)
 	step := func(i int64) error {
-		x0 := tensors.FromFlatDataAndDimensions(src.Batch(i), dims...)
-		if cfg.NumClasses > 0 {
-			_, _, err := tr.StepLabeled(x0, tensors.FromValue(src.Labels(i)))
-			return err
-		}
-		_, _, err := tr.Step(x0)
+		_, err := trainStep(tr, src, cfg, i, dims)
 		return err
 	}
 	if err := step(0); err != nil { // compiles
@@ -462,10 +441,24 @@ func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (
 	return max(int64(rate*d.Seconds()), 1), rate, nil
 }
 
-func mustSchedule(cfg Config) *ddpm.Schedule {
-	s, err := ddpm.NewSchedule(cfg.Schedule)
-	if err != nil {
-		panic(err) // cfg passed WithDefaults, which checks the schedule
+// newTrainer is the trainer of cfg: class-conditional when cfg.NumClasses > 0.
+func newTrainer(backend compute.Backend, store *model.Store, sched *ddpm.Schedule, cfg Config, tcfg ddpm.TrainConfig) (*ddpm.Trainer, error) {
+	if cfg.NumClasses > 0 {
+		return ddpm.NewCondTrainer(backend, store, sched, cfg.CondNet(), tcfg)
 	}
-	return s
+	return ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
+}
+
+// trainStep runs the training step of step's batch of src (with its labels
+// for a class-conditional cfg) and returns the loss.
+func trainStep(tr *ddpm.Trainer, src Source, cfg Config, step int64, dims []int) (float64, error) {
+	x0 := tensors.FromFlatDataAndDimensions(src.Batch(step), dims...)
+	var loss float64
+	var err error
+	if cfg.NumClasses > 0 {
+		loss, _, err = tr.StepLabeled(x0, tensors.FromValue(src.Labels(step)))
+	} else {
+		loss, _, err = tr.Step(x0)
+	}
+	return loss, err
 }

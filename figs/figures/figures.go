@@ -103,15 +103,21 @@ func Schedules() ([]byte, error) {
 // (paper steps 1, 51, 101, 251, 501, 1000).
 var ForwardSteps = []int32{0, 50, 100, 250, 500, 999}
 
-// ForwardMNIST draws four MNIST test digits (rows) noised with Eq. 4,
-// x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, at the array indices ForwardSteps (columns)
-// of Ho et al.'s linear schedule.
-func (fc Config) ForwardMNIST() ([]byte, error) {
+// mnistTest reads the MNIST test digits of the GoMNIST module's copy.
+func mnistTest() (*data.Images, error) {
 	dir, err := data.GoMNISTDir()
 	if err != nil {
 		return nil, err
 	}
 	test, _, err := data.LoadMNIST(dir, "test")
+	return test, err
+}
+
+// ForwardMNIST draws four MNIST test digits (rows) noised with Eq. 4,
+// x_t = √ᾱ_t x_0 + √(1−ᾱ_t) ε, at the array indices ForwardSteps (columns)
+// of Ho et al.'s linear schedule.
+func (fc Config) ForwardMNIST() ([]byte, error) {
+	test, err := mnistTest()
 	if err != nil {
 		return nil, err
 	}

@@ -30,11 +30,7 @@ type ForwardRow struct {
 
 // NewForwardView reads test digit number digit and draws ε from the seed.
 func (fc Config) NewForwardView(digit int) (*ForwardView, error) {
-	dir, err := data.GoMNISTDir()
-	if err != nil {
-		return nil, err
-	}
-	test, _, err := data.LoadMNIST(dir, "test")
+	test, err := mnistTest()
 	if err != nil {
 		return nil, err
 	}
