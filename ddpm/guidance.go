@@ -72,8 +72,8 @@ func Guided(net CondNet, numClasses int, labels []int32, w float64) (Net, error)
 		if w == 0 {
 			return net(scope, xt, t, y)
 		}
-		// One call on the doubled batch [x; x] with labels [y; ∅]: one pass
-		// of 2B examples runs faster than two passes of B.
+		// One call on the doubled batch [x; x] with labels [y; ∅] rather
+		// than two calls (not timed against two calls).
 		null := BroadcastToShape(Const(g, NullLabel(numClasses)), shapes.Make(dtypes.Int32, B))
 		out := net(scope, Concatenate([]*Node{xt, xt}, 0), Concatenate([]*Node{t, t}, 0), Concatenate([]*Node{y, null}, 0))
 		return GuidedOutput(Slice(out, AxisRange(0, B)), Slice(out, AxisRange(B, 2*B)), w)
