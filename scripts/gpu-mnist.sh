@@ -105,7 +105,7 @@ for v in fixed learned; do
 	[ "$(left)" -gt 15 ] && evaluate "$v-ddim50" "mnist_$v" -sampler ddim -steps 50 -eta 1 -nll-examples 0
 done
 # 3. The shipped unconditional model, trained further.
-if [[ $stages == *" ft "* ]] && [ "$(left)" -gt 100 ]; then
+if [[ $stages == *" ft "* ]] && [ "$(left)" -gt $((ft_cap + 60)) ]; then
 	opt=(-data mnist -data-dir "$data" -batch 128 -lr 1e-4 -warmup 200 -ema 0.9995 -quiet)
 	train mnist_ft "$ft_steps" "$ft_cap" -init weights/mnist.ddpm
 	n=${FT_EVAL_N:-10000}
