@@ -81,6 +81,8 @@ func validateUNet(u nets.UNetConfig) error {
 		return fmt.Errorf("U-Net base channels %d must lie in [1, %d] (-base)", u.Base, maxBase)
 	case len(u.Mults) > maxLevels:
 		return fmt.Errorf("U-Net has %d levels, at most %d allowed", len(u.Mults), maxLevels)
+	case u.Groups < 1 || u.Groups > u.Base*maxMult:
+		return fmt.Errorf("U-Net GroupNorm groups %d must lie in [1, %d] and divide every level's channel count (-groups)", u.Groups, u.Base*maxMult)
 	case u.ImageSize < 1 || u.ImageSize > maxImage:
 		return fmt.Errorf("U-Net image size %d must lie in [1, %d]", u.ImageSize, maxImage)
 	case u.InChannels < 1 || u.InChannels > maxChannels:
@@ -92,7 +94,16 @@ func validateUNet(u nets.UNetConfig) error {
 	}
 	for _, m := range u.Mults {
 		if m < 1 || m > maxMult {
-			return fmt.Errorf("U-Net channel multipliers %v must lie in [1, %d]", u.Mults, maxMult)
+			return fmt.Errorf("U-Net channel multipliers %v must lie in [1, %d] (-mults)", u.Mults, maxMult)
+		}
+	}
+	if L := len(u.Mults); u.ImageSize%(1<<(L-1)) != 0 {
+		return fmt.Errorf("U-Net with %d levels (-mults %s) halves the image side %d times, but %d is not a multiple of %d: use fewer levels",
+			L, strings.Trim(strings.ReplaceAll(fmt.Sprint(u.Mults), " ", ","), "[]"), L-1, u.ImageSize, 1<<(L-1))
+	}
+	for l, m := range u.Mults {
+		if (u.Base*m)%u.Groups != 0 {
+			return fmt.Errorf("U-Net level %d has %d channels (-base %d × -mults %d), not a multiple of the %d GroupNorm groups (-groups)", l, u.Base*m, u.Base, m, u.Groups)
 		}
 	}
 	if err := u.Validate(); err != nil {

@@ -99,6 +99,13 @@ func TestBadInputsTable(t *testing.T) {
 		// Finding 12: flags ignored or defaulted.
 		{"attention abc", []string{"train", "-data", "mnist", "-attention", "abc"}, 2, "-attention"},
 		{"attention at no resolution", []string{"train", "-data", "mnist", "-attention", "5"}, 2, "attention resolution 5"},
+		{"attention 7,x", []string{"train", "-data", "mnist", "-attention", "7,x"}, 2, "-attention"},
+		{"mults 1,two", []string{"train", "-data", "mnist", "-mults", "1,two"}, 2, "-mults"},
+		{"mults too deep for 28", []string{"train", "-data", "mnist", "-mults", "1,2,2,2"}, 2, "use fewer levels"},
+		{"mults on the MLP", []string{"train", "-mults", "1,2"}, 2, "U-Net flag"},
+		{"groups 0", []string{"train", "-data", "mnist", "-groups", "0"}, 2, "-groups 0"},
+		{"groups not dividing", []string{"train", "-data", "mnist", "-groups", "3"}, 2, "not a multiple of the 3 GroupNorm groups"},
+		{"groups negative", []string{"train", "-data", "mnist", "-groups", "-2"}, 2, "-groups"},
 		{"T 0", []string{"train", "-T", "0"}, 2, "-T 0"},
 		{"batch 0", []string{"train", "-batch", "0"}, 2, "-batch 0"},
 		{"keep 0", []string{"train", "-keep", "0"}, 2, "-keep 0"},

@@ -21,6 +21,8 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 	modelName := fs.String("model", "", "network: mlp (2-D data) or unet (images); default by data")
 	base := fs.Int("base", 0, "U-Net base channels (default 32)")
 	attn := fs.String("attention", "", "U-Net: comma-separated resolutions with self-attention, e.g. 7")
+	mults := fs.String("mults", "", "U-Net: channel multipliers per level, from the image's resolution down (default 1,2,2: 28², 14², 7² on MNIST)")
+	groups := fs.Int("groups", 0, "U-Net GroupNorm groups (default 8); must divide every level's channel count")
 	dropout := fs.Float64("dropout", 0, "U-Net dropout while training")
 	hidden := fs.Int("hidden", 0, "MLP hidden width (default 256)")
 	kind := fs.String("schedule", "linear", "noise schedule: linear, cosine, quadratic, sigmoid")
@@ -45,7 +47,7 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: experiment.ModelKind(*modelName), Prediction: pred,
 			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
 			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
-			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout},
+			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout, Groups: *groups},
 			EMAWarmup: *emaWarmup, LRDecaySteps: *decay, PUncond: *pUncond, VLBImportance: *vlbIS}
 		if *cond {
 			c.NumClasses = experiment.DataClasses(c.Data)
@@ -53,12 +55,8 @@ func modelFlags(fs *flag.FlagSet) func() experiment.Config {
 				c.NumClasses = -1 // refused by WithDefaults, which names the labelled data sets
 			}
 		}
-		for _, r := range strings.Split(*attn, ",") {
-			var v int
-			if _, err := fmt.Sscan(strings.TrimSpace(r), &v); err == nil {
-				c.UNet.AttentionRes = append(c.UNet.AttentionRes, v)
-			}
-		}
+		c.UNet.AttentionRes, _ = intList(*attn) // checked by checkModelFlags
+		c.UNet.Mults, _ = intList(*mults)
 		return c
 	}
 }

@@ -56,7 +56,7 @@ func fail(stderr interface{ Write([]byte) (int, error) }, cmd string, err error,
 // zeroMeansDefault are the flags whose value 0 stands for a default chosen by
 // the data: given explicitly, 0 would be silently replaced, so it is refused.
 var zeroMeansDefault = map[string]string{
-	"T": "≥ 1", "batch": "≥ 1", "hidden": "≥ 1", "base": "≥ 1", "lr": "> 0", "warmup": "≥ 1",
+	"T": "≥ 1", "batch": "≥ 1", "hidden": "≥ 1", "base": "≥ 1", "groups": "≥ 1", "lr": "> 0", "warmup": "≥ 1",
 	"clip": "> 0", "ema": "in (0, 1)", "steps": "≥ 1", "keep": "≥ 1", "n": "≥ 1", "p-uncond": "in (0, 1)",
 }
 
@@ -86,17 +86,20 @@ func checkFinite(fs *flag.FlagSet, set map[string]bool, names ...string) error {
 	return nil
 }
 
-// checkAttention parses -attention: comma-separated positive resolutions.
-func checkAttention(s string) error {
+// intList parses a comma-separated list of positive integers ("" is none).
+func intList(s string) ([]int, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil
+		return nil, nil
 	}
+	var out []int
 	for _, r := range strings.Split(s, ",") {
-		if v, err := strconv.Atoi(strings.TrimSpace(r)); err != nil || v < 1 {
-			return badFlag("-attention %q: want comma-separated resolutions in pixels, e.g. 7 or 14,7", s)
+		v, err := strconv.Atoi(strings.TrimSpace(r))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", strings.TrimSpace(r))
 		}
+		out = append(out, v)
 	}
-	return nil
+	return out, nil
 }
 
 // checkModelFlags checks the flags of modelFlags: before the defaults (set
@@ -108,12 +111,18 @@ func checkModelFlags(fs *flag.FlagSet, set map[string]bool) error {
 	if err := checkFinite(fs, set, "lr", "clip", "ema", "dropout", "p-uncond"); err != nil {
 		return err
 	}
-	return checkAttention(fs.Lookup("attention").Value.String())
+	if _, err := intList(fs.Lookup("attention").Value.String()); err != nil {
+		return badFlag("-attention %q: want comma-separated resolutions in pixels, e.g. 7 or 14,7", fs.Lookup("attention").Value)
+	}
+	if _, err := intList(fs.Lookup("mults").Value.String()); err != nil {
+		return badFlag("-mults %q: want comma-separated channel multipliers, one per level, e.g. 1,2,2", fs.Lookup("mults").Value)
+	}
+	return nil
 }
 
 // checkModelSpecific refuses the flags that cfg's model would ignore.
 func checkModelSpecific(set map[string]bool, cfg experiment.Config) error {
-	for _, name := range []string{"base", "attention", "dropout"} {
+	for _, name := range []string{"base", "attention", "dropout", "mults", "groups"} {
 		if set[name] && cfg.Model != "unet" {
 			return badFlag("-%s is a U-Net flag, but this run's model is %s", name, cfg.Model)
 		}
