@@ -65,9 +65,12 @@ type EvalConfig struct {
 	// Unconditional samples a class-conditional model at the null label
 	// instead (no labels, no guidance).
 	Unconditional bool
-	// Conventions, when set, adjusts the sampler's conventions (DDIM's
-	// Spacing, FinalAlphaBarFirst, RawEpsDirection) after the defaults.
-	Conventions func(*ddpm.SampleConfig) `json:"-"`
+	// Spacing, FinalAlphaBarFirst and RawEpsDirection are the sampler's
+	// conventions (see [ddpm.SampleConfig]); default "" is the model's
+	// spacing (trailing), false and false.
+	Spacing            ddpm.Spacing
+	FinalAlphaBarFirst bool
+	RawEpsDirection    bool
 	// Log gets one progress line per stage; default none.
 	Log io.Writer
 }
@@ -122,9 +125,10 @@ func (e EvalConfig) sampleConfig(c Config) ddpm.SampleConfig {
 	if e.Sampler == ddpm.DDIM {
 		sc.Eta = e.Eta
 	}
-	if e.Conventions != nil {
-		e.Conventions(&sc)
+	if e.Spacing != "" {
+		sc.Spacing = e.Spacing
 	}
+	sc.FinalAlphaBarFirst, sc.RawEpsDirection = e.FinalAlphaBarFirst, e.RawEpsDirection
 	return sc
 }
 

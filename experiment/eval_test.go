@@ -56,6 +56,21 @@ func TestEvaluate2D(t *testing.T) {
 			t.Errorf("same seed, metric %d: %+v then %+v", i, r.Reports[i], again.Reports[i])
 		}
 	}
+	// The sampler's conventions reach the sampler (other steps, other
+	// metrics) and the report says which were used.
+	ec.Steps, ec.Spacing, ec.FinalAlphaBarFirst = 10, ddpm.SpacingLeading, true
+	lead, err := Evaluate(ddpm.MustBackend(), m, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec.Spacing, ec.FinalAlphaBarFirst = "", false
+	trail, err := Evaluate(ddpm.MustBackend(), m, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lead.Reports[0].Value == trail.Reports[0].Value || !strings.Contains(lead.Notes["sampler"], "spacing leading") || trail.Notes["sampler"] != "" {
+		t.Errorf("leading spacing: %v (%q), trailing: %v (%q)", lead.Reports[0].Value, lead.Notes["sampler"], trail.Reports[0].Value, trail.Notes["sampler"])
+	}
 }
 
 func TestEvalConfigDefaultsAndErrors(t *testing.T) {

@@ -43,7 +43,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "eval", err, 2)
 	}
 	c.Sampler = ddpm.SamplerKind(sampler)
-	c.Conventions = conv
+	c.Spacing, c.FinalAlphaBarFirst, c.RawEpsDirection = ddpm.Spacing(*conv.spacing), *conv.finalFirst, *conv.rawEps
 	switch {
 	case weights == "":
 		fmt.Fprintln(stderr, "ddpm eval: -weights is required (a weights.ddpm written by ddpm train)")

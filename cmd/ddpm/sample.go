@@ -84,7 +84,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg := m.Config.SampleConfig(ddpm.SamplerKind(*kind))
-	conv(&cfg)
+	conv.apply(&cfg)
 	cfg.Eta = *eta
 	if *steps != 0 {
 		cfg.Steps = *steps
@@ -117,12 +117,21 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 
 // samplerConventionFlags registers the sampler conventions shared by sample
 // and eval (ddpm.SampleConfig's Spacing, FinalAlphaBarFirst and
-// RawEpsDirection); the function it returns sets them on a SampleConfig.
-func samplerConventionFlags(fs *flag.FlagSet) func(*ddpm.SampleConfig) {
-	spacing := fs.String("spacing", string(ddpm.SpacingTrailing), "which S of the T steps DDIM (and a respaced ancestral chain) visits: trailing, leading or linspace (diffusers' timestep_spacing)")
-	finalFirst := fs.Bool("final-alpha-first", false, "DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)")
-	rawEps := fs.Bool("raw-eps", false, "DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)")
-	return func(c *ddpm.SampleConfig) {
-		c.Spacing, c.FinalAlphaBarFirst, c.RawEpsDirection = ddpm.Spacing(*spacing), *finalFirst, *rawEps
+// RawEpsDirection); apply sets them on a SampleConfig.
+func samplerConventionFlags(fs *flag.FlagSet) *conventionFlags {
+	return &conventionFlags{
+		spacing:    fs.String("spacing", string(ddpm.SpacingTrailing), "which S of the T steps DDIM (and a respaced ancestral chain) visits: trailing, leading or linspace (diffusers' timestep_spacing)"),
+		finalFirst: fs.Bool("final-alpha-first", false, "DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)"),
+		rawEps:     fs.Bool("raw-eps", false, "DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)"),
 	}
+}
+
+// conventionFlags are the values of samplerConventionFlags.
+type conventionFlags struct {
+	spacing            *string
+	finalFirst, rawEps *bool
+}
+
+func (f *conventionFlags) apply(c *ddpm.SampleConfig) {
+	c.Spacing, c.FinalAlphaBarFirst, c.RawEpsDirection = ddpm.Spacing(*f.spacing), *f.finalFirst, *f.rawEps
 }
