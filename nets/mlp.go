@@ -1,7 +1,10 @@
 package nets
 
 import (
+	"fmt"
+
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -16,10 +19,10 @@ import (
 // concat(x, sinusoidal(t, 32)) → 256 → 256 → 256 → 2, with 141,058
 // parameters: (2+32)·256+256 + 2·(256·256+256) + 256·2+2.
 type MLPConfig struct {
-	Hidden   int // width of the hidden layers; default 256.
-	Layers   int // number of hidden layers; default 3.
+	Hidden   int `flag:"hidden" usage:"MLP width of the hidden layers"`
+	Layers   int `flag:"layers" usage:"MLP number of hidden layers"`
 	EmbedDim int // width of the sinusoidal time embedding (even, ≥ 4); default 32.
-	Dim      int // data dimension (input and output width); default 2.
+	Dim      int // data dimension (input and output width); set by [MLPConfig.For] from the data (default 2).
 	// OutDim is the output width; default Dim (ε̂). A learned-variance
 	// network (ddpm.Learned) outputs 2·Dim: its prediction, then Σ_θ's v.
 	OutDim int `json:",omitempty"`
@@ -27,6 +30,71 @@ type MLPConfig struct {
 	// a learned label embedding of width EmbedDim (NumClasses classes and
 	// the null label) is added to the time embedding. Default 0.
 	NumClasses int `json:",omitempty"`
+}
+
+func init() {
+	Register(MLPConfig{}, false, "the ε-MLP for 2-D points (141,058 parameters by default)")
+}
+
+// Name is the MLP's name in the registry ([Register]) and in weight files.
+func (MLPConfig) Name() string { return "mlp" }
+
+// For completes c for spec's points [D] (Dim D, OutDim D or 2D,
+// NumClasses) with the defaults, and checks it.
+func (c MLPConfig) For(spec Spec) (Network, error) {
+	if len(spec.Dims) != 1 || spec.Dims[0] < 1 {
+		return nil, fmt.Errorf("nets: the MLP is for points [D], not examples of shape %v", spec.Dims)
+	}
+	D := spec.Dims[0]
+	want := []struct {
+		name string
+		p    *int
+		v    int
+	}{{"Dim", &c.Dim, D}, {"OutDim", &c.OutDim, spec.outFactor() * D}, {"NumClasses", &c.NumClasses, spec.NumClasses}}
+	for _, w := range want {
+		if *w.p != 0 && *w.p != w.v {
+			return nil, field.New("nets", "MLPConfig", w.name, *w.p, "contradicts the data and objective, which need %d: leave it zero", w.v)
+		}
+		*w.p = w.v
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate checks a configuration (after defaults); the error is a
+// *field.Error naming the first wrong field.
+func (c MLPConfig) Validate() error {
+	c = c.WithDefaults()
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("nets", "MLPConfig", name, v, want, args...)
+	}
+	switch {
+	case c.Hidden < 1 || c.Hidden > MaxWidth:
+		return bad("Hidden", c.Hidden, "must lie in [1, %d]", MaxWidth)
+	case c.Layers < 1 || c.Layers > MaxLayers:
+		return bad("Layers", c.Layers, "must lie in [1, %d]", MaxLayers)
+	case c.EmbedDim < 4 || c.EmbedDim > MaxWidth || c.EmbedDim%2 != 0:
+		return bad("EmbedDim", c.EmbedDim, "must be even and lie in [4, %d]", MaxWidth)
+	case c.Dim < 1 || c.Dim > MaxWidth:
+		return bad("Dim", c.Dim, "must lie in [1, %d]", MaxWidth)
+	case c.OutDim < 1 || c.OutDim > 2*MaxWidth:
+		return bad("OutDim", c.OutDim, "must lie in [1, %d]", 2*MaxWidth)
+	case c.NumClasses < 0 || c.NumClasses > MaxWidth:
+		return bad("NumClasses", c.NumClasses, "must lie in [0, %d]", MaxWidth)
+	}
+	return nil
+}
+
+// ExampleDims are [Dim].
+func (c MLPConfig) ExampleDims() []int { return []int{c.WithDefaults().Dim} }
+
+// Summary names the sizes of c.
+func (c MLPConfig) Summary() string {
+	c = c.WithDefaults()
+	return fmt.Sprintf("hidden %d, %d layers", c.Hidden, c.Layers)
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -79,8 +147,8 @@ func (c MLPConfig) Net() ddpm.Net {
 // configuration and is required for an unconditional one.
 func (c MLPConfig) CondNet() ddpm.CondNet {
 	c = c.WithDefaults()
-	if c.Hidden < 1 || c.Layers < 1 || c.Dim < 1 || c.OutDim < 1 || c.EmbedDim < 4 || c.EmbedDim%2 != 0 || c.NumClasses < 0 {
-		panicf("nets.MLPConfig: want Hidden, Layers, Dim, OutDim ≥ 1, EmbedDim even ≥ 4 and NumClasses ≥ 0, got %+v", c)
+	if err := c.Validate(); err != nil {
+		panic(err)
 	}
 	return func(scope *model.Scope, xt, t, y *Node) *Node {
 		if xt.Rank() != 2 || xt.Shape().Dimensions[1] != c.Dim {

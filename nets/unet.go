@@ -3,8 +3,11 @@ package nets
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -46,25 +49,27 @@ import (
 // testdata/unet_variants.py.
 type UNetConfig struct {
 	// Base is the channel count of the first level; default 32 (Ho et al.: 128 on CIFAR-10).
-	Base int
+	Base int `flag:"base" usage:"U-Net channels of the first level"`
 	// Mults are the channel multipliers per level, from the input resolution
 	// down; each level after the first halves the resolution. Default
 	// [1, 2, 2]: 28²×32, 14²×64, 7²×64 (Ho et al.: [1, 2, 2, 2] on 32×32).
-	Mults []int
+	Mults []int `flag:"mults" usage:"U-Net channel multipliers per level, from the image's resolution down (1,2,2 on MNIST: 28², 14², 7²)"`
 	// Groups is the number of GroupNorm groups; default 8 (Ho et al.: 32).
 	// It must divide every channel count, including the concatenations of the up path.
-	Groups int
+	Groups int `flag:"groups" usage:"U-Net GroupNorm groups; must divide every level's channel count"`
 	// AttentionRes lists the resolutions (side in pixels) at which a
 	// [SelfAttention] block follows each ResBlock, both down and up, and sits
 	// between the two middle blocks when the lowest resolution is listed;
 	// default none (Ho et al.: [16] on 32×32).
-	AttentionRes []int
+	AttentionRes []int `flag:"attention" usage:"U-Net resolutions (side in pixels) with self-attention, e.g. 7 or 14,7"`
 	// Dropout is the ResBlocks' dropout rate while training; default 0 (Ho et al.: 0.1 on CIFAR-10).
-	Dropout float64
-	// InChannels is the image channel count, of input and output; default 1 (MNIST).
+	Dropout float64 `flag:"dropout" usage:"U-Net dropout rate while training"`
+	// InChannels is the image channel count, of input and output; set by
+	// [UNetConfig.For] from the data (default 1, MNIST).
 	InChannels int
 	// ImageSize is the image side: inputs are [B, ImageSize, ImageSize,
-	// InChannels], and it must be divisible by 2^(len(Mults)−1); default 28.
+	// InChannels], and it must be divisible by 2^(len(Mults)−1); set by
+	// [UNetConfig.For] from the data (default 28).
 	ImageSize int
 	// TimeEmbedDim is the width of the sinusoidal time embedding fed to the
 	// time MLP (even, ≥ 4); default 32 (Ho et al.: Base).
@@ -80,6 +85,59 @@ type UNetConfig struct {
 	// a learned label embedding (NumClasses classes and the null label) is
 	// added to the time embedding (Ho & Salimans 2022). Default 0.
 	NumClasses int `json:",omitempty"`
+}
+
+func init() {
+	Register(UNetConfig{}, true, "the ε-U-Net of Ho et al. (2020, Appendix B), one ResBlock per level (776,929 parameters by default)")
+}
+
+// Name is the U-Net's name in the registry ([Register]) and in weight files.
+func (UNetConfig) Name() string { return "unet" }
+
+// For completes c for spec's images [S, S, C] (ImageSize S, InChannels C,
+// OutChannels C or 2C, NumClasses) with the defaults, and checks it.
+func (c UNetConfig) For(spec Spec) (Network, error) {
+	side, ch, err := imageSpec("the U-Net", spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := fitSpec("UNetConfig", &c.ImageSize, &c.InChannels, &c.OutChannels, &c.NumClasses, side, ch, spec); err != nil {
+		return nil, err
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// fitSpec sets an image network's side, channels, output channels and
+// label count from spec, refusing values set before that contradict it.
+func fitSpec(owner string, size, in, out, classes *int, side, ch int, spec Spec) error {
+	want := []struct {
+		name string
+		p    *int
+		v    int
+	}{{"ImageSize", size, side}, {"InChannels", in, ch}, {"OutChannels", out, spec.outFactor() * ch}, {"NumClasses", classes, spec.NumClasses}}
+	for _, w := range want {
+		if *w.p != 0 && *w.p != w.v {
+			return field.New("nets", owner, w.name, *w.p, "contradicts the data and objective, which need %d: leave it zero", w.v)
+		}
+		*w.p = w.v
+	}
+	return nil
+}
+
+// ExampleDims are [ImageSize, ImageSize, InChannels].
+func (c UNetConfig) ExampleDims() []int {
+	c = c.WithDefaults()
+	return []int{c.ImageSize, c.ImageSize, c.InChannels}
+}
+
+// Summary names the sizes of c.
+func (c UNetConfig) Summary() string {
+	c = c.WithDefaults()
+	return fmt.Sprintf("base %d, mults %s, %d×%d×%d", c.Base, joinInts(c.Mults), c.ImageSize, c.ImageSize, c.InChannels)
 }
 
 // WithDefaults returns c with its zero fields set to the defaults.
@@ -110,34 +168,81 @@ func (c UNetConfig) WithDefaults() UNetConfig {
 	return c
 }
 
-// Validate checks a configuration (after defaults) and says what is wrong.
+// Bounds on a network's sizes. They are far above any useful network on
+// this project's data, and keep a corrupt or hostile run.json or weight
+// file from asking for terabytes (or overflowing int) before anything else
+// is checked.
+const (
+	MaxWidth    = 1 << 16 // hidden widths, embedding widths, data dimension
+	MaxLayers   = 1024
+	MaxBase     = 4096 // channels of a first level
+	MaxMult     = 64
+	MaxLevels   = 8
+	MaxImage    = 4096 // image side
+	MaxChannels = 64
+)
+
+// Validate checks a configuration (after defaults); the error is a
+// *field.Error naming the first wrong field.
 func (c UNetConfig) Validate() error {
 	c = c.WithDefaults()
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("nets", "UNetConfig", name, v, want, args...)
+	}
 	L := len(c.Mults)
 	switch {
-	case c.NumClasses < 0:
-		return fmt.Errorf("nets.UNetConfig: NumClasses=%d must be ≥ 0", c.NumClasses)
-	case c.Base < 1 || c.Groups < 1 || c.InChannels < 1 || c.OutChannels < 1:
-		return fmt.Errorf("nets.UNetConfig: Base=%d, Groups=%d, InChannels=%d and OutChannels=%d must be ≥ 1", c.Base, c.Groups, c.InChannels, c.OutChannels)
-	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0:
-		return fmt.Errorf("nets.UNetConfig: TimeEmbedDim must be even and ≥ 4, got %d", c.TimeEmbedDim)
-	case c.Dropout < 0 || c.Dropout >= 1:
-		return fmt.Errorf("nets.UNetConfig: Dropout must lie in [0, 1), got %g", c.Dropout)
-	case c.ImageSize < 1 || c.ImageSize%(1<<(L-1)) != 0:
-		return fmt.Errorf("nets.UNetConfig: ImageSize=%d must be a positive multiple of 2^(len(Mults)−1) = %d", c.ImageSize, 1<<(L-1))
+	case c.Base < 1 || c.Base > MaxBase:
+		return bad("Base", c.Base, "must lie in [1, %d]", MaxBase)
+	case L > MaxLevels:
+		return bad("Mults", joinInts(c.Mults), "has %d levels, at most %d are allowed", L, MaxLevels)
+	case c.Groups < 1 || c.Groups > c.Base*MaxMult:
+		return bad("Groups", c.Groups, "must lie in [1, %d] and divide every level's channel count", c.Base*MaxMult)
+	case c.ImageSize < 1 || c.ImageSize > MaxImage:
+		return bad("ImageSize", c.ImageSize, "must lie in [1, %d]", MaxImage)
+	case c.InChannels < 1 || c.InChannels > MaxChannels:
+		return bad("InChannels", c.InChannels, "must lie in [1, %d]", MaxChannels)
+	case c.OutChannels < 1 || c.OutChannels > 2*MaxChannels:
+		return bad("OutChannels", c.OutChannels, "must lie in [1, %d]", 2*MaxChannels)
+	case c.NumClasses < 0 || c.NumClasses > MaxWidth:
+		return bad("NumClasses", c.NumClasses, "must lie in [0, %d]", MaxWidth)
+	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0 || c.TimeEmbedDim > MaxWidth:
+		return bad("TimeEmbedDim", c.TimeEmbedDim, "must be even and lie in [4, %d]", MaxWidth)
+	case !(c.Dropout >= 0 && c.Dropout < 1): // NaN too
+		return bad("Dropout", c.Dropout, "must lie in [0, 1)")
 	case c.Conv < ConvAuto || c.Conv > ConvHybrid:
-		return fmt.Errorf("nets.UNetConfig: unknown Conv algorithm %v", c.Conv)
+		return bad("Conv", c.Conv, "is not a convolution algorithm")
+	}
+	for _, m := range c.Mults {
+		if m < 1 || m > MaxMult {
+			return bad("Mults", joinInts(c.Mults), "must each lie in [1, %d]", MaxMult)
+		}
+	}
+	if c.ImageSize%(1<<(L-1)) != 0 {
+		return bad("Mults", joinInts(c.Mults), "has %d levels, which halve the image side %d times, but %d is not a multiple of %d: use fewer levels", L, L-1, c.ImageSize, 1<<(L-1))
 	}
 	for l, m := range c.Mults {
-		if m < 1 {
-			return fmt.Errorf("nets.UNetConfig: Mults must be ≥ 1, got %v", c.Mults)
+		if (c.Base*m)%c.Groups != 0 {
+			return bad("Groups", c.Groups, "does not divide level %d's %d channels (base %d × mult %d)", l, c.Base*m, c.Base, m)
 		}
-		ch := c.Base * m
-		if ch%c.Groups != 0 {
-			return fmt.Errorf("nets.UNetConfig: level %d has %d channels, not a multiple of Groups=%d", l, ch, c.Groups)
+	}
+	var res []int
+	for l := range c.Mults {
+		res = append(res, c.ImageSize>>l)
+	}
+	for _, r := range c.AttentionRes {
+		if !slices.Contains(res, r) {
+			return bad("AttentionRes", joinInts(c.AttentionRes), "names %d, which is not one of the U-Net's resolutions %s", r, joinInts(res))
 		}
 	}
 	return nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
 }
 
 func (c UNetConfig) attention(res int) bool { return slices.Contains(c.AttentionRes, res) }
