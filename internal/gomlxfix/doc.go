@@ -16,16 +16,20 @@
 //	scalarcache.go    gomlx: one scalar-constant cache per graph, shared by While bodies      (reflect, unsafe)
 //	xlareductions.go  go-xla: reduction closures cached per builder, shared across functions   (reflect, unsafe)
 //	loop.go           While: the one helper every graph.While loop goes through (applies both above)
+//	loopvars.go       go-xla: a While body may not mix a captured variable with its own values: WhileVariables carries them
+//	setrow.go         compute: the pure-Go backend has no DynamicUpdateSlice: SetRow writes a row by a mask
+//	scatter.go        gomlx: ScatterUpdate needs unique indices (ScatterAssign); a RandomIntN draw breaks the Go backend's gradient (ScopeRandomIntN)
+//	dotgeneral.go     gomlx: the gradient of a DotGeneral with contracting axes paired out of order fails
 //	godeadlock.go     compute: the pure-Go backend's worker pool deadlocks running ops in parallel
 //	rngsharding.go    gomlx: the RNG state variable has no store, so distributing an exec crashes
 //	randomnormal.go   gomlx v0.28.2: RandomNormal's log(0) guard is a denormal, flushed to 0 on XLA CPU (an infinite ε)
 //
-// Workarounds that need no private access stay where they are used, with a
-// comment naming the version: nets' zero-padding by concatenation (graph.Pad
-// has no gradient), division by √(v+ε) (Rsqrt has no gradient), GroupNorm
-// (GoMLX has none), ddpm.LossGraph's StopGradient on t (the gradient of a
-// layer fed by RandomIntN panics), and nets' ConvHybrid, which gives the
-// native convolution another gradient through graph.InternalFusedOpCaller
+// Canaries are in gomlxfix_test.go and canaries_test.go. Workarounds that
+// only constrain how a layer is written stay where they are used, with a
+// comment naming the version: nets' zero-padding by concatenation
+// (graph.Pad has no gradient), division by √(v+ε) (Rsqrt has no gradient),
+// GroupNorm (GoMLX has none), and nets' ConvHybrid, which gives the native
+// convolution another gradient through graph.InternalFusedOpCaller
 // (exported, but named internal: GoMLX v0.28.0 has no custom gradient for
 // ops that are not identity-shaped); its canaries are nets'
 // TestConv2DPathsAgree* and TestConv2DHybridWithoutFusion.
