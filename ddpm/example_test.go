@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -58,4 +59,22 @@ func ExampleSampler() {
 	fmt.Printf("mean %.2f, std %.2f\n", mean, math.Sqrt(sum2/20000-mean*mean))
 	// Output:
 	// mean 0.50, std 0.50
+}
+
+// The closed form of the forward process (Eq. 4), x_t = √ᾱ_t x_0 +
+// √(1−ᾱ_t) ε, at paper steps 1, 250 and 1000 for x_0 = 1 and a fixed ε = 0.5:
+// the signal fades from x_0 to the noise (ᾱ at index 249 is 0.5240853738,
+// testdata/REFERENCES.md, so x_t = 0.72394 + 0.5 · 0.68986).
+func ExampleQSample() {
+	s := ddpm.MustNewSchedule(ddpm.ScheduleConfig{})
+	xt := graph.MustExecOnce(ddpm.MustBackend(), func(x0, eps, t *graph.Node) *graph.Node {
+		return ddpm.QSample(s, x0, t, eps)
+	}, []float32{1, 1, 1}, []float32{0.5, 0.5, 0.5}, []int32{0, 249, 999})
+	for i, v := range xt.Value().([]float32) {
+		fmt.Printf("t=%4d  x_t=%.4f\n", []int{1, 250, 1000}[i], v)
+	}
+	// Output:
+	// t=   1  x_t=1.0050
+	// t= 250  x_t=1.0689
+	// t=1000  x_t=0.5063
 }

@@ -66,3 +66,41 @@ func TestQStepExact(t *testing.T) {
 		t.Errorf("merge = %g, want %g", got, 1-a1*a2)
 	}
 }
+
+// QMeanStd (Eq. 4's mean √ᾱ_t x_0 and std √(1−ᾱ_t)) and PosteriorVarianceAt
+// (Eq. 7's β̃_t) at a batch of array indices, against float64 references
+// computed here from the β_t alone: ᾱ_t = ∏_{s≤t} (1−β_s) and
+// β̃_t = (1−ᾱ_{t−1})/(1−ᾱ_t) · β_t (ᾱ_0 = 1, so β̃ = 0 at index 0).
+func TestQMeanStdAndPosteriorVarianceAt(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{Kind: CosineSchedule, T: 200})
+	ab := make([]float64, s.T)
+	prod := 1.0
+	for i, b := range s.Betas {
+		prod *= 1 - b
+		ab[i] = prod
+	}
+	ts := []int32{0, 1, 57, 199}
+	x0 := []float64{0.5, -1, 2, 0.25}
+	outs := runN(t, func(x0, tt *Node) []*Node {
+		mean, std := QMeanStd(s, x0, tt)
+		return []*Node{mean, std, PosteriorVarianceAt(s, tt, x0)}
+	}, tensors.FromValue(x0), tensors.FromValue(ts))
+	mean, std, pv := flat64(outs[0]), flat64(outs[1]), flat64(outs[2])
+	for i, t32 := range ts {
+		k := int(t32)
+		prev := 1.0
+		if k > 0 {
+			prev = ab[k-1]
+		}
+		wantPV := (1 - prev) / (1 - ab[k]) * s.Betas[k]
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{{"mean", mean[i], math.Sqrt(ab[k]) * x0[i]}, {"std", std[i], math.Sqrt(1 - ab[k])}, {"β̃", pv[i], wantPV}} {
+			if math.Abs(c.got-c.want) > 1e-12*(1+math.Abs(c.want)) {
+				t.Errorf("index %d: %s = %.15g, want %.15g", k, c.name, c.got, c.want)
+			}
+		}
+	}
+}

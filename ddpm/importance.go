@@ -1,6 +1,7 @@
 package ddpm
 
 import (
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -71,18 +72,9 @@ func ImportanceSample(scope *model.Scope, g *Graph, T, B int) (t, invP *Node, up
 		rank := ReduceSum(Mul(same, earlier), -1)
 		slot := ModScalar(Add(Gather(count, InsertAxes(t, -1)), rank), ImportanceHistory) // [B]
 		keep := LessThan(rank, Const(g, int32(ImportanceHistory)))                        // more than 10 draws of one t: the last ones are dropped
-		// Each kept value has its own position t·H + slot; the dropped ones
-		// all go to one extra position, cut off afterwards.
-		trash := Const(g, int32(T*ImportanceHistory))
-		flat := Where(keep, Add(MulScalar(t, ImportanceHistory), slot), BroadcastToShape(trash, t.Shape()))
-		// (ScatterUpdate of GoMLX v0.28.2 requires unique indices, which the
-		// dropped ones are not: sum into zeros, kept positions are unique.)
-		at := InsertAxes(flat, -1)
-		zeros := Zeros(g, shapes.Make(dtypes.Float32, T*ImportanceHistory+1))
-		cut := func(x *Node) *Node { return Reshape(Slice(x, AxisRange(0, T*ImportanceHistory)), T, ImportanceHistory) }
-		written := cut(ScatterSum(zeros, at, OnesLike(terms), false, false))
-		values := cut(ScatterSum(zeros, at, terms, false, false))
-		hv.SetNodeValue(Add(Mul(history, OneMinus(written)), values))
+		// Each kept value has its own position t·H + slot (unique); the dropped ones are not written.
+		flat := Add(MulScalar(t, ImportanceHistory), slot)
+		hv.SetNodeValue(Reshape(gomlxfix.ScatterAssign(Reshape(history, T*ImportanceHistory), flat, terms, keep), T, ImportanceHistory))
 		cv.SetNodeValue(ScatterSum(count, InsertAxes(t, -1), OnesLike(t), false, false))
 	}
 	return t, invP, update

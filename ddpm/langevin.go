@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // ScoreFn is a score function ∇_x log p(x) built in the graph: x [N, …] → [N, …].
@@ -210,5 +212,35 @@ func (m *GaussianMixture) ScoreAt(sigmas []float64) func(x, level *Node) *Node {
 	}
 	return func(x, level *Node) *Node {
 		return m.scoreExtraVar(x, coef(s2, level, x))
+	}
+}
+
+// langevinLoop is iteration j of the annealed Langevin sampler (Song &
+// Ermon 2019, Algorithm 1) driven by the ε-model's score −ε_θ/√(1−ᾱ_t)
+// ([EpsScore]) over the ladder ts = cfg.Timesteps(T) of L levels, K =
+// cfg.LangevinK steps each (level l = ⌊j/K⌋):
+//
+//	x ← x + (α_l/2) ∇ log q(x_{t_l}) + √α_l z,   α_l = ε σ_l²/σ_L²,  σ_l² = 1 − ᾱ_{t_l}
+//
+// with ε = cfg.LangevinEps ([AnnealedStepSizes]).
+func langevinLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) loopStep {
+	ts := cfg.Timesteps(s.T)
+	L, K := len(ts), cfg.LangevinK
+	sig2 := make([]float64, L)
+	for l, t := range ts {
+		sig2[l] = 1 - s.AlphasBar[t]
+	}
+	alpha := AnnealedStepSizes(sqrtAll(sig2), cfg.LangevinEps)
+	half, root := make([]float64, L), make([]float64, L)
+	for l, a := range alpha {
+		half[l], root[l] = a/2, math.Sqrt(a)
+	}
+	return func(j, x, rng *Node) (*Node, *Node) {
+		g := x.Graph()
+		level := Div(j, Const(g, int32(K)))
+		t := Gather(Const(g, int32s(ts)), InsertAxes(level, 0))
+		score := EpsScore(s, prediction(cfg, net(scope, x, batchOf(t, shape))), t)
+		rng, z := gomlxfix.RandomNormal(rng, shape)
+		return Add(Add(x, Mul(coef(half, level, x), score)), Mul(coef(root, level, x), z)), rng
 	}
 }

@@ -1,10 +1,10 @@
 package ddpm
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -78,107 +78,18 @@ type SampleConfig struct {
 	RawEpsDirection bool
 }
 
-// Spacing names how DDIM picks S of the T steps, with diffusers'
-// DDIMScheduler names (its timestep_spacing, steps_offset = 0). Array
-// indices, listed from the noisiest:
-//
-//	SpacingTrailing  round((j+1)·T/S) − 1,      j = S−1 … 0   (starts at T−1, the pure-noise step)
-//	SpacingLeading   j·⌊T/S⌋,                   j = S−1 … 0   (ends at 0; Song et al.'s "uniform" skip)
-//	SpacingLinspace  round(j·(T−1)/(S−1)),      j = S−1 … 0   (both ends; S = 1 gives 0)
-//
-// round is half to even, as numpy's. The step after the last one goes to
-// ᾱ_prev of [SampleConfig.FinalAlphaBarFirst]; every other step goes to the
-// next listed index (diffusers' step() goes to t − ⌊T/S⌋ instead, the same
-// for leading spacing and for trailing spacing when S divides T).
-type Spacing string
-
-const (
-	SpacingTrailing Spacing = "trailing"
-	SpacingLeading  Spacing = "leading"
-	SpacingLinspace Spacing = "linspace"
-)
-
-// The default number of steps of the samplers that skip steps (at most T).
-const (
-	DefaultDDIMSteps      = 50  // DDIM's S (the README's MNIST-FD uses it)
-	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
-)
-
-// DefaultSteps is the default Steps of a sampler of kind over T diffusion
-// steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
-// for Langevin, 0 (all T steps) for Ancestral.
-func DefaultSteps(kind SamplerKind, T int) int {
-	switch kind {
-	case DDIM:
-		return min(DefaultDDIMSteps, T)
-	case Langevin:
-		return min(DefaultLangevinLevels, T)
-	}
-	return 0
-}
-
-// Timesteps returns the array indices t visited by the sampler, in sampling
-// order (from the noisiest). Ancestral: T−1, …, 0, or with 0 < Steps < T the
-// S indices of c.Spacing; DDIM: S indices with c.Spacing (see [Spacing]);
-// Langevin: S indices with the trailing spacing.
-func (c SampleConfig) Timesteps(T int) []int {
-	if c.Kind != DDIM && c.Kind != Langevin && (c.Steps <= 0 || c.Steps >= T) {
-		ts := make([]int, T)
-		for j := range T {
-			ts[T-1-j] = j
-		}
-		return ts
-	}
-	n := c.Steps
-	if n == 0 { // the defaults of NewSampler
-		n = DefaultSteps(c.Kind, T)
-	}
-	spacing := c.Spacing
-	if c.Kind == Langevin || spacing == "" {
-		spacing = SpacingTrailing
-	}
-	ts := make([]int, n)
-	for j := range n {
-		var v int
-		switch spacing {
-		case SpacingLeading:
-			v = j * (T / n)
-		case SpacingLinspace:
-			// numpy.linspace(0, T−1, S): j·step, the last one exactly T−1.
-			if n > 1 {
-				v = int(math.RoundToEven(float64(j) * (float64(T-1) / float64(n-1))))
-			}
-			if j == n-1 {
-				v = T - 1
-			}
-		default:
-			v = int(math.RoundToEven(float64(j+1)*float64(T)/float64(n))) - 1
-		}
-		ts[n-1-j] = v
-	}
-	return ts
-}
-
-func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
+// WithDefaults returns c with its zero fields set to their defaults for
+// the schedule s: Kind Ancestral; Steps [DefaultSteps] (for Ancestral 0,
+// all T steps); Langevin's LangevinK 10 and LangevinEps σ_L² (the
+// variance of the last level, so that α_i = σ_i²).
+func (c SampleConfig) WithDefaults(s *Schedule) SampleConfig {
 	if c.Kind == "" {
 		c.Kind = Ancestral
 	}
-	switch c.Kind {
-	case Ancestral:
-		if c.Steps < 0 || c.Steps > s.T {
-			return c, fmt.Errorf("ddpm: ancestral Steps=%d out of range: 0 or T=%d for all steps, or fewer to respace the schedule", c.Steps, s.T)
-		}
-	case DDIM:
-		if c.Steps == 0 {
-			c.Steps = DefaultSteps(DDIM, s.T)
-		}
-	case Langevin:
-		if c.Steps == 0 {
-			c.Steps = DefaultSteps(Langevin, s.T)
-		}
-		if c.Steps < 1 || c.Steps > s.T { // before LangevinEps, which depends on it
-			return c, fmt.Errorf("ddpm: %s sampler needs 1 ≤ steps ≤ T=%d, got %d", c.Kind, s.T, c.Steps)
-		}
+	if c.Steps == 0 {
+		c.Steps = DefaultSteps(c.Kind, s.T)
+	}
+	if c.Kind == Langevin {
 		if c.LangevinK == 0 {
 			c.LangevinK = 10
 		}
@@ -186,30 +97,76 @@ func (c SampleConfig) withDefaults(s *Schedule) (SampleConfig, error) {
 			ts := c.Timesteps(s.T)
 			c.LangevinEps = 1 - s.AlphasBar[ts[len(ts)-1]]
 		}
-		if c.LangevinK < 1 || !(c.LangevinEps > 0) {
-			return c, fmt.Errorf("ddpm: Langevin sampler needs LangevinK ≥ 1 and LangevinEps > 0, got %d and %g", c.LangevinK, c.LangevinEps)
-		}
-	default:
-		return c, fmt.Errorf("ddpm: unknown sampler %q: use ancestral, ddim or langevin", c.Kind)
 	}
-	if (c.Kind == DDIM || c.Kind == Langevin) && (c.Steps < 1 || c.Steps > s.T) {
-		return c, fmt.Errorf("ddpm: %s Steps=%d out of range: it must lie in [1, T=%d]", c.Kind, c.Steps, s.T)
+	return c
+}
+
+// Validate checks c for a schedule of T steps (before or after
+// [SampleConfig.WithDefaults]: a zero field is its default); the error is a
+// *field.Error naming the first field that is out of range or that the
+// kind of sampler does not use.
+func (c SampleConfig) Validate(T int) error {
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("ddpm", "SampleConfig", name, v, want, args...)
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	kind := c.Kind
+	if kind == "" {
+		kind = Ancestral
+	}
+	switch kind {
+	case Ancestral, DDIM, Langevin:
+	default:
+		return bad("Kind", kind, "is not a sampler: use ancestral, ddim or langevin")
+	}
+	only := func(name string, v any, set bool, k SamplerKind, what string) error {
+		if set && kind != k {
+			return bad(name, v, "is %s, not for the %s sampler", what, kind)
+		}
+		return nil
+	}
+	switch {
+	case c.Steps < 0 || c.Steps > T:
+		return bad("Steps", c.Steps, "must lie in [1, T = %d] (0: the default)", T)
+	case !(c.Eta >= 0 && c.Eta <= 1): // NaN too
+		return bad("Eta", c.Eta, "must lie in [0, 1]")
+	case !finite(c.ClipX0) || c.ClipX0 < 0:
+		return bad("ClipX0", c.ClipX0, "must be a finite number ≥ 0 (0: no clipping)")
+	case c.ClipX0 > 0 && kind == Langevin:
+		return bad("ClipX0", c.ClipX0, "is not used by the langevin sampler")
+	case c.Variance < FixedLarge || c.Variance > Learned:
+		return bad("Variance", int(c.Variance), "is not a variance")
+	case c.Variance == FixedSmall && kind != Ancestral:
+		return bad("Variance", c.Variance, "is for the ancestral sampler, not %s", kind)
+	case c.SnapshotEvery < 0:
+		return bad("SnapshotEvery", c.SnapshotEvery, "must be ≥ 0")
+	case c.LangevinK < 0:
+		return bad("LangevinK", c.LangevinK, "must be ≥ 1 (0: the default)")
+	case !finite(c.LangevinEps) || c.LangevinEps < 0:
+		return bad("LangevinEps", c.LangevinEps, "must be a finite number > 0 (0: the default)")
+	case kind == Langevin && c.Prediction != PredictEps:
+		return bad("Prediction", c.Prediction, "cannot drive the Langevin sampler, which needs an ε-prediction network")
 	}
 	switch c.Spacing {
 	case "", SpacingTrailing, SpacingLeading, SpacingLinspace:
 	default:
-		return c, fmt.Errorf("ddpm: unknown DDIM spacing %q: use trailing, leading or linspace", c.Spacing)
+		return bad("Spacing", c.Spacing, "is not a spacing: use trailing, leading or linspace")
 	}
-	if !(c.Eta >= 0 && c.Eta <= 1) { // NaN too
-		return c, fmt.Errorf("ddpm: DDIM Eta=%g out of range: it must lie in [0, 1]", c.Eta)
+	for _, err := range []error{
+		only("Eta", c.Eta, c.Eta != 0, DDIM, "DDIM's η"),
+		only("FinalAlphaBarFirst", c.FinalAlphaBarFirst, c.FinalAlphaBarFirst, DDIM, "a DDIM convention"),
+		only("RawEpsDirection", c.RawEpsDirection, c.RawEpsDirection, DDIM, "a DDIM convention"),
+		only("LangevinK", c.LangevinK, c.LangevinK != 0, Langevin, "Langevin's steps per level"),
+		only("LangevinEps", c.LangevinEps, c.LangevinEps != 0, Langevin, "Langevin's step size"),
+	} {
+		if err != nil {
+			return err
+		}
 	}
-	if c.SnapshotEvery < 0 {
-		return c, fmt.Errorf("ddpm: SnapshotEvery=%d must be ≥ 0", c.SnapshotEvery)
+	if kind == Langevin && c.Spacing != "" && c.Spacing != SpacingTrailing {
+		return bad("Spacing", c.Spacing, "is for the ddim and (respaced) ancestral samplers; langevin always uses the trailing ladder")
 	}
-	if !(c.ClipX0 >= 0) || math.IsInf(c.ClipX0, 0) { // NaN too
-		return c, fmt.Errorf("ddpm: ClipX0=%g must be a finite number ≥ 0", c.ClipX0)
-	}
-	return c, nil
+	return nil
 }
 
 // numIterations is the number of loop iterations of the sampler.
@@ -223,32 +180,34 @@ func (c SampleConfig) numIterations(T int) int {
 	return T
 }
 
-// DDIMSigma is σ of DDIM's Eq. 16 for η, between array indices t and prev
-// (prev < 0 means ᾱ_prev = 1, the clean data):
-//
-//	σ = η √((1−ᾱ_prev)/(1−ᾱ_t)) √(1 − ᾱ_t/ᾱ_prev).
-func (s *Schedule) DDIMSigma(t, prev int, eta float64) float64 {
-	abPrev := 1.0
-	if prev >= 0 {
-		abPrev = s.AlphasBar[prev]
-	}
-	return ddimSigma(s.AlphasBar[t], abPrev, eta)
+// loopStep is iteration j of a sampler's loop: x and the RNG state in,
+// their next values out. ancestralLoop, ddimLoop and langevinLoop build one.
+type loopStep func(j, x, rng *Node) (xNew, rngNew *Node)
+
+// batchOf broadcasts a scalar array index t to the batch of shape: [B] int32.
+func batchOf(t *Node, shape shapes.Shape) *Node {
+	return BroadcastToShape(t, shapes.Make(dtypes.Int32, shape.Dimensions[0]))
 }
 
-// ddimSigma is [Schedule.DDIMSigma] from ᾱ_t and ᾱ_prev.
-func ddimSigma(ab, abPrev, eta float64) float64 {
-	return eta * math.Sqrt((1-abPrev)/(1-ab)*(1-ab/abPrev))
+// int32s is ts as int32, for a graph constant.
+func int32s(ts []int) []int32 {
+	out := make([]int32, len(ts))
+	for i, t := range ts {
+		out[i] = int32(t)
+	}
+	return out
 }
 
 // SampleGraph builds the whole sampling chain from x_T as one graph.While
 // loop and returns x_0 and, when cfg.SnapshotEvery > 0, the snapshots
 // [K+1, …] (x_T first; snapshot j is x after min(j·SnapshotEvery, n) loop
 // iterations). cfg must already hold its defaults (see [NewSampler]).
-// The network's variables must already exist in scope's store.
+// The network's variables must already exist in scope's store: a network
+// that creates variables while the loop is built panics with a message
+// saying so.
 func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT, rngState *Node) (x0, snapshots *Node) {
 	g := xT.Graph()
 	shape := xT.Shape()
-	B := shape.Dimensions[0]
 	if cfg.Kind == Ancestral && cfg.Steps > 0 && cfg.Steps < s.T {
 		// Algorithm 2 on the respaced schedule (Nichol & Dhariwal 2021 §4):
 		// the loop runs over respaced indices S−1 … 0, the net sees ts[t'].
@@ -260,158 +219,58 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 		}
 		s, net = r, RespacedNet(net, ts)
 	}
-	// The network's variables ride through the loop as loop state, unchanged:
-	// a parameter created inside the body would belong to the closure, and
-	// go-xla v0.3.0 rejects element-wise ops that mix a closure value with a
-	// captured main-function value ("cannot add operation Add to function
-	// "closure1", because the operands are not part of the function"). While
-	// the body is built, each variable's graph value is the body's parameter.
-	var vars []*model.Variable
-	var varNodes []*Node
-	for v := range scope.Store().IterVariables() {
-		if v.HasValue() {
-			vars = append(vars, v)
-			varNodes = append(varNodes, v.NodeValue(g))
-		}
-	}
 	n := cfg.numIterations(s.T)
 	every := cfg.SnapshotEvery
 	numSnaps := 0
 	if every > 0 {
 		numSnaps = (n+every-1)/every + 1
 	}
-	batchT := func(t *Node) *Node { return BroadcastToShape(t, shapes.Make(dtypes.Int32, B)) }
-
-	// Loop-order tables (index j = loop iteration / level).
-	ts := cfg.Timesteps(s.T)
-	tTab := make([]int32, len(ts))
-	for j, t := range ts {
-		tTab[j] = int32(t)
-	}
-	var step func(j, x, rng *Node) (xNew, rngNew *Node)
+	var step loopStep
 	switch cfg.Kind {
 	case Ancestral:
-		step = func(j, x, rng *Node) (*Node, *Node) {
-			t := Sub(Const(g, int32(s.T-1)), j)
-			out := net(scope, x, batchT(t))
-			rng, z := gomlxfix.RandomNormal(rng, shape)
-			if cfg.Variance == Learned {
-				return learnedAncestralStep(s, cfg.Prediction, cfg.ClipX0, out, x, batchT(t), z), rng
-			}
-			return ancestralStep(s, cfg.Prediction, ancestralSigma(s, cfg.Variance), cfg.ClipX0, out, x, t, z), rng
-		}
+		step = ancestralLoop(scope, s, net, cfg, shape)
 	case DDIM:
-		S := len(ts)
-		abPrev, sig, dirCoef := make([]float64, S), make([]float64, S), make([]float64, S)
-		for j, t := range ts {
-			prev := -1
-			if j+1 < S {
-				prev = ts[j+1]
-			}
-			abPrev[j] = 1
-			if prev >= 0 {
-				abPrev[j] = s.AlphasBar[prev]
-			} else if cfg.FinalAlphaBarFirst {
-				abPrev[j] = s.AlphasBar[0]
-			}
-			sig[j] = ddimSigma(s.AlphasBar[t], abPrev[j], cfg.Eta)
-			dirCoef[j] = math.Sqrt(math.Max(1-abPrev[j]-sig[j]*sig[j], 0))
-			abPrev[j] = math.Sqrt(abPrev[j])
-		}
-		tConst := Const(g, tTab)
-		step = func(j, x, rng *Node) (*Node, *Node) {
-			t := Gather(tConst, InsertAxes(j, 0))
-			out := prediction(cfg, net(scope, x, batchT(t)))
-			x0, eps := PredToX0Eps(s, cfg.Prediction, out, x, t, cfg.ClipX0)
-			if cfg.RawEpsDirection && cfg.ClipX0 > 0 {
-				_, eps = PredToX0Eps(s, cfg.Prediction, out, x, t, 0)
-			}
-			// DDIM Eq. 12: x_prev = √ᾱ_prev x̂_0 + √(1−ᾱ_prev−σ²) ε̂ + σ z.
-			xNew := Add(Mul(coef(abPrev, j, x), x0), Mul(coef(dirCoef, j, x), eps))
-			if cfg.Eta > 0 {
-				var z *Node
-				rng, z = gomlxfix.RandomNormal(rng, shape)
-				xNew = Add(xNew, Mul(coef(sig, j, x), z))
-			}
-			return xNew, rng
-		}
+		step = ddimLoop(scope, s, net, cfg, shape)
 	case Langevin:
-		L, K := len(ts), cfg.LangevinK
-		sig2 := make([]float64, L)
-		for l, t := range ts {
-			sig2[l] = 1 - s.AlphasBar[t]
-		}
-		alpha := AnnealedStepSizes(sqrtAll(sig2), cfg.LangevinEps)
-		half, root := make([]float64, L), make([]float64, L)
-		for l, a := range alpha {
-			half[l], root[l] = a/2, math.Sqrt(a)
-		}
-		tConst := Const(g, tTab)
-		step = func(j, x, rng *Node) (*Node, *Node) {
-			level := Div(j, Const(g, int32(K)))
-			t := Gather(tConst, InsertAxes(level, 0))
-			score := EpsScore(s, prediction(cfg, net(scope, x, batchT(t))), t)
-			rng, z := gomlxfix.RandomNormal(rng, shape)
-			return Add(Add(x, Mul(coef(half, level, x), score)), Mul(coef(root, level, x), z)), rng
-		}
+		step = langevinLoop(scope, s, net, cfg, shape)
 	}
 
-	// State: step j, RNG state, x, [snapshots,] then the network's variables.
+	// State: step j, RNG state, x, [snapshots]; the network's variables ride
+	// along (gomlxfix.WhileVariables).
 	init := []*Node{Const(g, int32(0)), rngState, xT}
 	if numSnaps > 0 {
 		snapDims := append([]int{numSnaps}, shape.Dimensions...)
-		init = append(init, writeSnapshot(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0))))
+		init = append(init, gomlxfix.SetRow(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0))))
 	}
-	numState := len(init)
-	init = append(init, varNodes...)
-	out := gomlxfix.While(init,
+	before := scope.Store().NumVariables()
+	out := gomlxfix.WhileVariables(scope.Store(), init,
 		func(g *Graph, ps []*Node) *Node { return LessThan(ps[0], Const(g, int32(n))) },
 		func(g *Graph, ps []*Node) []*Node {
-			for i, v := range vars {
-				v.SetNodeValue(ps[numState+i])
-			}
-			defer func() {
-				for i, v := range vars {
-					v.SetNodeValue(varNodes[i])
-				}
-			}()
 			j, rng, x := ps[0], ps[1], ps[2]
 			x, rng = step(j, x, rng)
+			if made := scope.Store().NumVariables() - before; made > 0 {
+				panicf("ddpm: the sampler's network created %d new variable(s): its weights are not in the store. Sample a store that holds them under %q: the Trainer's store, EMAStore of it, or experiment.LoadWeights' (the sampler reads the network under NetScope, as the Trainer builds it)", made, "/"+NetScope)
+			}
 			next := AddScalar(j, 1)
 			outs := []*Node{next, rng, x}
 			if numSnaps > 0 {
 				slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
-				outs = append(outs, writeSnapshot(ps[3], x, slot))
+				outs = append(outs, gomlxfix.SetRow(ps[3], x, slot))
 			}
-			return append(outs, ps[numState:]...)
+			return outs
 		})
 	x0 = out[2]
 	if cfg.Kind == Langevin {
 		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
 		// last denoising step x̂_0 = E[x_0|x_t] from the ε-model (Tweedie).
-		tLast := Const(g, tTab[len(tTab)-1])
-		x0, _ = PredToX0Eps(s, PredictEps, prediction(cfg, net(scope, x0, batchT(tLast))), x0, tLast, 0)
+		ts := cfg.Timesteps(s.T)
+		tLast := Const(g, int32(ts[len(ts)-1]))
+		x0, _ = PredToX0Eps(s, PredictEps, prediction(cfg, net(scope, x0, batchOf(tLast, shape))), x0, tLast, 0)
 	}
 	if numSnaps > 0 {
 		snapshots = out[3]
 	}
 	return x0, snapshots
-}
-
-// AncestralStep is one step of Ho et al. (2020) Algorithm 2, line 4:
-//
-//	x_{t−1} = μ_θ(x_t, t) + σ_t z,   z ~ N(0, I) if t > 1, else z = 0,
-//
-// with μ_θ from [ReverseMean] (for ε-prediction without clipping, Eq. 11:
-// 1/√α_t (x_t − β_t/√(1−ᾱ_t) ε_θ)) and σ_t² of kind. out is the network
-// output at (x_t, t); x, z: [B, …]; t: scalar int32 array index.
-func AncestralStep(s *Schedule, pred Prediction, kind VarianceKind, clip float64, out, x, t, z *Node) *Node {
-	return ancestralStep(s, pred, ancestralSigma(s, kind), clip, out, x, t, z)
-}
-
-func ancestralStep(s *Schedule, pred Prediction, sigma []float64, clip float64, out, x, t, z *Node) *Node {
-	mean, _ := ReverseMean(s, pred, out, x, t, clip)
-	return Add(mean, Mul(coef(sigma, t, x), z))
 }
 
 // prediction is the prediction part of a network output: all of it, or
@@ -424,54 +283,18 @@ func prediction(cfg SampleConfig, out *Node) *Node {
 	return out
 }
 
-// learnedAncestralStep is Algorithm 2's step with Σ_θ learned (Nichol &
-// Dhariwal Eq. 15): x_{t−1} = μ_θ + exp(½ log Σ_θ) z, no noise at index 0.
-// out [B, …, 2C], t [B].
-func learnedAncestralStep(s *Schedule, pred Prediction, clip float64, out, x, t, z *Node) *Node {
-	p, v := SplitLearned(out)
-	mean, _ := ReverseMean(s, pred, p, x, t, clip)
-	sigma := Exp(MulScalar(LearnedLogVariance(s, v, t), 0.5))
-	return Add(mean, Mul(Mul(sigma, coef(noiseMask(s.T), t, x)), z))
-}
-
-// noiseMask is 0 at index 0 and 1 elsewhere: Algorithm 2 adds no noise at t = 1.
-func noiseMask(T int) []float64 {
-	m := make([]float64, T)
-	for i := 1; i < T; i++ {
-		m[i] = 1
-	}
-	return m
-}
-
-// ancestralSigma is σ_t with σ = 0 at index 0 (Algorithm 2: no noise at t = 1).
-func ancestralSigma(s *Schedule, kind VarianceKind) []float64 {
-	sigma := sqrtAll(s.ReverseVariance(kind))
-	sigma[0] = 0
-	return sigma
-}
-
-// writeSnapshot returns snaps [K, …] with row slot replaced by x [...].
-// GoMLX v0.28.0's Go backend has no DynamicUpdateSlice ("op not implemented"),
-// so the row is selected with a one-hot mask; K is small (figures).
-func writeSnapshot(snaps, x, slot *Node) *Node {
-	g := snaps.Graph()
-	K := snaps.Shape().Dimensions[0]
-	maskDims := make([]int, snaps.Rank())
-	for i := range maskDims {
-		maskDims[i] = 1
-	}
-	maskDims[0] = K
-	rows := Iota(g, shapes.Make(dtypes.Int32, K), 0)
-	mask := Reshape(Equal(rows, slot), maskDims...)
-	return Where(BroadcastToShape(mask, snaps.Shape()), BroadcastToShape(InsertAxes(x, 0), snaps.Shape()), snaps)
-}
-
 func sqrtAll(v []float64) []float64 {
 	out := make([]float64, len(v))
 	for i, x := range v {
 		out[i] = math.Sqrt(x)
 	}
 	return out
+}
+
+// netIn is net reading its variables under [NetScope] of the store, as the
+// [Trainer] creates them. The scope is absolute, so wrapping twice is the same.
+func netIn(net Net) Net {
+	return func(scope *model.Scope, xt, t *Node) *Node { return net(scope.Store().Scope("/"+NetScope), xt, t) }
 }
 
 // Sampler runs a sampling chain as one compiled call.
@@ -482,16 +305,18 @@ type Sampler struct {
 }
 
 // NewSampler prepares a sampler over the network net whose variables are in
-// store (already trained or loaded; for an analytic net, an empty store).
+// store under [NetScope] — as the [Trainer] made them: its store, [EMAStore]
+// of it, or a loaded weight file's (for an analytic net, an empty store).
+// cfg is completed by [SampleConfig.WithDefaults] and checked by
+// [SampleConfig.Validate].
 func NewSampler(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg SampleConfig) (*Sampler, error) {
-	cfg, err := cfg.withDefaults(s)
-	if err != nil {
+	if err := cfg.Validate(s.T); err != nil {
 		return nil, err
 	}
-	if cfg.Kind == Langevin && cfg.Prediction != PredictEps {
-		return nil, fmt.Errorf("ddpm: the Langevin sampler needs an ε-prediction network, not %s", cfg.Prediction)
-	}
+	cfg = cfg.WithDefaults(s)
 	sm := &Sampler{Config: cfg, schedule: s}
+	net = netIn(net)
+	var err error
 	sm.exec, err = model.NewExec(backend, store, func(scope *model.Scope, xT, rng *Node) []*Node {
 		x0, snaps := SampleGraph(scope, s, net, cfg, xT, rng)
 		if snaps == nil {

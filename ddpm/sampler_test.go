@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
@@ -234,14 +235,14 @@ func TestSamplerSnapshotsAndErrors(t *testing.T) {
 		cfg  SampleConfig
 		want string
 	}{
-		{SampleConfig{Kind: "euler"}, "unknown sampler \"euler\""},
-		{SampleConfig{Kind: DDIM, Steps: 11}, "Steps=11 out of range: it must lie in [1, T=10]"},
-		{SampleConfig{Kind: DDIM, Eta: 2}, "Eta=2 out of range"},
+		{SampleConfig{Kind: "euler"}, "Kind = euler is not a sampler"},
+		{SampleConfig{Kind: DDIM, Steps: 11}, "Steps = 11 must lie in [1, T = 10]"},
+		{SampleConfig{Kind: DDIM, Eta: 2}, "Eta = 2 must lie in [0, 1]"},
 		{SampleConfig{Kind: Langevin, Prediction: PredictV}, "needs an ε-prediction network"},
 		{SampleConfig{SnapshotEvery: -1}, "must be ≥ 0"},
-		{SampleConfig{Kind: DDIM, Eta: math.NaN()}, "Eta=NaN out of range"},           // NaN passed η < 0 || η > 1
-		{SampleConfig{ClipX0: math.NaN()}, "ClipX0=NaN must be a finite number"},      // and gave NaN samples
-		{SampleConfig{Kind: Langevin, Steps: -5}, "langevin sampler needs 1 ≤ steps"}, // not "LangevinEps > 0, got 0"
+		{SampleConfig{Kind: DDIM, Eta: math.NaN()}, "Eta = NaN must lie in [0, 1]"},     // NaN passed η < 0 || η > 1
+		{SampleConfig{ClipX0: math.NaN()}, "ClipX0 = NaN must be a finite number"},      // and gave NaN samples
+		{SampleConfig{Kind: Langevin, Steps: -5}, "Steps = -5 must lie in [1, T = 10]"}, // not "LangevinEps > 0, got 0"
 	} {
 		if _, err := NewSampler(backend, model.NewStore(), s, net, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewSampler(%+v): error %v, want %q", c.cfg, err, c.want)
@@ -257,5 +258,62 @@ func TestTimestepsTrailing(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("Timesteps = %v, want %v", got, want)
 		}
+	}
+}
+
+// SampleConfig.Validate names the field of each bad configuration, and
+// accepts the zero value and every sampler's own settings.
+func TestSampleConfigValidate(t *testing.T) {
+	const T = 1000
+	for _, ok := range []SampleConfig{{}, {Kind: DDIM, Steps: 50, Eta: 1, ClipX0: 1, Spacing: SpacingLeading, FinalAlphaBarFirst: true, RawEpsDirection: true},
+		{Kind: Ancestral, Steps: 100, Variance: FixedSmall}, {Kind: Langevin, Steps: 10, LangevinK: 3, LangevinEps: 0.1}, {Kind: DDIM, Variance: Learned}} {
+		if err := ok.Validate(T); err != nil {
+			t.Errorf("%+v refused: %v", ok, err)
+		}
+	}
+	for _, c := range []struct {
+		cfg   SampleConfig
+		field string
+	}{
+		{SampleConfig{Kind: "euler"}, "Kind"},
+		{SampleConfig{Steps: T + 1}, "Steps"},
+		{SampleConfig{Kind: DDIM, Steps: -1}, "Steps"},
+		{SampleConfig{Kind: DDIM, Eta: 1.5}, "Eta"},
+		{SampleConfig{Kind: DDIM, Eta: math.NaN()}, "Eta"},
+		{SampleConfig{Eta: 0.5}, "Eta"},
+		{SampleConfig{ClipX0: -1}, "ClipX0"},
+		{SampleConfig{ClipX0: math.Inf(1)}, "ClipX0"},
+		{SampleConfig{Kind: Langevin, ClipX0: 1}, "ClipX0"},
+		{SampleConfig{Kind: DDIM, Variance: FixedSmall}, "Variance"},
+		{SampleConfig{Variance: 7}, "Variance"},
+		{SampleConfig{Kind: DDIM, Spacing: "uniform"}, "Spacing"},
+		{SampleConfig{Kind: Langevin, Spacing: SpacingLeading}, "Spacing"},
+		{SampleConfig{FinalAlphaBarFirst: true}, "FinalAlphaBarFirst"},
+		{SampleConfig{Kind: Langevin, RawEpsDirection: true}, "RawEpsDirection"},
+		{SampleConfig{LangevinK: 3}, "LangevinK"},
+		{SampleConfig{Kind: Langevin, LangevinEps: -1}, "LangevinEps"},
+		{SampleConfig{Kind: Langevin, Prediction: PredictV}, "Prediction"},
+		{SampleConfig{SnapshotEvery: -2}, "SnapshotEvery"},
+	} {
+		err := c.cfg.Validate(T)
+		fe := field.As(err)
+		if fe == nil || fe.Field != c.field || fe.Owner != "SampleConfig" {
+			t.Errorf("%+v: got %v, want a SampleConfig.%s field error", c.cfg, err, c.field)
+		}
+	}
+}
+
+// A sampler over a store that lacks the network's weights refuses with a
+// line naming the fix, instead of GoMLX's "While body function must have N
+// inputs" (the trap of issue 20: a net whose variables the Trainer made
+// under NetScope, sampled from an empty store).
+func TestSamplerRefusesToCreateVariables(t *testing.T) {
+	s := MustNewSchedule(ScheduleConfig{T: 10})
+	sm, err := NewSampler(testBackend(t), model.NewStore(), s, linearEpsNet(s.T), SampleConfig{Kind: DDIM, Steps: 5})
+	if err == nil {
+		_, _, err = sm.SampleNoise(testBackend(t), []int{4, 2}, 1)
+	}
+	if err == nil || !strings.Contains(err.Error(), "created 2 new variable(s)") || !strings.Contains(err.Error(), "EMAStore") {
+		t.Errorf("sampling an empty store: %v, want the refusal naming the store to sample", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/ddpm-go/ddpm-go/internal/field"
 )
 
 // ScheduleKind names a family of variance schedules β_1 … β_T.
@@ -118,7 +120,7 @@ const MaxT = 100_000
 func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
 	cfg = cfg.withDefaults()
 	if cfg.T < 1 || cfg.T > MaxT {
-		return nil, fmt.Errorf("ddpm: schedule T=%d is invalid: T must be ≥ 1 and ≤ %d (MaxT)", cfg.T, MaxT)
+		return nil, field.New("ddpm", "ScheduleConfig", "T", cfg.T, "must lie in [1, %d] (MaxT)", MaxT)
 	}
 	start, end := cfg.BetaStart, cfg.BetaEnd
 	if cfg.Rescale {
@@ -135,7 +137,7 @@ func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
 				if cfg.Rescale {
 					extra = fmt.Sprintf(" after rescaling by 1000/T=%g", 1000/float64(T))
 				}
-				return nil, fmt.Errorf("ddpm: %s schedule %s=%g%s is out of range: it must lie in (0, 1)", cfg.Kind, name, b, extra)
+				return nil, field.New("ddpm", "ScheduleConfig", name, b, "must lie in (0, 1) for the %s schedule%s", cfg.Kind, extra)
 			}
 		}
 		for i := range T {
@@ -169,7 +171,7 @@ func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
 			betas[i] = math.Min(1-f(float64(i+1))/f(float64(i)), cfg.MaxBeta)
 		}
 	default:
-		return nil, fmt.Errorf("ddpm: unknown schedule kind %q: use one of %s", cfg.Kind, kindList())
+		return nil, field.New("ddpm", "ScheduleConfig", "Kind", cfg.Kind, "is not a schedule: use one of %s", kindList())
 	}
 	s, err := ScheduleFromBetas(betas)
 	if err != nil {
@@ -306,6 +308,35 @@ const (
 	// [Schedule.ReverseVariance] does not take it.
 	Learned
 )
+
+// MarshalText writes the variance as the command line names it: large
+// (β_t), small (β̃_t) or learned.
+func (k VarianceKind) MarshalText() ([]byte, error) {
+	switch k {
+	case FixedLarge:
+		return []byte("large"), nil
+	case FixedSmall:
+		return []byte("small"), nil
+	case Learned:
+		return []byte("learned"), nil
+	}
+	return nil, fmt.Errorf("ddpm: unknown VarianceKind %d", int(k))
+}
+
+// UnmarshalText reads large, small or learned.
+func (k *VarianceKind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "large":
+		*k = FixedLarge
+	case "small":
+		*k = FixedSmall
+	case "learned":
+		*k = Learned
+	default:
+		return fmt.Errorf("variance %q: use large (β_t) or small (β̃_t)", b)
+	}
+	return nil
+}
 
 func (k VarianceKind) String() string {
 	switch k {

@@ -138,12 +138,12 @@ func TestScheduleErrors(t *testing.T) {
 		cfg  ScheduleConfig
 		want string
 	}{
-		{ScheduleConfig{T: -3}, "T must be ≥ 1"},
-		{ScheduleConfig{T: MaxT + 1}, "T must be ≥ 1 and ≤ 100000"}, // T = 2e7 took 9 GB before MaxT
-		{ScheduleConfig{Kind: "warp"}, "unknown schedule kind \"warp\": use one of linear, cosine, quadratic, sigmoid"},
-		{ScheduleConfig{BetaEnd: 1.5}, "BetaEnd=1.5 is out of range: it must lie in (0, 1)"},
-		{ScheduleConfig{BetaStart: -1e-4}, "BetaStart=-0.0001 is out of range"},
-		{ScheduleConfig{T: 10, BetaEnd: 0.2, Rescale: true}, "BetaEnd=20 after rescaling by 1000/T=100"},
+		{ScheduleConfig{T: -3}, "T = -3 must lie in [1, 100000]"},
+		{ScheduleConfig{T: MaxT + 1}, "T = 100001 must lie in [1, 100000]"}, // T = 2e7 took 9 GB before MaxT
+		{ScheduleConfig{Kind: "warp"}, "Kind = warp is not a schedule: use one of linear, cosine, quadratic, sigmoid"},
+		{ScheduleConfig{BetaEnd: 1.5}, "BetaEnd = 1.5 must lie in (0, 1)"},
+		{ScheduleConfig{BetaStart: -1e-4}, "BetaStart = -0.0001 must lie in (0, 1)"},
+		{ScheduleConfig{T: 10, BetaEnd: 0.2, Rescale: true}, "BetaEnd = 20 must lie in (0, 1) for the linear schedule after rescaling by 1000/T=100"},
 		{ScheduleConfig{Kind: CosineSchedule, MaxBeta: 1}, "MaxBeta=1 is out of range"},
 	} {
 		_, err := NewSchedule(c.cfg)

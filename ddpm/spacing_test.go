@@ -51,7 +51,7 @@ func TestTimestepsSpacings(t *testing.T) {
 	if got := (SampleConfig{Kind: DDIM}).Timesteps(1000); !slices.Equal(got, SampleConfig{Kind: DDIM, Steps: 50, Spacing: SpacingTrailing}.Timesteps(1000)) {
 		t.Errorf("default spacing is not trailing S=50: %v", got)
 	}
-	if _, err := (SampleConfig{Kind: DDIM, Spacing: "uniform"}).withDefaults(MustNewSchedule(ScheduleConfig{})); err == nil {
+	if err := (SampleConfig{Kind: DDIM, Spacing: "uniform"}).Validate(1000); err == nil {
 		t.Error(`spacing "uniform" accepted`)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/distributed"
@@ -25,54 +26,119 @@ const (
 	EMAScope = "ema"
 )
 
-// TrainConfig configures [NewTrainer]. Zero values take the defaults given.
+// TrainConfig configures [NewTrainer]. Zero values take the defaults given
+// ([TrainConfig.WithDefaults]); [TrainConfig.Validate] says which field is
+// out of range. Its JSON names are those of run.json and weight files.
 type TrainConfig struct {
-	Prediction   Prediction // target of the regression; default PredictEps (Ho et al. Eq. 14).
-	LearningRate float64    // Adam step size; default 2e-4 (Ho et al. Appendix B, CIFAR-10).
+	// Prediction is the target of the regression; default PredictEps (Ho et al. Eq. 14).
+	Prediction Prediction `json:"prediction"`
+	// LearningRate is Adam's step size; default 2e-4 (Ho et al. Appendix B, CIFAR-10).
+	LearningRate float64 `json:"learning_rate"`
 	// WarmupSteps ramps the learning rate linearly from 0 over this many steps;
 	// default 0 (none; Ho et al. used 5000).
-	WarmupSteps int
+	WarmupSteps int `json:"warmup_steps"`
 	// GradClip > 0 rescales the gradients to this global L2 norm when larger
 	// (Ho et al.'s code: 1.0); default 0 (off).
-	GradClip float64
+	GradClip float64 `json:"grad_clip"`
 	// EMADecay > 0 keeps an exponential moving average of the weights under
 	// EMAScope (Ho et al.: 0.9999); default 0 (off).
-	EMADecay float64
+	EMADecay float64 `json:"ema_decay"`
 	// EMAWarmup uses the decay min(EMADecay, (1+n)/(10+n)) at step n (the
 	// num_updates rule of TensorFlow's ExponentialMovingAverage), so that a
 	// short run's average is not dominated by its first, untrained weights;
 	// default false (EMADecay from the first step).
-	EMAWarmup bool
+	EMAWarmup bool `json:"ema_warmup,omitempty"`
 	// DecaySteps > 0 multiplies the learning rate by the cosine decay
 	// ½(1 + cos(π·min(n/DecaySteps, 1))) at step n (Loshchilov & Hutter
 	// 2017 without restarts, to 0 at DecaySteps), on top of the warm-up;
 	// default 0 (constant after the warm-up, as Ho et al.).
-	DecaySteps int
+	DecaySteps int `json:"lr_decay_steps,omitempty"`
 	// Seed seeds the RNG that draws t and ε; default 0.
-	Seed int64
+	Seed int64 `json:"seed"`
 	// Devices > 1 splits every step data-parallel over that many devices of
-	// the backend (see [Trainer]); 0 or 1 runs on one device.
-	Devices int
+	// the backend (see [Trainer]); 0 or 1 runs on one device. It is not part
+	// of a run's identity (checkpoints do not depend on it).
+	Devices int `json:"-"`
 	// MinSNRGamma > 0 weights each example's loss by min-SNR-γ (Hang et al.
 	// 2023, see [MinSNRWeights]; they use γ = 5); default 0: L_simple
 	// unweighted (Ho et al. Eq. 14).
-	MinSNRGamma float64
+	MinSNRGamma float64 `json:"min_snr_gamma,omitempty"`
 	// LearnVariance trains a network whose output is its prediction followed
 	// by Σ_θ's coefficient v (2C channels: [Learned]) with L_hybrid (Nichol &
 	// Dhariwal 2021, see [LHybrid]); default false: L_simple, fixed σ_t².
-	LearnVariance bool
-	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001).
-	HybridLambda float64
+	LearnVariance bool `json:"learn_variance,omitempty"`
+	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001)
+	// when LearnVariance is set.
+	HybridLambda float64 `json:"hybrid_lambda,omitempty"`
 	// VLBImportance, with LearnVariance, trains on L_vlb alone — every term
 	// of the bound, the mean's gradient not stopped — with t importance-
 	// sampled ([ImportanceSample], Nichol & Dhariwal's "L_vlb (resampled)");
 	// default false (L_hybrid, t uniform).
-	VLBImportance bool
+	VLBImportance bool `json:"vlb_importance,omitempty"`
 	// NumClasses > 0 trains a class-conditional network ([NewCondTrainer],
 	// [Trainer.StepLabeled]) for classifier-free guidance; its labels are
 	// replaced by ∅ with probability PUncond (default DefaultPUncond).
-	NumClasses int
-	PUncond    float64
+	NumClasses int     `json:"num_classes,omitempty"`
+	PUncond    float64 `json:"p_uncond,omitempty"`
+}
+
+// DefaultLearningRate is TrainConfig.LearningRate's default (Ho et al.
+// 2020, Appendix B: 2e-4 on CIFAR-10).
+const DefaultLearningRate = 2e-4
+
+// WithDefaults returns c with its zero fields set to their defaults.
+func (c TrainConfig) WithDefaults() TrainConfig {
+	if c.LearningRate == 0 {
+		c.LearningRate = DefaultLearningRate
+	}
+	if c.LearnVariance && c.HybridLambda == 0 {
+		c.HybridLambda = DefaultHybridLambda
+	}
+	if c.NumClasses > 0 && c.PUncond == 0 {
+		c.PUncond = DefaultPUncond
+	}
+	return c
+}
+
+// Validate checks c (after [TrainConfig.WithDefaults]); the error is a
+// *field.Error naming the first field out of range.
+func (c TrainConfig) Validate() error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("ddpm", "TrainConfig", name, v, want, args...)
+	}
+	if _, err := c.Prediction.MarshalText(); err != nil {
+		return bad("Prediction", c.Prediction, "is not a target: use eps, x0 or v")
+	}
+	switch {
+	case !finite(c.LearningRate) || c.LearningRate <= 0:
+		return bad("LearningRate", c.LearningRate, "must be a finite number > 0")
+	case c.WarmupSteps < 0:
+		return bad("WarmupSteps", c.WarmupSteps, "must be ≥ 0")
+	case !finite(c.GradClip) || c.GradClip < 0:
+		return bad("GradClip", c.GradClip, "must be a finite number > 0 (0: no clipping)")
+	case !finite(c.EMADecay) || c.EMADecay < 0 || c.EMADecay >= 1:
+		return bad("EMADecay", c.EMADecay, "must lie in [0, 1) (0: no EMA)")
+	case c.DecaySteps < 0:
+		return bad("DecaySteps", c.DecaySteps, "must be ≥ 0 (0: no decay)")
+	case c.Devices < 0:
+		return bad("Devices", c.Devices, "must be ≥ 0")
+	case c.MinSNRGamma != 0 && !(finite(c.MinSNRGamma) && c.MinSNRGamma > 0):
+		return bad("MinSNRGamma", c.MinSNRGamma, "must be a positive finite number, or 0 for no weighting")
+	case !finite(c.HybridLambda) || c.HybridLambda < 0:
+		return bad("HybridLambda", c.HybridLambda, "must be a finite number ≥ 0")
+	case c.VLBImportance && !c.LearnVariance:
+		return bad("VLBImportance", c.VLBImportance, "trains L_vlb, which needs learned variances (LearnVariance)")
+	case c.VLBImportance && c.MinSNRGamma != 0:
+		return bad("VLBImportance", c.VLBImportance, "trains the bound itself, without loss weighting (MinSNRGamma)")
+	case c.NumClasses < 0:
+		return bad("NumClasses", c.NumClasses, "must be ≥ 0")
+	case c.NumClasses > 0 && !(c.PUncond > 0 && c.PUncond < 1):
+		return bad("PUncond", c.PUncond, "must lie in (0, 1)")
+	case c.NumClasses == 0 && c.PUncond != 0:
+		return bad("PUncond", c.PUncond, "is for class-conditional training (NumClasses > 0)")
+	}
+	return nil
 }
 
 // DataAxis is the name of the device-mesh axis that data-parallel training
@@ -132,12 +198,6 @@ func NewCondTrainer(backend compute.Backend, store *model.Store, s *Schedule, ne
 	if cfg.NumClasses < 1 {
 		return nil, fmt.Errorf("ddpm: NewCondTrainer needs TrainConfig.NumClasses ≥ 1, got %d", cfg.NumClasses)
 	}
-	if cfg.PUncond == 0 {
-		cfg.PUncond = DefaultPUncond
-	}
-	if !(cfg.PUncond >= 0 && cfg.PUncond < 1) {
-		return nil, fmt.Errorf("ddpm: TrainConfig.PUncond=%g must lie in [0, 1)", cfg.PUncond)
-	}
 	if cfg.Devices > 1 {
 		return nil, fmt.Errorf("ddpm: a class-conditional network trains on one device, not %d", cfg.Devices)
 	}
@@ -145,21 +205,9 @@ func NewCondTrainer(backend compute.Backend, store *model.Store, s *Schedule, ne
 }
 
 func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Net, cond CondNet, cfg TrainConfig) (*Trainer, error) {
-	if cfg.LearningRate == 0 {
-		cfg.LearningRate = 2e-4
-	}
-	if cfg.LearnVariance && cfg.HybridLambda == 0 {
-		cfg.HybridLambda = DefaultHybridLambda
-	}
-	if cfg.VLBImportance && !cfg.LearnVariance {
-		return nil, fmt.Errorf("ddpm: TrainConfig.VLBImportance trains L_vlb, which needs learned variances (LearnVariance)")
-	}
-	if cfg.HybridLambda < 0 || math.IsNaN(cfg.HybridLambda) || math.IsInf(cfg.HybridLambda, 0) {
-		return nil, fmt.Errorf("ddpm: TrainConfig.HybridLambda=%g must be a finite number ≥ 0", cfg.HybridLambda)
-	}
-	if !(cfg.LearningRate > 0) || cfg.WarmupSteps < 0 || cfg.GradClip < 0 || cfg.EMADecay < 0 || cfg.EMADecay >= 1 || cfg.Devices < 0 || cfg.DecaySteps < 0 {
-		return nil, fmt.Errorf("ddpm: TrainConfig out of range: LearningRate=%g must be > 0, WarmupSteps=%d, GradClip=%g, Devices=%d and DecaySteps=%d ≥ 0, EMADecay=%g in [0, 1)",
-			cfg.LearningRate, cfg.WarmupSteps, cfg.GradClip, cfg.Devices, cfg.DecaySteps, cfg.EMADecay)
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if n := backend.NumDevices(); cfg.Devices > n {
 		return nil, fmt.Errorf("ddpm: TrainConfig.Devices=%d but backend %s has %d device(s): use at most %d", cfg.Devices, DescribeBackend(backend), n, n)
@@ -242,9 +290,7 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 		record(terms)
 		return ReduceAllMean(Mul(terms, ConvertDType(invP, terms.DType())))
 	}
-	// StopGradient: GoMLX v0.28.0 panics building the gradient of a graph in
-	// which a layer consumes a RandomIntN-derived value ("Neg … Uint64").
-	t := StopGradient(scope.RandomIntN(g, int32(s.T), shapes.Make(dtypes.Int32, B)))
+	t := gomlxfix.ScopeRandomIntN(scope, g, s.T, shapes.Make(dtypes.Int32, B)) // t ~ Uniform({0, …, T−1}), array indices
 	eps := gomlxfix.ScopeRandomNormal(scope, g, x0.Shape())
 	xt := QSample(s, x0, t, eps)
 	out := net(scope.In(NetScope), xt, t)
@@ -454,11 +500,4 @@ func EMAStore(store *model.Store) (*model.Store, error) {
 		return nil, fmt.Errorf("ddpm: the store has no EMA weights: train with TrainConfig.EMADecay > 0")
 	}
 	return out, nil
-}
-
-// NetIn wraps net so that it reads its variables under [NetScope], as the
-// [Trainer] creates them: pass it to [NewSampler] with the trainer's store
-// (or [EMAStore] of it).
-func NetIn(net Net) Net {
-	return func(scope *model.Scope, xt, t *Node) *Node { return net(scope.Store().Scope("/"+NetScope), xt, t) }
 }

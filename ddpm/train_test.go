@@ -90,8 +90,9 @@ func TestTrainerConvergesToOptimalEps(t *testing.T) {
 	if _, err := EMAStore(model.NewStore()); err == nil {
 		t.Error("EMAStore of a store without EMA should fail")
 	}
-	// A sampler reads the trained (EMA) weights under NetIn.
-	sm, err := NewSampler(backend, ema, s, NetIn(linearEpsNet(s.T)), SampleConfig{})
+	// A sampler reads the trained (EMA) weights under NetScope, where the
+	// Trainer made them: the same net is passed to both.
+	sm, err := NewSampler(backend, ema, s, linearEpsNet(s.T), SampleConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,86 @@
+package ddpm
+
+import (
+	"math"
+)
+
+// Spacing names how DDIM picks S of the T steps, with diffusers'
+// DDIMScheduler names (its timestep_spacing, steps_offset = 0). Array
+// indices, listed from the noisiest:
+//
+//	SpacingTrailing  round((j+1)·T/S) − 1,      j = S−1 … 0   (starts at T−1, the pure-noise step)
+//	SpacingLeading   j·⌊T/S⌋,                   j = S−1 … 0   (ends at 0; Song et al.'s "uniform" skip)
+//	SpacingLinspace  round(j·(T−1)/(S−1)),      j = S−1 … 0   (both ends; S = 1 gives 0)
+//
+// round is half to even, as numpy's. The step after the last one goes to
+// ᾱ_prev of [SampleConfig.FinalAlphaBarFirst]; every other step goes to the
+// next listed index (diffusers' step() goes to t − ⌊T/S⌋ instead, the same
+// for leading spacing and for trailing spacing when S divides T).
+type Spacing string
+
+const (
+	SpacingTrailing Spacing = "trailing"
+	SpacingLeading  Spacing = "leading"
+	SpacingLinspace Spacing = "linspace"
+)
+
+// The default number of steps of the samplers that skip steps (at most T).
+const (
+	DefaultDDIMSteps      = 50  // DDIM's S (the README's MNIST-FD uses it)
+	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
+)
+
+// DefaultSteps is the default Steps of a sampler of kind over T diffusion
+// steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
+// for Langevin, 0 (all T steps) for Ancestral.
+func DefaultSteps(kind SamplerKind, T int) int {
+	switch kind {
+	case DDIM:
+		return min(DefaultDDIMSteps, T)
+	case Langevin:
+		return min(DefaultLangevinLevels, T)
+	}
+	return 0
+}
+
+// Timesteps returns the array indices t visited by the sampler, in sampling
+// order (from the noisiest). Ancestral: T−1, …, 0, or with 0 < Steps < T the
+// S indices of c.Spacing; DDIM: S indices with c.Spacing (see [Spacing]);
+// Langevin: S indices with the trailing spacing.
+func (c SampleConfig) Timesteps(T int) []int {
+	if c.Kind != DDIM && c.Kind != Langevin && (c.Steps <= 0 || c.Steps >= T) {
+		ts := make([]int, T)
+		for j := range T {
+			ts[T-1-j] = j
+		}
+		return ts
+	}
+	n := c.Steps
+	if n == 0 { // the defaults of NewSampler
+		n = DefaultSteps(c.Kind, T)
+	}
+	spacing := c.Spacing
+	if c.Kind == Langevin || spacing == "" {
+		spacing = SpacingTrailing
+	}
+	ts := make([]int, n)
+	for j := range n {
+		var v int
+		switch spacing {
+		case SpacingLeading:
+			v = j * (T / n)
+		case SpacingLinspace:
+			// numpy.linspace(0, T−1, S): j·step, the last one exactly T−1.
+			if n > 1 {
+				v = int(math.RoundToEven(float64(j) * (float64(T-1) / float64(n-1))))
+			}
+			if j == n-1 {
+				v = T - 1
+			}
+		default:
+			v = int(math.RoundToEven(float64(j+1)*float64(T)/float64(n))) - 1
+		}
+		ts[n-1-j] = v
+	}
+	return ts
+}
