@@ -1,6 +1,7 @@
 package classifier
 
 import (
+	"github.com/ddpm-go/ddpm-go/data"
 	"math"
 	"os"
 	"path/filepath"
@@ -34,10 +35,11 @@ func TestCommittedWeightsAccuracy(t *testing.T) {
 	if n := store.NumParameters(); n != NumParameters {
 		t.Errorf("the weight file holds %d parameters, the package doc draws %d", n, NumParameters)
 	}
-	x, y, err := MNIST("", "test")
+	im, y, err := data.LoadMNIST("", "test")
 	if err != nil {
 		t.Skipf("MNIST test set unavailable: %v", err)
 	}
+	x := im.ToFloat32(data.ScaleSymmetric)
 	const n = 1000
 	backend := ddpm.MustBackend()
 	acc, err := Accuracy(backend, store, x[:n*ImageSize*ImageSize], y[:n])

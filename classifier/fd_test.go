@@ -1,4 +1,4 @@
-package metrics
+package classifier
 
 import (
 	"math"
@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 )
 
@@ -15,18 +15,19 @@ import (
 // clipped to [−1, 1]), and MNIST-FD(X, X) = 0. Skipped without the
 // committed classifier weights.
 func TestMNISTFDOrdersRealAndNoisy(t *testing.T) {
-	path := classifier.DefaultPath()
+	path := DefaultPath()
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no classifier weights at %s", path)
 	}
-	store, _, err := classifier.Load(path)
+	store, _, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, _, err := classifier.MNIST("", "test")
+	im, _, err := data.LoadMNIST("", "test")
 	if err != nil {
 		t.Skipf("MNIST unavailable: %v", err)
 	}
+	x := im.ToFloat32(data.ScaleSymmetric)
 	const px, n = 28 * 28, 1000
 	a, b := x[:n*px], x[n*px:2*n*px]
 	rng := rand.New(rand.NewPCG(19, 20))
@@ -35,12 +36,22 @@ func TestMNISTFDOrdersRealAndNoisy(t *testing.T) {
 		noisy[i] = float32(math.Max(-1, math.Min(1, float64(v)+0.5*rng.NormFloat64())))
 	}
 	backend := ddpm.MustBackend()
-	same, err := MNISTFD(backend, store, a, a)
-	if err != nil {
-		t.Fatal(err)
+	fd := func(x, y []float32) float64 {
+		fx, err := Features(backend, store, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fy, err := Features(backend, store, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := FD(fx, fy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	clean, _ := MNISTFD(backend, store, a, b)
-	bad, _ := MNISTFD(backend, store, a, noisy)
+	same, clean, bad := fd(a, a), fd(a, b), fd(a, noisy)
 	if math.Abs(same) > 1e-6*(1+clean) || !(clean > 0) || !(bad > 5*clean) {
 		t.Errorf("MNIST-FD: X vs X %g, real vs real %g, real vs noisy %g", same, clean, bad)
 	}

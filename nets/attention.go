@@ -3,6 +3,8 @@ package nets
 import (
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -29,13 +31,13 @@ func SelfAttention(scope *model.Scope, x *Node, groups int) *Node {
 	q := Dense(scope.At("q"), h, C)                                 // [B, N, C]
 	k := Dense(scope.At("k"), h, C)                                 // [B, N, C]
 	v := Dense(scope.At("v"), h, C)                                 // [B, N, C]
-	// One contracting axis on each side (and batch axis 0): the pairing is
-	// trivially in order, which the GoMLX v0.28.0 DotGeneral gradient needs.
-	logits := DotGeneral(q, []int{2}, []int{0}, k, []int{2}, []int{0}) // [B, N, N]
-	attn := Softmax(MulScalar(logits, 1/math.Sqrt(float64(C))), 2)     // [B, N, N], rows sum to 1
-	a := DotGeneral(attn, []int{2}, []int{0}, v, []int{1}, []int{0})   // [B, N, C]
-	o := Dense(scope.At("out").WithInitializer(Zeros), a, C)           // [B, N, C]
-	return Add(x, Reshape(o, B, H, W, C))                              // [B, H, W, C]
+	// gomlxfix.DotGeneral: its gradient holds whatever the pairing of the
+	// contracting axes (graph.DotGeneral's of GoMLX v0.28.2 does not).
+	logits := gomlxfix.DotGeneral(q, []int{2}, []int{0}, k, []int{2}, []int{0}) // [B, N, N]
+	attn := Softmax(MulScalar(logits, 1/math.Sqrt(float64(C))), 2)              // [B, N, N], rows sum to 1
+	a := gomlxfix.DotGeneral(attn, []int{2}, []int{0}, v, []int{1}, []int{0})   // [B, N, C]
+	o := Dense(scope.At("out").WithInitializer(Zeros), a, C)                    // [B, N, C]
+	return Add(x, Reshape(o, B, H, W, C))                                       // [B, H, W, C]
 }
 
 // attentionParams is the parameter count of [SelfAttention] on C channels.

@@ -8,8 +8,8 @@ import (
 
 // variable returns the value of the variable name under scope, created with
 // the given shape and the scope's initializer on first use. Inside a
-// sampler's While body it is the loop-carried value ddpm.SampleGraph sets
-// (see its workaround for go-xla v0.3.0).
+// sampler's While body it is the loop-carried value that
+// gomlxfix.WhileVariables sets.
 func variable(scope *model.Scope, g *Graph, name string, shape shapes.Shape) *Node {
 	return scope.VariableWithShape(name, shape).NodeValue(g)
 }

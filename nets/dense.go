@@ -12,12 +12,8 @@ import (
 //
 // with variables under scope (W from the scope's initializer, GoMLX's default
 // He normal N(0, 2/in); b from it too, zeros by default). It is one
-// DotGeneral rather than layers.Dense: in GoMLX v0.28.0, layers.Dense applied
-// to a value derived from RandomIntN panics while building the gradient
-// ("signed UnaryOp Neg must have a signed data type as input, got
-// (Uint64)[B]"), and this form does not (tested with the time embedding of a
-// RandomIntN draw). It also keeps the contracting axes paired in order, which
-// the v0.28.0 DotGeneral gradient needs.
+// DotGeneral with one contracting axis (so paired in order: see
+// gomlxfix.DotGeneral for the gradient bug of out-of-order pairings).
 func Dense(scope *model.Scope, x *Node, out int) *Node {
 	if x.Rank() < 1 || out < 1 {
 		panicf("nets.Dense: want x of rank ≥ 1 and out ≥ 1, got x shape %s and out=%d", x.Shape(), out)

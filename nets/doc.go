@@ -35,16 +35,14 @@
 // Graph-building functions panic, with what they expected and what they got,
 // on wrong shapes or configurations (GoMLX's convention).
 //
-// Workarounds (each explained where it is applied):
-//
-//   - GoMLX v0.28.0: Pad and Rsqrt have no gradient (we pad by Concatenate,
-//     and divide by Sqrt); layers.Dense on a RandomIntN-derived input panics
-//     building the gradient ([Dense] is one DotGeneral); the built-in
-//     convolution is ~30× slower than im2col on the pure-Go backend ([Conv2D]).
-//   - go-xla v0.3.0, inside a sampler's graph.While body: element-wise ops
-//     mixing closure and main-function values are refused, and cached
-//     reduction closures leak across functions (see capture.go: variable and
-//     reduceInFunction).
+// Workarounds of GoMLX and go-xla bugs live in internal/gomlxfix, each with
+// its canary; those that need no private access and only constrain how a
+// layer is written are stated where they apply: GoMLX v0.28 has no gradient
+// for Pad and Rsqrt (we pad by Concatenate and divide by Sqrt) and no
+// GroupNorm ([GroupNorm]); its built-in convolution is ~30× slower than
+// im2col on the pure-Go backend ([Conv2D]); inside a sampler's graph.While
+// body a layer reads its variables through capture.go's variable, which
+// gomlxfix.WhileVariables feeds.
 package nets
 
 import "fmt"

@@ -17,3 +17,24 @@ func Example_numParameters() {
 	// MNIST ε-U-Net:  776929
 	//   with attention at 7×7: 827233
 }
+
+// A network by its registry name, set as a command line would (-base 16),
+// completed for MNIST digits with learned variances (twice the output
+// channels), and counted: the base-16 U-Net's 196,465 parameters plus the
+// second output channel's 3×3×16 weights and bias (145).
+func ExampleNew() {
+	n, err := nets.New("unet")
+	if err != nil {
+		panic(err)
+	}
+	if n, err = nets.Set(n, "base", "16"); err != nil {
+		panic(err)
+	}
+	n, err = n.For(nets.Spec{Dims: []int{28, 28, 1}, OutFactor: 2})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(n.Name(), n.Summary(), n.NumParameters())
+	// Output:
+	// unet base 16, mults 1,2,2, 28×28×1 196610
+}

@@ -48,7 +48,7 @@ func TestGuidedSamplingOnLabelledToy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sm, err := ddpm.NewSampler(backend, store, s, ddpm.NetIn(net), ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 50})
+		sm, err := ddpm.NewSampler(backend, store, s, net, ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 50})
 		if err != nil {
 			t.Fatal(err)
 		}

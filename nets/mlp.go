@@ -158,11 +158,7 @@ func (c MLPConfig) CondNet() ddpm.CondNet {
 		if t.Rank() != 1 || t.Shape().Dimensions[0] != B {
 			panicf("nets.MLP: t must be [B=%d], got shape %s", B, t.Shape())
 		}
-		// StopGradient: t carries no gradient, and this keeps
-		// autodiff out of its RandomIntN history, which in GoMLX v0.28.0 made
-		// layers.Dense's gradient panic ("signed UnaryOp Neg must have a
-		// signed data type as input, got (Uint64)[B]"); [Dense] itself is immune.
-		emb := ConvertDType(TimestepEmbedding(StopGradient(t), c.EmbedDim), xt.DType()) // [B, EmbedDim]
+		emb := ConvertDType(TimestepEmbedding(t, c.EmbedDim), xt.DType()) // [B, EmbedDim]
 		if emb = withLabels(scope, emb, y, c.NumClasses); emb == nil {
 			panicf("nets.MLP: labels given to an unconditional MLP (NumClasses = 0)")
 		}

@@ -167,55 +167,50 @@ func Decode(name string, raw json.RawMessage) (Network, error) {
 // struct tag `flag:"name" usage:"…"`).
 type Param struct {
 	Flag    string // flag name, without the dash
+	Owner   string // the configuration type that holds the field ("UNetConfig"), as a *field.Error names it
 	Field   string // the Go field name
 	Usage   string
 	Default string // the default For gives the zero configuration for spec, "" when it depends on the data
-	kind    reflect.Kind
-	elem    reflect.Kind // for slices
 }
 
-// Params lists the flag fields of the registered network name, with the
-// defaults For gives them for spec's data.
+// Params lists the flag fields of the registered network name (those of
+// embedded configurations included), with the defaults For gives them for
+// spec's data.
 func Params(name string, spec Spec) []Param {
 	r, ok := lookup(name)
 	if !ok {
 		return nil
 	}
-	zero := reflect.New(r.typ).Elem()
 	var def reflect.Value
-	if n, err := zero.Interface().(Network).For(spec); err == nil {
+	if n, err := reflect.New(r.typ).Elem().Interface().(Network).For(spec); err == nil {
 		def = reflect.ValueOf(n)
 	}
 	var out []Param
-	for i := range r.typ.NumField() {
-		f := r.typ.Field(i)
-		name, ok := f.Tag.Lookup("flag")
-		if !ok {
-			continue
+	var walk func(t reflect.Type, def reflect.Value)
+	walk = func(t reflect.Type, def reflect.Value) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			var dv reflect.Value
+			if def.IsValid() {
+				dv = def.Field(i)
+			}
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, dv)
+				continue
+			}
+			flag, ok := f.Tag.Lookup("flag")
+			if !ok {
+				continue
+			}
+			p := Param{Flag: flag, Owner: t.Name(), Field: f.Name, Usage: f.Tag.Get("usage")}
+			if dv.IsValid() {
+				p.Default = formatValue(dv)
+			}
+			out = append(out, p)
 		}
-		p := Param{Flag: name, Field: f.Name, Usage: f.Tag.Get("usage"), kind: f.Type.Kind()}
-		if f.Type.Kind() == reflect.Slice {
-			p.elem = f.Type.Elem().Kind()
-		}
-		if def.IsValid() {
-			p.Default = formatValue(def.Field(i))
-		}
-		out = append(out, p)
 	}
+	walk(r.typ, def)
 	return out
-}
-
-// FlagOf is the flag that sets field (a Go field name) of the registered
-// network name, or "" when it has none.
-func FlagOf(name, fieldName string) string {
-	r, ok := lookup(name)
-	if !ok {
-		return ""
-	}
-	if f, ok := r.typ.FieldByName(fieldName); ok {
-		return f.Tag.Get("flag")
-	}
-	return ""
 }
 
 func formatValue(v reflect.Value) string {
@@ -230,53 +225,73 @@ func formatValue(v reflect.Value) string {
 }
 
 // Set returns n with the field behind flag set from its command-line text:
-// integers, floats, booleans, strings and comma-separated lists of
-// integers. The error names the flag and what it wants.
+// integers (0, which a zero field means as "the default", is refused),
+// floats, booleans, strings and comma-separated lists of integers. The
+// error names the flag and what it wants.
 func Set(n Network, flag, text string) (Network, error) {
 	v := reflect.New(reflect.TypeOf(n)).Elem()
 	v.Set(reflect.ValueOf(n))
+	f, ok := flagField(v, flag)
+	if !ok {
+		return n, fmt.Errorf("-%s is not a setting of network %s (its settings: %s)", flag, n.Name(), strings.Join(flagNames(n.Name()), ", "))
+	}
+	text = strings.TrimSpace(text)
+	switch f.Kind() {
+	case reflect.Int:
+		x, err := strconv.Atoi(text)
+		if err != nil {
+			return n, fmt.Errorf("-%s %q: want an integer", flag, text)
+		}
+		if x == 0 { // a zero size is the field's "default"
+			return n, fmt.Errorf("-%s 0 would stand for its default: leave the flag out for that, or give a value", flag)
+		}
+		f.SetInt(int64(x))
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return n, fmt.Errorf("-%s %q: want a number", flag, text)
+		}
+		f.SetFloat(x)
+	case reflect.Bool:
+		x, err := strconv.ParseBool(text)
+		if err != nil {
+			return n, fmt.Errorf("-%s %q: want true or false", flag, text)
+		}
+		f.SetBool(x)
+	case reflect.String:
+		f.SetString(text)
+	case reflect.Slice:
+		if f.Type().Elem().Kind() != reflect.Int {
+			return n, fmt.Errorf("nets: flag -%s: unsupported list type %s", flag, f.Type())
+		}
+		list, err := IntList(text)
+		if err != nil {
+			return n, fmt.Errorf("-%s %q: want comma-separated positive integers, e.g. 1,2,2 (%v)", flag, text, err)
+		}
+		f.Set(reflect.ValueOf(list))
+	default:
+		return n, fmt.Errorf("nets: flag -%s: unsupported type %s", flag, f.Type())
+	}
+	return v.Interface().(Network), nil
+}
+
+// flagField is the field of the struct v tagged flag, searched in embedded
+// configurations too.
+func flagField(v reflect.Value, flag string) (reflect.Value, bool) {
 	t := v.Type()
 	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("flag") != flag {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if x, ok := flagField(v.Field(i), flag); ok {
+				return x, true
+			}
 			continue
 		}
-		f := v.Field(i)
-		switch f.Kind() {
-		case reflect.Int:
-			x, err := strconv.Atoi(strings.TrimSpace(text))
-			if err != nil {
-				return n, fmt.Errorf("-%s %q: want an integer", flag, text)
-			}
-			f.SetInt(int64(x))
-		case reflect.Float64:
-			x, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil {
-				return n, fmt.Errorf("-%s %q: want a number", flag, text)
-			}
-			f.SetFloat(x)
-		case reflect.Bool:
-			x, err := strconv.ParseBool(strings.TrimSpace(text))
-			if err != nil {
-				return n, fmt.Errorf("-%s %q: want true or false", flag, text)
-			}
-			f.SetBool(x)
-		case reflect.String:
-			f.SetString(text)
-		case reflect.Slice:
-			if f.Type().Elem().Kind() != reflect.Int {
-				return n, fmt.Errorf("nets: flag -%s: unsupported list type %s", flag, f.Type())
-			}
-			list, err := IntList(text)
-			if err != nil {
-				return n, fmt.Errorf("-%s %q: want comma-separated positive integers, e.g. 1,2,2 (%v)", flag, text, err)
-			}
-			f.Set(reflect.ValueOf(list))
-		default:
-			return n, fmt.Errorf("nets: flag -%s: unsupported type %s", flag, f.Type())
+		if f.Tag.Get("flag") == flag {
+			return v.Field(i), true
 		}
-		return v.Interface().(Network), nil
 	}
-	return n, fmt.Errorf("-%s is not a setting of network %s (its settings: %s)", flag, n.Name(), strings.Join(flagNames(n.Name()), ", "))
+	return reflect.Value{}, false
 }
 
 func flagNames(name string) []string {
@@ -285,6 +300,77 @@ func flagNames(name string) []string {
 		out = append(out, "-"+p.Flag)
 	}
 	return out
+}
+
+// Flag is a command-line flag of one or more registered networks: the
+// union of their [Params], for a command that lets the user choose the
+// network after its flags are parsed.
+type Flag struct {
+	Name  string
+	Usage string   // the first network's usage, with its default for the data of spec
+	Nets  []string // the networks that have it
+	Paths []string // the fields it sets, Owner.Field, as a *field.Error names them
+}
+
+// Flags lists the flags of every registered network, sorted by name, with
+// the defaults for image data of imageDims and point data of pointDims.
+func Flags(imageDims, pointDims []int) []Flag {
+	byName := map[string]*Flag{}
+	for _, r := range registry {
+		dims := pointDims
+		if r.image {
+			dims = imageDims
+		}
+		for _, p := range Params(r.name, Spec{Dims: dims}) {
+			f, ok := byName[p.Flag]
+			if !ok {
+				f = &Flag{Name: p.Flag, Usage: p.Usage}
+				if p.Default != "" {
+					f.Usage += " (default " + p.Default + ")"
+				}
+				byName[p.Flag] = f
+			}
+			f.Nets = append(f.Nets, r.name)
+			f.Paths = append(f.Paths, p.Owner+"."+p.Field)
+		}
+	}
+	var out []Flag
+	for _, f := range byName {
+		out = append(out, *f)
+	}
+	slices.SortFunc(out, func(a, b Flag) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Choose returns the network name with settings applied (flag name → its
+// text, as [Set] reads it): name "" keeps current (nil: def); a current
+// network of another name is replaced by the zero configuration of name.
+func Choose(current Network, def, name string, settings map[string]string) (Network, error) {
+	switch {
+	case name == "" && current == nil:
+		name = def
+	case name == "":
+		name = current.Name()
+	}
+	n := current
+	if n == nil || n.Name() != name {
+		var err error
+		if n, err = New(name); err != nil {
+			return nil, err
+		}
+	}
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		var err error
+		if n, err = Set(n, k, settings[k]); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }
 
 // IntList parses a comma-separated list of positive integers ("" is none).

@@ -324,12 +324,8 @@ func (c UNetConfig) CondNet() ddpm.CondNet {
 		if t.Rank() != 1 || t.Shape().Dimensions[0] != B {
 			panicf("nets.UNet: t must be [B=%d], got shape %s", B, t.Shape())
 		}
-		// Time embedding. StopGradient: t carries no gradient, and this keeps
-		// autodiff out of its RandomIntN history, which in GoMLX v0.28.0 made
-		// layers.Dense's gradient panic ("signed UnaryOp Neg must have a
-		// signed data type as input, got (Uint64)[B]"); [Dense] itself is immune.
 		ts := scope.At("time")
-		temb := TimestepEmbedding(StopGradient(t), c.TimeEmbedDim)                            // [B, E]
+		temb := TimestepEmbedding(t, c.TimeEmbedDim)                                          // [B, E]
 		temb = Dense(ts.At("dense1"), SiLU(Dense(ts.At("dense0"), temb, 4*c.Base)), 4*c.Base) // [B, 4·Base]
 		if temb = withLabels(scope, temb, y, c.NumClasses); temb == nil {
 			panicf("nets.UNet: labels given to an unconditional U-Net (NumClasses = 0)")

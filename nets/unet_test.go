@@ -95,7 +95,7 @@ func TestUNetSmallTrains(t *testing.T) {
 	tsT := tensors.FromValue([]int32{50, 250, 450, 650})
 	eval, err := model.NewExec(backend, store, func(scope *model.Scope, x0, tt, eps *Node) *Node {
 		xt := ddpm.QSample(s, x0, tt, eps)
-		return ddpm.LSimple(s, ddpm.PredictEps, ddpm.NetIn(net)(scope, xt, tt), x0, eps, tt)
+		return ddpm.LSimple(s, ddpm.PredictEps, net(scope.Store().Scope("/"+ddpm.NetScope), xt, tt), x0, eps, tt)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func testSamplers(t *testing.T, backend compute.Backend, store *model.Store, cfg
 		samplers = samplers[1:]
 	}
 	for _, sc := range samplers {
-		sm, err := ddpm.NewSampler(backend, store, s, ddpm.NetIn(cfg.Net()), sc)
+		sm, err := ddpm.NewSampler(backend, store, s, cfg.Net(), sc)
 		if err != nil {
 			t.Fatal(err)
 		}

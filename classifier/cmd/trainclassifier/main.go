@@ -15,7 +15,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/internal/provenance"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	meta.Command = strings.TrimSpace("go run ./classifier/cmd/trainclassifier " + strings.Join(args, " "))
 	meta.Backend = ddpm.BackendName()
-	meta.Hardware = experiment.Hardware()
+	meta.Hardware = provenance.Hardware()
 	if err := classifier.Save(store, *out, meta); err != nil {
 		fmt.Fprintf(stderr, "trainclassifier: %v\n", err)
 		return 1
