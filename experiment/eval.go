@@ -11,6 +11,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/metrics"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -26,15 +27,11 @@ type EvalConfig struct {
 	// N is the number of samples; default 2000 for 2-D data, 10,000 (the
 	// size of MNIST's test set) for images.
 	N int
-	// Sampler is ddpm.Ancestral (default, Algorithm 2) or ddpm.DDIM, with
-	// the model's defaults of [Config.SampleConfig] (x̂_0 clipped to [−1, 1]
-	// for images).
-	Sampler ddpm.SamplerKind
-	// Steps is DDIM's S (default ddpm.DefaultDDIMSteps, at most T), or for
-	// Ancestral the respaced chain's length (default T: no respacing).
-	Steps int
-	// Eta is DDIM's η ∈ [0, 1]; default 0.
-	Eta float64
+	// Sample is the sampler, as [Config.SampleConfig] of the model makes it
+	// and the caller changes it; a zero Kind is the model's default
+	// sampler of kind ddpm.Ancestral (Algorithm 2). Prediction and a learned
+	// variance are always the model's.
+	Sample ddpm.SampleConfig
 	// Seed seeds the samples (chunk k of images from Seed + 2k: SampleNoise
 	// uses its seed for x_T and seed+1 for the chain), the fresh data points
 	// of the 2-D metrics and the NLL noise.
@@ -42,9 +39,8 @@ type EvalConfig struct {
 	// NLLExamples: images only, the number of test images (the first ones)
 	// for the NLL bound; 0 skips the bound.
 	NLLExamples int
-	// NLLStride: images only, one L_{t−1} term in each block of k
-	// consecutive t, weighted by k (a stratified estimate); default 1 (the
-	// full bound).
+	// NLLStride: images only, ddpm.NLLConfig.Stride (one L_{t−1} term in
+	// each block of k consecutive t, weighted by k); default 1 (the full bound).
 	NLLStride int
 	// SampleBatch: images only, samples drawn per compiled call (bounds
 	// memory); default 1000.
@@ -65,18 +61,13 @@ type EvalConfig struct {
 	// Unconditional samples a class-conditional model at the null label
 	// instead (no labels, no guidance).
 	Unconditional bool
-	// Spacing, FinalAlphaBarFirst and RawEpsDirection are the sampler's
-	// conventions (see [ddpm.SampleConfig]); default "" is the model's
-	// spacing (trailing), false and false.
-	Spacing            ddpm.Spacing
-	FinalAlphaBarFirst bool
-	RawEpsDirection    bool
 	// Log gets one progress line per stage; default none.
 	Log io.Writer
 }
 
 // WithDefaults fills the zero fields of e for model configuration c and
-// checks the result.
+// checks the result; its sampler is complete (ddpm.SampleConfig.WithDefaults
+// on the schedule of c).
 func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	if e.N == 0 {
 		e.N = map[bool]int{true: 10000, false: 2000}[c.IsImage()]
@@ -93,43 +84,43 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	if e.Log == nil {
 		e.Log = io.Discard
 	}
-	if e.Sampler == "" {
-		e.Sampler = ddpm.Ancestral
+	if e.Sample.Kind == "" {
+		e.Sample = c.SampleConfig(ddpm.Ancestral)
+	}
+	e.Sample.Prediction = c.Prediction
+	if c.LearnVariance {
+		e.Sample.Variance = ddpm.Learned
+	}
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("experiment", "EvalConfig", name, v, want, args...)
 	}
 	switch {
 	case e.N < 2:
-		return e, fmt.Errorf("experiment: evaluation needs N ≥ 2 samples, got %d", e.N)
-	case e.NLLExamples < 0 || e.NLLStride < 1 || e.SampleBatch < 1:
-		return e, fmt.Errorf("experiment: want NLLExamples ≥ 0, NLLStride ≥ 1, SampleBatch ≥ 1; got %d, %d, %d", e.NLLExamples, e.NLLStride, e.SampleBatch)
-	case e.Sampler != ddpm.Ancestral && e.Sampler != ddpm.DDIM:
-		return e, fmt.Errorf("experiment: evaluation sampler %q: use ancestral or ddim", e.Sampler)
-	case e.Steps < 0 || e.Eta < 0 || e.Eta > 1:
-		return e, fmt.Errorf("experiment: want DDIM steps ≥ 0 and η in [0, 1], got %d and %g", e.Steps, e.Eta)
+		return e, bad("N", e.N, "must be ≥ 2 samples")
+	case e.NLLExamples < 0:
+		return e, bad("NLLExamples", e.NLLExamples, "must be ≥ 0 (0: no bound)")
+	case e.NLLStride < 1:
+		return e, bad("NLLStride", e.NLLStride, "must be ≥ 1 (1: the full bound)")
+	case e.SampleBatch < 1:
+		return e, bad("SampleBatch", e.SampleBatch, "must be ≥ 1")
+	case e.Sample.Kind == ddpm.Langevin:
+		return e, bad("Sample.Kind", e.Sample.Kind, "is not an evaluation sampler: use ancestral or ddim")
 	case !(e.Guidance >= 0) || math.IsInf(e.Guidance, 1):
-		return e, fmt.Errorf("experiment: guidance weight %g must be a finite number ≥ 0", e.Guidance)
+		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
 	case (e.Guidance != 0 || e.Unconditional) && c.NumClasses == 0:
 		return e, fmt.Errorf("experiment: guidance and unconditional sampling need a class-conditional model (trained with -cond)")
 	case e.Guidance != 0 && e.Unconditional:
 		return e, fmt.Errorf("experiment: guidance w=%g needs labels: leave out unconditional sampling", e.Guidance)
 	}
+	if err := e.Sample.Validate(c.Schedule.T); err != nil {
+		return e, err
+	}
+	s, err := ddpm.NewSchedule(c.Schedule)
+	if err != nil {
+		return e, err
+	}
+	e.Sample = e.Sample.WithDefaults(s)
 	return e, nil
-}
-
-// sampleConfig is the sampler of the evaluation: the model's defaults for
-// e.Sampler with e's steps and η.
-func (e EvalConfig) sampleConfig(c Config) ddpm.SampleConfig {
-	sc := c.SampleConfig(e.Sampler)
-	if e.Steps > 0 {
-		sc.Steps = e.Steps // DDIM's S, or a respaced ancestral chain
-	}
-	if e.Sampler == ddpm.DDIM {
-		sc.Eta = e.Eta
-	}
-	if e.Spacing != "" {
-		sc.Spacing = e.Spacing
-	}
-	sc.FinalAlphaBarFirst, sc.RawEpsDirection = e.FinalAlphaBarFirst, e.RawEpsDirection
-	return sc
 }
 
 // EvalReport is the outcome of [Evaluate] ("ddpm eval -json" prints it).
@@ -196,10 +187,10 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	if err != nil {
 		return nil, err
 	}
-	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: string(m.Config.Model), Provenance: m.Provenance,
-		N: cfg.N, Sampler: string(cfg.Sampler), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
+	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
+		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
-	sc := cfg.sampleConfig(m.Config)
+	sc := cfg.Sample
 	if sc.Kind == ddpm.DDIM || sc.Steps > 0 {
 		res.Steps, res.Eta = sc.Steps, sc.Eta
 	}
@@ -213,7 +204,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		return nil, err
 	}
 	res.Timings["sampling"] = time.Since(t0).Seconds()
-	fmt.Fprintf(cfg.Log, "ddpm eval: %d samples (%s) in %.1fs\n", cfg.N, cfg.Sampler, res.Timings["sampling"])
+	fmt.Fprintf(cfg.Log, "ddpm eval: %d samples (%s) in %.1fs\n", cfg.N, cfg.Sample.Kind, res.Timings["sampling"])
 	if labels != nil {
 		res.Extra["guidance"] = cfg.Guidance
 		res.Notes["labels"] = fmt.Sprintf("class-conditional model sampled with the balanced labels 0…%d and guidance w = %g", m.Config.NumClasses-1, cfg.Guidance)
@@ -323,39 +314,23 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 // against the same test images; and the NLL bound on the first
 // cfg.NLLExamples test digits.
 func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []float32, labels []int32, res *EvalReport) error {
-	dir := cfg.DataDir
-	if dir == "" && m.Config.Data == MNIST {
-		if _, err := os.Stat(m.Config.DataDir); m.Config.DataDir != "" && err == nil {
-			dir = m.Config.DataDir
-		}
+	dc := evalData(m, cfg)
+	testIm, err := LoadImages(dc, "test")
+	if err != nil {
+		return err
 	}
-	var test []float32
-	var err error
-	if m.Config.Data == MNIST {
-		if test, _, err = classifier.MNIST(dir, "test"); err != nil {
-			return err
-		}
-	} else {
-		c := m.Config
-		if cfg.DataDir != "" {
-			c.DataDir = cfg.DataDir
-		}
-		im, err := LoadImages(c, "test")
-		if err != nil {
-			return err
-		}
-		test = im.ToFloat32(data.ScaleSymmetric)
-	}
+	test := testIm.ToFloat32(data.ScaleSymmetric)
 	if m.Config.Data == MNIST {
 		t0 := time.Now()
 		store, meta, err := classifier.Load(cfg.Classifier)
 		if err != nil {
 			return fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
 		}
-		train, _, err := classifier.MNIST(dir, "train")
+		trainIm, err := LoadImages(dc, "train")
 		if err != nil {
 			return err
 		}
+		train := trainIm.ToFloat32(data.ScaleSymmetric)
 		const px = classifier.ImageSize * classifier.ImageSize
 		nTrain := len(train) / px
 		idx := rand.New(rand.NewPCG(0, 5)).Perm(nTrain)[:min(cfg.N, nTrain)]
@@ -375,15 +350,15 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		if err != nil {
 			return err
 		}
-		v, err := metrics.FrechetDistance(fSamp, fTest, classifier.FeatureDim)
+		v, err := classifier.FD(fSamp, fTest)
 		if err != nil {
 			return err
 		}
-		f, err := metrics.FrechetDistance(fTrain, fTest, classifier.FeatureDim)
+		f, err := classifier.FD(fTrain, fTest)
 		if err != nil {
 			return err
 		}
-		res.Reports = append(res.Reports, metrics.NewReport(metrics.MNISTFDName, v, f))
+		res.Reports = append(res.Reports, metrics.NewReport(classifier.FDName, v, f))
 		// The share the classifier reads as a digit with confidence ≥ 0.9, for
 		// the samples and for the test digits (what a perfect model would get).
 		cs, err := classifier.ConfidentShare(lSamp, ConfidentThreshold)
@@ -403,14 +378,14 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 			res.Extra["label_accuracy"] = acc
 			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
 		}
-		res.Notes[metrics.MNISTFDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
+		res.Notes[classifier.FDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": meta.TestAccuracy, "command": meta.Command, "backend": meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
 		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs; read as a digit with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test digits\n",
 			v, f, res.Timings["mnist_fd"], ConfidentThreshold, 100*cs, 100*ct)
 	} else {
-		res.Notes[metrics.MNISTFDName] = "not computed: the classifier is for MNIST only"
+		res.Notes[classifier.FDName] = "not computed: the classifier is for MNIST only"
 	}
 	if cfg.NLLExamples == 0 {
 		return nil
@@ -423,7 +398,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 	}
 	k := min(cfg.NLLExamples, len(test)/per)
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
-	nll, err := metrics.NLLStrided(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed, Variance: m.Config.Variance()}, x0, cfg.NLLStride)
+	nll, err := ddpm.NLL(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed, Variance: m.Config.Variance(), Stride: cfg.NLLStride}, x0)
 	if err != nil {
 		return err
 	}
@@ -431,5 +406,50 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		Prior: nll.Prior, Decoder: nll.Terms[0]}
 	res.Timings["nll"] = time.Since(t0).Seconds()
 	fmt.Fprintf(cfg.Log, "ddpm eval: NLL %.4f ± %.4f bits/dim in %.1fs\n", nll.Mean, nll.StdErr, res.Timings["nll"])
+	return nil
+}
+
+// evalData is the model's configuration with the data folder the
+// evaluation reads: cfg.DataDir when given, else the model's when it exists
+// on this machine, else (MNIST) the GoMNIST module's copy.
+func evalData(m *Model, cfg EvalConfig) Config {
+	c := m.Config
+	if cfg.DataDir != "" {
+		c.DataDir = cfg.DataDir
+	} else if _, err := os.Stat(c.DataDir); c.DataDir != "" && err != nil {
+		c.DataDir = ""
+	}
+	return c
+}
+
+// EvalPreflight loads, before sampling (minutes to hours), everything that
+// [Evaluate] needs after it: the test images, and for MNIST the training
+// images and the classifier; and checks cfg against the model. A bad
+// DataDir or Classifier then fails at once instead of after the samples are
+// drawn.
+func EvalPreflight(m *Model, cfg EvalConfig) error {
+	cfg, err := cfg.WithDefaults(m.Config)
+	if err != nil {
+		return err
+	}
+	if !m.Config.IsImage() {
+		return nil
+	}
+	dc := evalData(m, cfg)
+	splits := []string{"test"}
+	if m.Config.Data == MNIST {
+		splits = append(splits, "train")
+	}
+	for _, split := range splits {
+		if _, err := LoadImages(dc, split); err != nil {
+			return err
+		}
+	}
+	if m.Config.Data != MNIST {
+		return nil
+	}
+	if _, _, err := classifier.Load(cfg.Classifier); err != nil {
+		return fmt.Errorf("experiment: MNIST-FD needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", err)
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 )
 
 // Evaluate on a barely trained 2-D model: sliced W1 and MMD, each with a
@@ -23,7 +24,7 @@ func TestEvaluate2D(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec := EvalConfig{N: 200, Sampler: ddpm.DDIM, Seed: 3}
+	ec := EvalConfig{N: 200, Sample: m.Config.SampleConfig(ddpm.DDIM), Seed: 3}
 	r, err := Evaluate(ddpm.MustBackend(), m, ec)
 	if err != nil {
 		t.Fatal(err)
@@ -58,12 +59,12 @@ func TestEvaluate2D(t *testing.T) {
 	}
 	// The sampler's conventions reach the sampler (other steps, other
 	// metrics) and the report says which were used.
-	ec.Steps, ec.Spacing, ec.FinalAlphaBarFirst = 10, ddpm.SpacingLeading, true
+	ec.Sample.Steps, ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = 10, ddpm.SpacingLeading, true
 	lead, err := Evaluate(ddpm.MustBackend(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec.Spacing, ec.FinalAlphaBarFirst = "", false
+	ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = "", false
 	trail, err := Evaluate(ddpm.MustBackend(), m, ec)
 	if err != nil {
 		t.Fatal(err)
@@ -83,17 +84,19 @@ func TestEvalConfigDefaultsAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := EvalConfig{}.WithDefaults(img)
-	if err != nil || e.N != 10000 || e.Sampler != ddpm.Ancestral || e.NLLStride != 1 || e.SampleBatch != 1000 || e.Classifier == "" {
+	if err != nil || e.N != 10000 || e.Sample.Kind != ddpm.Ancestral || e.Sample.ClipX0 != 1 || e.NLLStride != 1 || e.SampleBatch != 1000 || e.Classifier == "" {
 		t.Errorf("image defaults: %+v, %v", e, err)
 	}
-	if sc := (EvalConfig{Sampler: ddpm.DDIM, Eta: 1}).sampleConfig(img); sc.ClipX0 != 1 || sc.Steps != ddpm.DefaultDDIMSteps || sc.Eta != 1 {
-		t.Errorf("image DDIM sampler: %+v", sc)
+	ddim := img.SampleConfig(ddpm.DDIM)
+	ddim.Eta = 1
+	if e, err := (EvalConfig{Sample: ddim}).WithDefaults(img); err != nil || e.Sample.ClipX0 != 1 || e.Sample.Steps != ddpm.DefaultDDIMSteps || e.Sample.Eta != 1 {
+		t.Errorf("image DDIM sampler: %+v, %v", e.Sample, err)
 	}
-	if e, err := (EvalConfig{}).WithDefaults(toy); err != nil || e.N != 2000 || e.sampleConfig(toy).ClipX0 != 0 {
+	if e, err := (EvalConfig{}).WithDefaults(toy); err != nil || e.N != 2000 || e.Sample.ClipX0 != 0 {
 		t.Errorf("2-D defaults: %+v, %v", e, err)
 	}
-	for _, bad := range []EvalConfig{{N: 1}, {Sampler: ddpm.Langevin}, {Eta: 2}, {NLLStride: -1}, {Steps: -1}} {
-		if _, err := bad.WithDefaults(toy); err == nil || !strings.HasPrefix(err.Error(), "experiment:") {
+	for _, bad := range []EvalConfig{{N: 1}, {Sample: ddpm.SampleConfig{Kind: ddpm.Langevin}}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Eta: 2}}, {NLLStride: -1}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: -1}}} {
+		if _, err := bad.WithDefaults(toy); field.As(err) == nil {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
 	}
@@ -111,7 +114,9 @@ func TestEvaluateMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Evaluate(ddpm.MustBackend(), m, EvalConfig{N: 50, Sampler: ddpm.DDIM, Steps: 5, Seed: 2,
+	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc.Steps = 5
+	r, err := Evaluate(ddpm.MustBackend(), m, EvalConfig{N: 50, Sample: sc, Seed: 2,
 		Classifier: filepath.Join("..", "classifier", "mnist_classifier.ddpm")})
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,8 @@ import (
 )
 
 func smallConfig() Config {
-	return Config{Data: "swissroll", MLP: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
-		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, WarmupSteps: 5, Seed: 7}
+	return Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
 }
 
 func storeBytes(t *testing.T, s *model.Store) map[string][]byte {
@@ -100,7 +100,7 @@ func TestWeightsLoadAndSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Provenance.Steps != 30 || m.Provenance.Weights != "ema" || m.Provenance.Parameters != smallConfig().MLP.NumParameters() {
+	if m.Provenance.Steps != 30 || m.Provenance.Weights != "ema" || m.Provenance.Parameters != smallConfig().Network.NumParameters() {
 		t.Errorf("provenance %+v", m.Provenance)
 	}
 	sampleEveryKind(t, backend, m)
@@ -116,18 +116,19 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{Config{Data: "spiral"}, "unknown data \"spiral\""},
-		{Config{Data: "moons", Model: "unet"}, "model unet is for images"},
-		{Config{Data: MNIST, Model: "mlp"}, "model mlp is for 2-D data"},
-		{Config{Prediction: ddpm.Prediction(7)}, "unknown prediction"},
-		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "T=-1 diffusion steps must lie in [1, 100000]"},
-		{Config{Batch: -4}, "batch size -4 must lie in [1,"},
-		{Config{MinSNRGamma: -1}, "min-SNR γ -1 must be a positive finite number"},
+		{Config{Data: "moons", Network: nets.UNetConfig{}}, "network unet is not for moons: use mlp"},
+		{Config{Data: MNIST, Network: nets.MLPConfig{}}, "network mlp is not for mnist: use unet"},
+		{Config{TrainConfig: ddpm.TrainConfig{Prediction: ddpm.Prediction(7)}}, "is not a target"},
+		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "ScheduleConfig.T = -1 must lie in [1, 100000]"},
+		{Config{Batch: -4}, "Config.Batch = -4 must lie in [1,"},
+		{Config{TrainConfig: ddpm.TrainConfig{MinSNRGamma: -1}}, "TrainConfig.MinSNRGamma = -1 must be a positive finite number"},
+		{Config{Data: MNIST, Network: nets.UNetConfig{ImageSize: 32}}, "UNetConfig.ImageSize = 32 contradicts the data"},
 	} {
 		if _, err := c.cfg.WithDefaults(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
 		}
 	}
-	if _, err := Train(ddpm.MustBackend(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "needs -data-dir") {
+	if _, err := Train(ddpm.MustBackend(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
 		t.Errorf("fashion without dir: %v", err)
 	}
 }
@@ -203,7 +204,7 @@ func TestLearnVarianceModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Config.LearnVariance || m.Config.MLP.OutDim != 4 || m.Config.Variance() != ddpm.Learned {
+	if !m.Config.LearnVariance || m.Config.Network.(nets.MLPConfig).OutDim != 4 || m.Config.Variance() != ddpm.Learned {
 		t.Fatalf("loaded config %+v", m.Config)
 	}
 	sampleEveryKind(t, backend, m)
@@ -217,7 +218,11 @@ func TestLearnVarianceModel(t *testing.T) {
 func sampleEveryKind(t *testing.T, backend compute.Backend, m *Model) {
 	t.Helper()
 	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
-		x, _, err := m.Sample(backend, ddpm.SampleConfig{Kind: kind, Steps: 10, LangevinK: 2}, 16, 1)
+		sc := ddpm.SampleConfig{Kind: kind, Steps: 10}
+		if kind == ddpm.Langevin {
+			sc.LangevinK = 2
+		}
+		x, _, err := m.Sample(backend, sc, 16, 1)
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
 		}
@@ -269,8 +274,8 @@ func TestRewriteProvenance(t *testing.T) {
 // landing on the requested mode, and the refusals around it.
 func TestConditionalRun(t *testing.T) {
 	backend := ddpm.MustBackend()
-	cfg := Config{Data: "8gaussians", NumClasses: 8, MLP: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256, LearningRate: 2e-3,
-		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, WarmupSteps: 50, Seed: 3}
+	cfg := Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
+		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
 	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +284,7 @@ func TestConditionalRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Config.NumClasses != 8 || m.Config.MLP.NumClasses != 8 || m.Config.PUncond != ddpm.DefaultPUncond {
+	if m.Config.NumClasses != 8 || m.Config.Network.(nets.MLPConfig).NumClasses != 8 || m.Config.PUncond != ddpm.DefaultPUncond {
 		t.Fatalf("loaded config: %+v", m.Config)
 	}
 	const n, label = 400, 2
@@ -302,7 +307,7 @@ func TestConditionalRun(t *testing.T) {
 	if _, err := (EvalConfig{Guidance: 1}).WithDefaults(smallConfig()); err == nil {
 		t.Error("guidance accepted for an unconditional model")
 	}
-	if _, err := (Config{Data: "swissroll", NumClasses: 8}).WithDefaults(); err == nil {
+	if _, err := (Config{Data: "swissroll", TrainConfig: ddpm.TrainConfig{NumClasses: 8}}).WithDefaults(); err == nil {
 		t.Error("num_classes accepted for unlabelled data")
 	}
 	t.Logf("%d of %d guided samples (w = 1) on mode %d", near, n, label)

@@ -26,7 +26,7 @@ import (
 const faultChildEnv = "DDPM_FAULT_CHILD_DIR"
 
 var (
-	faultCfg  = Config{Data: "moons", MLP: nets.MLPConfig{Hidden: 16, Layers: 2}, Batch: 32, Seed: 3}
+	faultCfg  = Config{Data: "moons", Network: nets.MLPConfig{Hidden: 16, Layers: 2}, Batch: 32, TrainConfig: ddpm.TrainConfig{Seed: 3}}
 	faultOpts = RunOptions{Steps: 60, CheckpointEvery: 5, Keep: 2}
 )
 

@@ -50,24 +50,38 @@ func amendLR(dir string, cfg Config, old *Config) func(have []byte) error {
 		}
 		same := prev
 		same.LearningRate = cfg.LearningRate
-		if diff := configDiff(same, cfg); diff != "" {
+		diff, err := configDiff(same, cfg)
+		if err != nil {
+			return err
+		}
+		if diff != "" {
 			return fmt.Errorf("%s holds a different run (its run.json differs in %s): choose another folder, or delete that one to start over", dir, diff)
 		}
 		if cfg.LearningRate > prev.LearningRate {
 			return fmt.Errorf("%s was trained with learning rate %g: a resumed run may only lower it (-lr %g is higher)", dir, prev.LearningRate, cfg.LearningRate)
 		}
-		*old = prev
+		if cfg.LearningRate < prev.LearningRate { // else run.json only changes form (a file of an earlier version)
+			*old = prev
+		}
 		return nil
 	}
 }
 
 // configDiff names the top-level JSON fields in which a and b differ.
-func configDiff(a, b Config) string {
+func configDiff(a, b Config) (string, error) {
 	var ma, mb map[string]json.RawMessage
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	_ = json.Unmarshal(ja, &ma)
-	_ = json.Unmarshal(jb, &mb)
+	for _, x := range []struct {
+		c Config
+		m *map[string]json.RawMessage
+	}{{a, &ma}, {b, &mb}} {
+		j, err := json.Marshal(x.c)
+		if err != nil {
+			return "", err
+		}
+		if err := json.Unmarshal(j, x.m); err != nil {
+			return "", err
+		}
+	}
 	var diff []string
 	for k, v := range ma {
 		if !bytes.Equal(v, mb[k]) {
@@ -80,7 +94,7 @@ func configDiff(a, b Config) string {
 		}
 	}
 	sort.Strings(diff)
-	return strings.Join(diff, ", ")
+	return strings.Join(diff, ", "), nil
 }
 
 // readHistory reads a run folder's history.json (none: nil).
@@ -106,6 +120,9 @@ func appendHistory(dir string, c Change) ([]Change, error) {
 	}
 	c.Date = time.Now().UTC().Format(time.RFC3339)
 	h = append(h, c)
-	raw, _ := json.MarshalIndent(h, "", "  ")
+	raw, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		return nil, err
+	}
 	return h, ckpt.WriteFileAtomic(filepath.Join(dir, historyName), append(raw, '\n'))
 }

@@ -69,13 +69,19 @@ func legacyLosses(path string, step int64, logw io.Writer) []float64 {
 // resume starts from the last checkpoint before the divergence, and returns
 // the one-line error that says so and how to go on.
 func diverged(run *ckpt.Run, cfg Config, step, since int64, why string) error {
-	steps, _ := run.Steps()
+	steps, err := run.Steps()
+	if err != nil {
+		return fmt.Errorf("experiment: training diverged at step %d (%s), and the checkpoints of %s could not be listed (%v): delete those from step %d on before resuming", step, why, run.Dir, err, since-1)
+	}
 	var kept int64 = -1
 	for _, s := range steps {
-		if s >= since-1 {
-			_ = os.Rename(run.Path(s), run.Path(s)+".diverged")
-		} else {
+		if s < since-1 {
 			kept = s
+			continue
+		}
+		if err := rename(run.Path(s), run.Path(s)+".diverged"); err != nil {
+			// A resume would start from this diverged checkpoint: say so, and how to go on.
+			return fmt.Errorf("experiment: training diverged at step %d (%s), but its checkpoint %s could not be set aside (%v): delete it (and any later one) before resuming, or a resume starts from diverged weights", step, why, run.Path(s), err)
 		}
 	}
 	lower := cfg.LearningRate / 10
@@ -88,3 +94,6 @@ func diverged(run *ckpt.Run, cfg Config, step, since int64, why string) error {
 	}
 	return fmt.Errorf("experiment: training diverged at step %d (%s): %s (in %s)", step, why, where, filepath.Clean(run.Dir))
 }
+
+// rename is os.Rename (a variable so that a test can make it fail).
+var rename = os.Rename

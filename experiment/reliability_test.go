@@ -2,19 +2,22 @@ package experiment
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/nets"
 )
 
-var tinyCfg = Config{Data: "moons", MLP: nets.MLPConfig{Hidden: 8, Layers: 1}, Batch: 16, Seed: 5}
+var tinyCfg = Config{Data: "moons", Network: nets.MLPConfig{Hidden: 8, Layers: 1}, Batch: 16, TrainConfig: ddpm.TrainConfig{Seed: 5}}
 
 func train(t *testing.T, cfg Config, opt RunOptions) (*Result, error) {
 	t.Helper()
@@ -197,12 +200,14 @@ func TestWeightsMustMatchTheirConfig(t *testing.T) {
 	b := read(t, "testdata/tiny-weights.ddpm")
 	for _, c := range []struct{ old, new, want string }{
 		{`"Hidden":4`, `"Hidden":8`, "do not match their configuration"},
-		{`"Hidden":4`, `"Hidden":-4`, "hidden width -4"},
-		{`"T":1000`, `"T":20000000`, "T=20000000"},
+		{`"Hidden":4`, `"Hidden":-4`, "MLPConfig.Hidden = -4"},
+		{`"T":1000`, `"T":20000000`, "ScheduleConfig.T = 20000000"},
 	} {
 		p := filepath.Join(t.TempDir(), "w.ddpm")
 		os.WriteFile(p, withMeta(t, b, c.old, c.new), 0o644)
-		if _, err := LoadWeights(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+		// A bad file is no usage error (not a *field.Error, which the CLI
+		// reports with exit 2), and its message has one package prefix.
+		if _, err := LoadWeights(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || field.As(err) != nil || strings.Count(err.Error(), ": nets: ")+strings.Count(err.Error(), ": ddpm: ") > 0 {
 			t.Errorf("%s: %v, want %q", c.new, err, c.want)
 		}
 	}
@@ -218,5 +223,52 @@ func TestProgressRateExcludesTheFirstStep(t *testing.T) {
 	p.update(1, 0.5)
 	if strings.Contains(b.String(), "ETA") {
 		t.Errorf("an ETA after the first step (compilation): %q", b.String())
+	}
+}
+
+// When a diverged checkpoint cannot be set aside, the error says so and how
+// to go on, instead of claiming that the last good one is kept (a resume
+// would start from the diverged weights).
+func TestDivergedRenameFailing(t *testing.T) {
+	defer func(r func(string, string) error) { rename = r }(rename)
+	rename = func(from, to string) error {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: os.ErrPermission}
+	}
+	bad := tinyCfg
+	bad.LearningRate = 1e3
+	_, err := train(t, bad, RunOptions{Steps: 200, Dir: t.TempDir(), CheckpointEvery: 1, Keep: 500})
+	if err == nil || !strings.Contains(err.Error(), "could not be set aside") || !strings.Contains(err.Error(), "delete it") || strings.Contains(err.Error(), "kept the checkpoint") {
+		t.Fatalf("got %v, want the divergence error naming the checkpoint that could not be set aside", err)
+	}
+}
+
+// Every shipped weight file (written before networks were registered,
+// with both "mlp" and "unet" configurations in its metadata) loads, checks
+// against its network, and its configuration survives a JSON round trip in
+// the current form.
+func TestShippedWeightsLoad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "weights", "*.ddpm"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("shipped weights: %v %v", files, err)
+	}
+	for _, f := range files {
+		m, err := LoadWeights(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		raw, err := json.Marshal(m.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Config
+		if err := json.Unmarshal(raw, &back); err != nil {
+			t.Errorf("%s: %s does not read back: %v", f, raw, err)
+			continue
+		}
+		if back, err = back.WithDefaults(); err != nil || !reflect.DeepEqual(back, m.Config) {
+			t.Errorf("%s: round trip %+v ≠ %+v (%v)", f, back, m.Config, err)
+		}
+		t.Logf("%s: %s %s, %d parameters", filepath.Base(f), m.Config.ModelName(), m.Config.Network.Summary(), m.Config.NumParameters())
 	}
 }

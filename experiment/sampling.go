@@ -8,19 +8,21 @@ import "github.com/ddpm-go/ddpm-go/ddpm"
 //
 //   - images clip x̂_0 to [−1, 1] at each step (ClipX0 = 1), the range of the
 //     data, as Ho et al.'s code does; 2-D data, whose support is unbounded,
-//     never clips;
-//   - DDIM and Langevin take ddpm.DefaultDDIMSteps and
-//     ddpm.DefaultLangevinLevels steps (at most T); Ancestral always takes T;
-//   - Prediction is the model's.
+//     never clips; the Langevin sampler has no x̂_0 to clip;
+//   - the number of steps is ddpm's default (ddpm.DefaultSteps);
+//   - Prediction and a learned variance are the model's.
 //
 // Callers override the fields they have options for.
 func (c Config) SampleConfig(kind ddpm.SamplerKind) ddpm.SampleConfig {
 	if kind == "" {
 		kind = ddpm.Ancestral
 	}
-	sc := ddpm.SampleConfig{Kind: kind, Steps: ddpm.DefaultSteps(kind, c.Schedule.T)}
-	if c.IsImage() {
+	sc := ddpm.SampleConfig{Kind: kind, Prediction: c.Prediction}
+	if c.IsImage() && kind != ddpm.Langevin {
 		sc.ClipX0 = 1
+	}
+	if c.LearnVariance {
+		sc.Variance = ddpm.Learned
 	}
 	return sc
 }

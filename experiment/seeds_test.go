@@ -21,7 +21,7 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 		t.Skip("run with -update-seeds to rewrite the seed files")
 	}
 	dir := t.TempDir()
-	cfg := Config{Data: "moons", MLP: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, Seed: 1}
+	cfg := Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
 	if _, err := Train(ddpm.MustBackend(), cfg, RunOptions{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ddpm-go/ddpm-go/data"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 )
 
 // Source yields the training batch of any step as a pure function of the
@@ -60,20 +61,15 @@ func loadImages(c Config, split string) (*data.Images, []uint8, error) {
 	)
 	switch c.Data {
 	case MNIST:
-		if dir == "" {
-			if dir, err = data.GoMNISTDir(); err != nil {
-				return nil, nil, err
-			}
-		}
-		imgs, labels, err = data.LoadMNIST(dir, split)
+		imgs, labels, err = data.LoadMNIST(dir, split) // "": the GoMNIST module's copy
 	case FashionMNIST:
 		if dir == "" {
-			return nil, nil, fmt.Errorf("experiment: fashion-mnist needs -data-dir: a folder with the Fashion-MNIST IDX files")
+			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the Fashion-MNIST IDX files for fashion-mnist")
 		}
 		imgs, labels, err = data.LoadFashionMNIST(dir, split)
 	case CIFAR10:
 		if dir == "" {
-			return nil, nil, fmt.Errorf("experiment: cifar10 needs -data-dir: a folder with the CIFAR-10 binary batches")
+			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the CIFAR-10 binary batches for cifar10")
 		}
 		imgs, labels, err = data.LoadCIFAR10(dir, split)
 	default:

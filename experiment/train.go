@@ -88,7 +88,10 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if opt.Keep <= 0 {
 		opt.Keep = 3
 	}
-	sched, _ := ddpm.NewSchedule(cfg.Schedule)
+	sched, err := ddpm.NewSchedule(cfg.Schedule)
+	if err != nil {
+		return nil, err
+	}
 	src, err := NewSource(cfg)
 	if err != nil {
 		return nil, err
@@ -135,7 +138,9 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		}
 	} else {
 		res.StartStep = step0
-		res.Losses, _ = checkpointLosses(meta, step0)
+		if res.Losses, err = checkpointLosses(meta, step0); err != nil { // checked by Restore's callback
+			return nil, fmt.Errorf("experiment: %s: %w", run.Path(step0), err)
+		}
 		if res.Losses == nil { // a checkpoint of an earlier version: the losses are in loss.csv
 			res.Losses = legacyLosses(filepath.Join(opt.Dir, "loss.csv"), step0, logw)
 		}
@@ -157,7 +162,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
 		return nil, fmt.Errorf("experiment: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)
 	}
-	tcfg := cfg.TrainConfig()
+	tcfg := cfg.TrainConfig
 	tcfg.Devices = opt.Devices
 	tr, err := newTrainer(backend, store, sched, cfg, tcfg)
 	if err != nil {
@@ -242,7 +247,7 @@ func initStore(cfg Config, path string) (*model.Store, error) {
 		return nil, err
 	}
 	a, b := m.Config, cfg
-	if a.Model != b.Model || !reflect.DeepEqual(a.UNet, b.UNet) || !reflect.DeepEqual(a.MLP, b.MLP) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
+	if !reflect.DeepEqual(a.Network, b.Network) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
 		return nil, fmt.Errorf("experiment: -init %s: its network differs from this run's: the model, its sizes, -prediction, -learn-variance and -cond must match", path)
 	}
 	return m.Store, nil
@@ -417,8 +422,11 @@ func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (
 	if err != nil {
 		return 0, 0, err
 	}
-	sched, _ := ddpm.NewSchedule(cfg.Schedule) // checked by WithDefaults
-	tr, err := newTrainer(backend, model.NewStore(), sched, cfg, cfg.TrainConfig())
+	sched, err := ddpm.NewSchedule(cfg.Schedule)
+	if err != nil {
+		return 0, 0, err
+	}
+	tr, err := newTrainer(backend, model.NewStore(), sched, cfg, cfg.TrainConfig)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -444,9 +452,9 @@ func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (
 // newTrainer is the trainer of cfg: class-conditional when cfg.NumClasses > 0.
 func newTrainer(backend compute.Backend, store *model.Store, sched *ddpm.Schedule, cfg Config, tcfg ddpm.TrainConfig) (*ddpm.Trainer, error) {
 	if cfg.NumClasses > 0 {
-		return ddpm.NewCondTrainer(backend, store, sched, cfg.CondNet(), tcfg)
+		return ddpm.NewCondTrainer(backend, store, sched, cfg.Network.CondNet(), tcfg)
 	}
-	return ddpm.NewTrainer(backend, store, sched, cfg.Net(), tcfg)
+	return ddpm.NewTrainer(backend, store, sched, cfg.Network.Net(), tcfg)
 }
 
 // trainStep runs the training step of step's batch of src (with its labels

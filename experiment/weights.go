@@ -1,21 +1,19 @@
 package experiment
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/internal/provenance"
 	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -53,8 +51,8 @@ const weightsFormat = "ddpm-go weights v1"
 // NewProvenance fills a Provenance for the end of a training call.
 func NewProvenance(cfg Config, r *Result, command string) Provenance {
 	p := Provenance{Command: command, Steps: r.Step, Batch: cfg.Batch, Seed: cfg.Seed, Parameters: cfg.NumParameters(),
-		Backend: r.Backend, Devices: r.Devices, Hardware: Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
-		Commit: gitCommit(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339), Weights: "ema"}
+		Backend: r.Backend, Devices: r.Devices, Hardware: provenance.Hardware(), WallSeconds: r.Wall.Seconds(), StepsPerSec: r.StepsPerSec,
+		Commit: provenance.Commit(), GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339), Weights: "ema"}
 	p.History = r.History
 	n := 0
 	for _, l := range r.Losses[len(r.Losses)-min(len(r.Losses), 100):] {
@@ -67,58 +65,6 @@ func NewProvenance(cfg Config, r *Result, command string) Provenance {
 		p.FinalLoss /= float64(n)
 	}
 	return p
-}
-
-// Hardware describes this machine: CPU model and core count (and the GPU
-// when one is visible to nvidia-smi).
-func Hardware() string {
-	model := runtime.GOARCH
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
-	}
-	hw := fmt.Sprintf("%s, %d cores", model, runtime.NumCPU())
-	if out, err := exec.Command("nvidia-smi", "--query-gpu=name", "--format=csv,noheader").Output(); err == nil {
-		if g := strings.TrimSpace(string(out)); g != "" {
-			hw += ", GPU " + strings.ReplaceAll(g, "\n", " + ")
-		}
-	}
-	return hw
-}
-
-// gitCommit names the code that runs: the binary's own VCS stamp (with
-// "-modified" when it was built from a changed tree), else, for go run and
-// go test which stamp none, the HEAD of the current folder's repository. The
-// stamp comes first because a binary carried to another machine runs in a
-// copy of the repository whose HEAD need not be the one it was built from.
-func gitCommit() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, modified := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value[:min(12, len(s.Value))]
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
-		}
-		if rev != "" && modified {
-			return rev + "-modified"
-		}
-		if rev != "" {
-			return rev
-		}
-	}
-	if out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
-		return strings.TrimSpace(string(out))
-	}
-	return ""
 }
 
 // RewriteProvenance replaces the provenance of the weight file path by
@@ -174,8 +120,8 @@ func LoadWeights(path string) (*Model, error) {
 		}
 	}
 	cfg, err := meta.Config.WithDefaults()
-	if err != nil {
-		return nil, fmt.Errorf("experiment: %s: %s", path, strings.TrimPrefix(err.Error(), "experiment: "))
+	if err != nil { // a bad file, not a bad flag: the error is not wrapped
+		return nil, fmt.Errorf("experiment: %s: %s", path, trimPkg(err))
 	}
 	store := model.NewStore()
 	if _, err := ckpt.Load(store, path); err != nil {
@@ -191,8 +137,9 @@ func LoadWeights(path string) (*Model, error) {
 	return &Model{Config: cfg, Provenance: meta.Provenance, Schedule: sched, Store: store, Path: path}, nil
 }
 
-// Net is the model's network, reading its variables under /net.
-func (m *Model) Net() ddpm.Net { return ddpm.NetIn(m.Config.Net()) }
+// Net is the model's network (ddpm's samplers and bound read its
+// variables under ddpm.NetScope of Store).
+func (m *Model) Net() ddpm.Net { return m.Config.Network.Net() }
 
 // Guidance chooses the labels of a class-conditional model's samples and
 // the classifier-free guidance weight w (Ho & Salimans 2022, see
@@ -203,6 +150,49 @@ type Guidance struct {
 	Labels []int32
 	// W ≥ 0 is the guidance weight; 0 is the conditional model alone.
 	W float64
+}
+
+// GuidanceOptions are a sampling command's choice of labels and guidance
+// (sample -label, -guidance, -unconditional).
+type GuidanceOptions struct {
+	// Label ≥ 0 is every sample's label; -1 (or a zero GuidanceOptions of an
+	// unconditional model) gives the labels 0, 1, …, k−1, 0, … in turn.
+	Label int
+	// W is the guidance weight w ≥ 0 (0: the conditional model alone).
+	W float64
+	// Unconditional samples a class-conditional model at the null label.
+	Unconditional bool
+}
+
+// Guidance is the Guidance of o for n samples of m: none for an
+// unconditional model or o.Unconditional, else the labels of o (one label
+// for all, or BalancedLabels) with weight o.W. The error names the field of
+// o that does not fit the model.
+func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("experiment", "GuidanceOptions", name, v, want, args...)
+	}
+	k := m.Config.NumClasses
+	switch {
+	case !(o.W >= 0) || o.W > math.MaxFloat32/2:
+		return Guidance{}, bad("W", o.W, "must be a finite number in [0, %g] (float32 carries (1+w)·ε)", math.MaxFloat32/2)
+	case k == 0 && o.Label >= 0:
+		return Guidance{}, bad("Label", o.Label, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+	case k == 0 && o.W != 0:
+		return Guidance{}, bad("W", o.W, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+	case k == 0 && o.Unconditional:
+		return Guidance{}, bad("Unconditional", o.Unconditional, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+	case o.Unconditional && (o.Label >= 0 || o.W != 0):
+		return Guidance{}, bad("Unconditional", o.Unconditional, "samples the null label: leave out the label and the guidance")
+	case o.Label < -1 || o.Label >= max(k, 1):
+		return Guidance{}, bad("Label", o.Label, "is not a label of these weights (0…%d)", k-1)
+	case k == 0 || o.Unconditional:
+		return Guidance{}, nil
+	}
+	if o.Label >= 0 {
+		return Guidance{Labels: []int32{int32(o.Label)}, W: o.W}, nil
+	}
+	return Guidance{Labels: BalancedLabels(n, k), W: o.W}, nil
 }
 
 // BalancedLabels are n labels 0, 1, …, k−1, 0, 1, …: the evaluation's and
@@ -234,11 +224,8 @@ func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g 
 		if len(g.Labels) == 0 {
 			return nil, fmt.Errorf("experiment: guidance w=%g needs labels (classes 0…%d)", g.W, k-1)
 		}
-		cond := m.Config.CondNet()
 		var err error
-		net, err = ddpm.Guided(func(scope *model.Scope, xt, t, y *graph.Node) *graph.Node {
-			return cond(scope.Store().Scope("/"+ddpm.NetScope), xt, t, y)
-		}, k, g.Labels, g.W)
+		net, err = ddpm.Guided(m.Config.Network.CondNet(), k, g.Labels, g.W)
 		if err != nil {
 			return nil, err
 		}
@@ -266,4 +253,14 @@ func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g G
 		return nil, nil, err
 	}
 	return sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+}
+
+// trimPkg is err's message without its package prefix ("nets: ", …), for
+// an error quoted inside another.
+func trimPkg(err error) string {
+	s := err.Error()
+	for _, p := range []string{"experiment: ", "ddpm: ", "nets: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
 }

@@ -26,14 +26,7 @@ func checkWeights(store *model.Store, cfg Config) error {
 		n += v.Shape().Size()
 	}
 	if want := cfg.NumParameters(); n != want {
-		return fmt.Errorf("the file holds %d parameters in %d variables, but its configuration (%s %s) needs %d: the weights do not match their configuration", n, vars, cfg.Model, netSummary(cfg), want)
+		return fmt.Errorf("the file holds %d parameters in %d variables, but its configuration (%s %s) needs %d: the weights do not match their configuration", n, vars, cfg.ModelName(), cfg.Network.Summary(), want)
 	}
 	return nil
-}
-
-func netSummary(c Config) string {
-	if c.Model == "unet" {
-		return fmt.Sprintf("base %d, mults %v, %d×%d×%d", c.UNet.Base, c.UNet.Mults, c.UNet.ImageSize, c.UNet.ImageSize, c.UNet.InChannels)
-	}
-	return fmt.Sprintf("hidden %d, %d layers", c.MLP.Hidden, c.MLP.Layers)
 }

@@ -1,0 +1,158 @@
+package experiment
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/gomlx/compute"
+)
+
+// Preset is a named training recipe: the configuration a reader runs,
+// stated once here and used by the command line (ddpm train -preset NAME),
+// the notebooks, the scripts and the README, which point at it instead of
+// restating its numbers (as nanoGPT's config files).
+type Preset struct {
+	Name string
+	Doc  string
+	// Config is the recipe; its zero fields take their defaults.
+	Config Config
+	// Steps is the recipe's training length; 0 when it is a wall-time budget
+	// (Minutes) turned into steps on the machine at hand by [StepsFor].
+	Steps int64
+	// Minutes is the recipe's wall-time budget on a CPU; 0 for a step budget.
+	Minutes float64
+	// DecayToEnd: the learning rate decays to 0 at the run's last step
+	// (Config.DecaySteps is set to the planned steps, see [Preset.ForSteps]).
+	DecayToEnd bool
+}
+
+// ForSteps is the preset's configuration for a run of the given steps: with
+// DecayToEnd, its cosine decay ends at the last one.
+func (p Preset) ForSteps(steps int64) Config {
+	c := p.Config
+	if p.DecayToEnd {
+		c.DecaySteps = int(steps)
+	}
+	return c
+}
+
+// presets are the named recipes, by name.
+var presets = map[string]Preset{
+	"points": {Name: "points", Doc: "the 2-D toys' recipe: the reference MLP, batch 1024, Adam 1e-3 with 100 warm-up steps, clipping at 1, EMA 0.995 (2-D runs are short)",
+		Config: Config{Data: "swissroll", Batch: 1024, TrainConfig: ddpm.TrainConfig{LearningRate: 1e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.995}},
+		Steps:  5000},
+	"ho2020": {Name: "ho2020", Doc: "Ho et al. (2020)'s image recipe: batch 128, Adam 2e-4 with 1,000 warm-up steps (they used 5,000), clipping at 1, EMA 0.9999",
+		Config: Config{Data: MNIST, Batch: 128, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-4, WarmupSteps: 1000, GradClip: 1, EMADecay: 0.9999}},
+		Steps:  20000},
+	"mnist-gpu": {Name: "mnist-gpu", Doc: "MNIST on a GPU (scripts/gpu-mnist.sh, notebook 05 on CUDA): the base-32 U-Net, batch 128, Adam 5e-4 with 500 warm-up steps and a cosine decay to 0 at the last step, EMA 0.9995 with warm-up, 15,000 steps (2.5 minutes on one H200)",
+		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 32}, Batch: 128,
+			TrainConfig: ddpm.TrainConfig{LearningRate: 5e-4, WarmupSteps: 500, GradClip: 1, EMADecay: 0.9995, EMAWarmup: true}},
+		Steps: 15000, DecayToEnd: true},
+	"mnist-cpu": {Name: "mnist-cpu", Doc: "MNIST on two CPU cores in ten minutes (notebook 05, the README's \"MNIST on a CPU\"): the base-16 U-Net, batch 32, v with min-SNR-5, Adam 2e-3 with 100 warm-up steps and a cosine decay to 0 at the last step, EMA 0.999 with warm-up",
+		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 16}, Batch: 32,
+			TrainConfig: ddpm.TrainConfig{Prediction: ddpm.PredictV, MinSNRGamma: 5, LearningRate: 2e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.999, EMAWarmup: true}},
+		Minutes: 10, DecayToEnd: true},
+}
+
+// PresetNames lists the presets, sorted.
+func PresetNames() []string {
+	var n []string
+	for k := range presets {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// GetPreset is the preset name.
+func GetPreset(name string) (Preset, error) {
+	p, ok := presets[name]
+	if !ok {
+		return Preset{}, fmt.Errorf("experiment: unknown preset %q: use one of %s", name, strings.Join(PresetNames(), ", "))
+	}
+	return p, nil
+}
+
+// MustPreset is [GetPreset] for notebooks and tests: it panics on an unknown name.
+func MustPreset(name string) Preset {
+	p, err := GetPreset(name)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// BasePreset is the recipe whose values fill a configuration's zero batch
+// and optimiser fields: "ho2020" for image data, "points" for the 2-D toys.
+func BasePreset(data string) Preset {
+	if IsImageData(data) {
+		return presets["ho2020"]
+	}
+	return presets["points"]
+}
+
+// Plan completes the length and place of a run of cfg from preset p (the
+// zero Preset for none), as `ddpm train` does: the steps (opt.Steps, else
+// the preset's, else the data's base preset's; for a wall-time recipe as
+// many as fit in its budget on this machine, timed by [StepsFor]), the wall
+// budget (opt.MaxWall, else the preset's minutes), the folder (opt.Dir, else
+// runs/<data>-<model>-seed<seed>), and for a preset that decays to its end
+// the decay's last step. cfg must be complete (Config.WithDefaults). rate
+// is the step rate it timed (0 when it timed none).
+func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config, RunOptions, float64, error) {
+	if err := opt.Validate(); err != nil {
+		return cfg, opt, 0, err
+	}
+	if opt.Dir == "" {
+		opt.Dir = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Data, cfg.ModelName(), cfg.Seed))
+	}
+	if opt.MaxWall == 0 && p.Minutes > 0 {
+		opt.MaxWall = time.Duration(p.Minutes * float64(time.Minute))
+	}
+	if opt.Steps == 0 {
+		opt.Steps = p.Steps
+		if p.Name == "" {
+			opt.Steps = BasePreset(cfg.Data).Steps
+		}
+	}
+	var rate float64
+	if opt.Steps == 0 { // a wall-time recipe: as many steps as fit, timed here
+		var err error
+		if opt.Steps, rate, err = StepsFor(backend, cfg, opt.MaxWall, 20); err != nil {
+			return cfg, opt, 0, err
+		}
+	}
+	if p.DecayToEnd && cfg.DecaySteps == 0 {
+		cfg.DecaySteps = int(opt.Steps)
+	}
+	return cfg, opt, rate, nil
+}
+
+// Validate checks the options' fields (a zero field is its default); the
+// error is a *field.Error naming the first one out of range.
+func (o RunOptions) Validate() error {
+	bad := func(name string, v any, want string) error {
+		return field.New("experiment", "RunOptions", name, v, want)
+	}
+	switch {
+	case o.Steps < 0:
+		return bad("Steps", o.Steps, "must be ≥ 1 (0: the default)")
+	case o.CheckpointEvery < 0:
+		return bad("CheckpointEvery", o.CheckpointEvery, "must be ≥ 1 (0: steps/10)")
+	case o.Keep < 0:
+		return bad("Keep", o.Keep, "must be ≥ 1 checkpoint (0: 3)")
+	case o.Devices < 0:
+		return bad("Devices", o.Devices, "must be ≥ 1 (0: all GPUs, 1 on CPU)")
+	case o.MaxWall < 0:
+		return bad("MaxWall", o.MaxWall, "must be > 0 (0: no limit)")
+	case o.StopAfter < 0:
+		return bad("StopAfter", o.StopAfter, "must be ≥ 0")
+	}
+	return nil
+}
