@@ -85,6 +85,6 @@ bench:
 	bash scripts/install-xla-cpu.sh
 	eval "$$(sh scripts/allocator-env.sh)"; go run ./cmd/ddpm bench -rounds $(BENCH_ROUNDS) -reps $(BENCH_REPS) -warmup 1 -threads 2 -backend xla:cpu,go -out bench/results.json
 
-# figures/ from package code (figs/figures) and the shipped weights.
+# figures/ from package code (package figures) and the shipped weights.
 figures:
 	go run ./cmd/ddpm figures -out figures -weights weights

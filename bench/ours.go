@@ -135,7 +135,7 @@ func (o *Ours) build(c string) (func() error, error) {
 			x0 := normal(rng, sz.MLPBatch, 2)
 			return func() error { _, _, err := tr.Step(x0); return err }, nil
 		case MLPChain:
-			sm, err := ddpm.NewSampler(o.backend, tr.Store, o.sched, ddpm.NetIn(net), ddpm.SampleConfig{Kind: ddpm.Ancestral})
+			sm, err := ddpm.NewSampler(o.backend, tr.Store, o.sched, net, ddpm.SampleConfig{Kind: ddpm.Ancestral})
 			if err != nil {
 				return nil, err
 			}
@@ -211,8 +211,9 @@ func trainedStore(backend compute.Backend, sched *ddpm.Schedule, net ddpm.Net, x
 // forwardCase compiles ε_θ(x, t) reading the trainer's variables (under
 // ddpm.NetScope) and returns one call of it on x, t.
 func forwardCase(backend compute.Backend, store *model.Store, net ddpm.Net, x, t *tensors.Tensor) (func() error, error) {
-	in := ddpm.NetIn(net)
-	fwd, err := model.NewExec(backend, store, func(scope *model.Scope, x, t *Node) *Node { return in(scope, x, t) })
+	fwd, err := model.NewExec(backend, store, func(scope *model.Scope, x, t *Node) *Node {
+		return net(scope.Store().Scope("/"+ddpm.NetScope), x, t)
+	})
 	if err != nil {
 		return nil, err
 	}

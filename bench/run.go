@@ -51,7 +51,9 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 		var blas struct {
 			GFLOPS float64 `json:"sgemm_2048_gflops"`
 		}
-		_ = json.Unmarshal(p.Report.BLAS, &blas)
+		if err := json.Unmarshal(p.Report.BLAS, &blas); err != nil {
+			return nil, fmt.Errorf("bench: the peer's BLAS report %s: %v", p.Report.BLAS, err)
+		}
 		fmt.Fprintf(stdout, "peer: torch %s, %d threads, sgemm 2048² %.1f GFLOP/s, load at start %v\n", p.Report.Torch, p.Report.Threads, blas.GFLOPS, p.Report.LoadAvg)
 	}
 	fmt.Fprintf(stdout, "method: per case, %d alternating rounds (ours, then the peer) of %d timed call(s) each after %d warm-up call(s); ratio = median of the per-round ratios [min, max]\n",

@@ -150,9 +150,9 @@ func jsonEqual(a, b []byte) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return bytes.Equal(a, b)
 	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
+	xa, errx := json.Marshal(x) // values json.Unmarshal made always marshal
+	ya, erry := json.Marshal(y)
+	return errx == nil && erry == nil && bytes.Equal(xa, ya)
 }
 
 // Path is the file name of the checkpoint at step.

@@ -47,7 +47,7 @@ type Figure struct {
 // All lists the README's figures in the order "ddpm figures" writes them:
 // the four fixed ones, then samples_<name>.png for each weight file in
 // weightFiles (<name>.ddpm).
-func (fc Config) All(weightFiles []string) []Figure {
+func (fc Config) All(weightFiles []string) ([]Figure, error) {
 	figs := []Figure{
 		{"schedules.png", Schedules},
 		{"forward_mnist.png", fc.ForwardMNIST},
@@ -57,11 +57,15 @@ func (fc Config) All(weightFiles []string) []Figure {
 	for _, f := range weightFiles {
 		name := strings.TrimSuffix(filepath.Base(f), ".ddpm")
 		figs = append(figs, Figure{"samples_" + name + ".png", func() ([]byte, error) { return fc.Samples(f) }})
-		if m, err := experiment.LoadWeights(f); err == nil && m.Config.NumClasses > 0 && m.Config.IsImage() {
+		m, err := experiment.LoadWeights(f)
+		if err != nil {
+			return nil, err
+		}
+		if m.Config.NumClasses > 0 && m.Config.IsImage() {
 			figs = append(figs, Figure{"guidance_" + name + ".png", func() ([]byte, error) { return fc.Guidance(f, GuidanceWeights) }})
 		}
 	}
-	return figs
+	return figs, nil
 }
 
 // pick returns quick when the figures are made with -quick, else full.
@@ -105,11 +109,7 @@ var ForwardSteps = []int32{0, 50, 100, 250, 500, 999}
 
 // mnistTest reads the MNIST test digits of the GoMNIST module's copy.
 func mnistTest() (*data.Images, error) {
-	dir, err := data.GoMNISTDir()
-	if err != nil {
-		return nil, err
-	}
-	test, _, err := data.LoadMNIST(dir, "test")
+	test, _, err := data.LoadMNIST("", "test")
 	return test, err
 }
 

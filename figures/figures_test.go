@@ -3,6 +3,7 @@ package figures
 import (
 	"bytes"
 	"image/png"
+	"path/filepath"
 	"testing"
 )
 
@@ -19,7 +20,13 @@ func TestFiguresWithoutGraphs(t *testing.T) {
 			t.Errorf("%s: %d×%d, %v", name, cfg.Width, cfg.Height, err)
 		}
 	}
-	if got := (Config{}).All([]string{"w/a.ddpm", "w/b.ddpm"}); len(got) != 6 || got[4].Name != "samples_a.png" || got[5].Name != "samples_b.png" {
-		t.Errorf("All: %v", got)
+	w := func(name string) string { return filepath.Join("..", "weights", name+".ddpm") }
+	got, err := (Config{}).All([]string{w("swissroll"), w("mnist_cond")})
+	if err != nil || len(got) != 7 || got[4].Name != "samples_swissroll.png" || got[5].Name != "samples_mnist_cond.png" || got[6].Name != "guidance_mnist_cond.png" {
+		t.Errorf("All: %v, %v", got, err)
+	}
+	// A weight file that does not load is an error, not a figure silently left out.
+	if _, err := (Config{}).All([]string{w("swissroll"), filepath.Join(t.TempDir(), "missing.ddpm")}); err == nil {
+		t.Error("All with a missing weight file: no error")
 	}
 }

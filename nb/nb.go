@@ -7,7 +7,6 @@
 package nb
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -35,11 +34,6 @@ func PNG(png []byte, err error) {
 		panic(err)
 	}
 	gonbui.DisplayPng(png)
-}
-
-// Markdown displays markdown text.
-func Markdown(format string, args ...any) {
-	gonbui.DisplayMarkdown(fmt.Sprintf(format, args...))
 }
 
 // Table displays a table with a header row; cells are formatted with %v

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"flag"
-	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/bench"
@@ -11,7 +10,7 @@ import (
 
 // runBench is "ddpm bench": flags → bench.Run.
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs := newFlags("bench")
 	rounds := fs.Int("rounds", bench.DefaultRounds, "alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios")
 	reps := fs.Int("reps", 1, "about this many timed calls per side and round (go-benchmarks runs ours for (reps − ½) × one call's time)")
 	warmup := fs.Int("warmup", 1, "untimed calls per case before timing (after the compiling first call of each training step)")
@@ -23,20 +22,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	noPeer := fs.Bool("no-peer", false, "skip the PyTorch peer")
 	tiny := fs.Bool("tiny", false, "tiny sizes (batch 8/2, 50 points, T=10): a smoke test, not a benchmark")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	if code, ok := parseFlags(fs, "usage: ddpm bench [flags]: time ddpm-go's training, forward and sampling against PyTorch (bench/peer.py)", args, stderr); !ok {
+	if code, ok := fs.parse("usage: ddpm bench [flags]: time ddpm-go's training, forward and sampling against PyTorch (bench/peer.py)", args, stderr); !ok {
 		return code
 	}
 	if *reps < 1 || *warmup < 0 || *threads < 1 || *rounds < 1 {
-		fmt.Fprintf(stderr, "ddpm bench: want -reps ≥ 1, -rounds ≥ 1, -warmup ≥ 0 and -threads ≥ 1\n")
-		return 2
+		return fail(stderr, "bench", badFlag("want -reps ≥ 1, -rounds ≥ 1, -warmup ≥ 0 and -threads ≥ 1"), 2)
 	}
 	if *rounds < bench.DefaultRounds && !*tiny && !*noPeer {
-		fmt.Fprintf(stderr, "ddpm bench: -rounds %d: a comparison with the peer takes at least %d rounds (or use -tiny)\n", *rounds, bench.DefaultRounds)
-		return 2
+		return fail(stderr, "bench", badFlag("-rounds %d: a comparison with the peer takes at least %d rounds (or use -tiny)", *rounds, bench.DefaultRounds), 2)
 	}
 	if err := bench.CheckOut(*out); err != nil {
-		fmt.Fprintf(stderr, "ddpm bench: -out %s: %v\n", *out, err)
-		return 2
+		return fail(stderr, "bench", badFlag("-out %s: %v", *out, err), 2)
 	}
 	cfg := bench.Config{Out: *out, NoPeer: *noPeer}
 	for _, b := range strings.Split(*backends, ",") {
@@ -45,6 +41,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg.Cases = strings.Split(*cases, ",")
+	for _, c := range cfg.Cases {
+		if !slices.Contains(bench.Cases, c) {
+			return fail(stderr, "bench", badFlag("-cases: unknown case %q: use some of %s", c, strings.Join(bench.Cases, ",")), 2)
+		}
+	}
 	cfg.Rounds, cfg.Reps, cfg.Warmup, cfg.Threads, cfg.Python = *rounds, *reps, *warmup, *threads, *python
 	if *warmup == 0 {
 		cfg.Warmup = -1 // Options: 0 means the default
@@ -56,8 +57,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		cfg.Progress = stderr
 	}
 	if _, err := bench.Run(cfg, stdout); err != nil {
-		fmt.Fprintf(stderr, "ddpm bench: %v\n", err)
-		return 1
+		return fail(stderr, "bench", err, 1)
 	}
 	return 0
 }

@@ -19,8 +19,8 @@ import (
 // tinyWeights trains a tiny 2-D MLP for a few steps and returns its weight file.
 func tinyWeights(t *testing.T) string {
 	t.Helper()
-	cfg := experiment.Config{Data: "swissroll", MLP: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
-		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, WarmupSteps: 5, Seed: 7}
+	cfg := experiment.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
 	res, err := experiment.Train(ddpm.MustBackend(), cfg, experiment.RunOptions{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -70,13 +70,14 @@ func TestEval2D(t *testing.T) {
 }
 
 func TestEvalBadFlagsExit2WithOneLine(t *testing.T) {
+	w := filepath.Join("..", "..", "experiment", "testdata", "tiny-weights.ddpm") // the flags are checked against the model
 	for _, args := range [][]string{
 		{"eval"},
-		{"eval", "-weights", "x.ddpm", "-sampler", "langevin"},
-		{"eval", "-weights", "x.ddpm", "-n", "1"},
-		{"eval", "-weights", "x.ddpm", "-nll-stride", "0"},
-		{"eval", "-weights", "x.ddpm", "-eta", "2"},
-		{"eval", "-weights", "x.ddpm", "-n", "ten"},
+		{"eval", "-weights", w, "-sampler", "langevin"},
+		{"eval", "-weights", w, "-n", "1"},
+		{"eval", "-weights", w, "-nll-stride", "0"},
+		{"eval", "-weights", w, "-eta", "2"},
+		{"eval", "-weights", w, "-n", "ten"},
 		{"eval", "-frobnicate"},
 		{"eval", "extra"},
 	} {

@@ -1,5 +1,5 @@
 // Command ddpm is the command line of ddpm-go: flag parsing and printing over
-// the packages (ddpm, experiment, figs/figures, bench), one file per command:
+// the packages (ddpm, experiment, figures, bench), one file per command:
 //
 //	ddpm schedule  the float64 tables of a noise schedule (schedule.go)
 //	ddpm train     Algorithm 1 with checkpoints and exact resume (train.go → experiment.Train)
@@ -13,7 +13,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -82,31 +81,4 @@ func usage(w io.Writer) {
 	for _, n := range names() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-}
-
-// parseFlags parses args into fs. A parse error prints one line naming the
-// command and exits 2; -h prints usage and the flags and exits 0. ok is
-// false when the caller must return code.
-func parseFlags(fs *flag.FlagSet, usageText string, args []string, stderr io.Writer) (code int, ok bool) {
-	usage := func() {
-		fmt.Fprintln(stderr, usageText)
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-	}
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.SetOutput(stderr)
-	switch {
-	case err == flag.ErrHelp:
-		usage()
-		return 0, false
-	case err != nil:
-		fmt.Fprintf(stderr, "ddpm %s: %v (see ddpm %s -h)\n", fs.Name(), err, fs.Name())
-		return 2, false
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "ddpm %s: unexpected argument %q (flags only; see ddpm %s -h)\n", fs.Name(), fs.Arg(0), fs.Name())
-		return 2, false
-	}
-	return 0, true
 }

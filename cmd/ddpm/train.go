@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,119 +13,132 @@ import (
 	"github.com/ddpm-go/ddpm-go/nets"
 )
 
-// modelFlags registers the flags that define a run's Config.
-func modelFlags(fs *flag.FlagSet) func() experiment.Config {
-	dataName := fs.String("data", "swissroll", "data: swissroll, moons, 8gaussians, checkerboard, circles, mnist, fashion-mnist, cifar10")
-	dataDir := fs.String("data-dir", "", "folder of the IDX / CIFAR-10 files (mnist defaults to the GoMNIST module's copy)")
-	modelName := fs.String("model", "", "network: mlp (2-D data) or unet (images); default by data")
-	base := fs.Int("base", 0, "U-Net base channels (default 32)")
-	attn := fs.String("attention", "", "U-Net: comma-separated resolutions with self-attention, e.g. 7")
-	mults := fs.String("mults", "", "U-Net: channel multipliers per level, from the image's resolution down (default 1,2,2: 28², 14², 7² on MNIST)")
-	groups := fs.Int("groups", 0, "U-Net GroupNorm groups (default 8); must divide every level's channel count")
-	dropout := fs.Float64("dropout", 0, "U-Net dropout while training")
-	hidden := fs.Int("hidden", 0, "MLP hidden width (default 256)")
-	kind := fs.String("schedule", "linear", "noise schedule: linear, cosine, quadratic, sigmoid")
-	T := fs.Int("T", 1000, "diffusion steps")
-	rescale := fs.Bool("rescale", false, "rescale β_1, β_T by 1000/T")
-	var pred ddpm.Prediction
-	fs.TextVar(&pred, "prediction", ddpm.PredictEps, "network target: eps, x0 or v")
-	batch := fs.Int("batch", 0, "batch size (default 1024 for 2-D, 128 for images)")
-	lr := fs.Float64("lr", 0, "Adam learning rate (default 1e-3 for 2-D, 2e-4 for images)")
-	warmup := fs.Int("warmup", 0, "learning-rate warm-up steps (default 100 / 1000)")
-	clip := fs.Float64("clip", 0, "gradient clipping global norm (default 1)")
-	ema := fs.Float64("ema", 0, "EMA decay of the weights (default 0.995 / 0.9999)")
-	seed := fs.Int64("seed", 0, "random seed")
-	minSNR := fs.Float64("min-snr", 0, "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple")
-	learnVar := fs.Bool("learn-variance", false, "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)")
-	vlbIS := fs.Bool("vlb-importance", false, "with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)")
-	emaWarmup := fs.Bool("ema-warmup", false, "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs")
-	decay := fs.Int("lr-decay-steps", 0, "cosine decay of the learning rate to 0 at this step (e.g. the -steps value); 0: constant")
-	cond := fs.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
-	pUncond := fs.Float64("p-uncond", 0, "with -cond: probability of training on the null label (default 0.1)")
-	return func() experiment.Config {
-		c := experiment.Config{Data: *dataName, DataDir: *dataDir, Model: experiment.ModelKind(*modelName), Prediction: pred,
-			Schedule: ddpm.ScheduleConfig{Kind: ddpm.ScheduleKind(*kind), T: *T, Rescale: *rescale},
-			Batch:    *batch, LearningRate: *lr, WarmupSteps: *warmup, GradClip: *clip, EMADecay: *ema, Seed: *seed, MinSNRGamma: *minSNR, LearnVariance: *learnVar,
-			MLP: nets.MLPConfig{Hidden: *hidden}, UNet: nets.UNetConfig{Base: *base, Dropout: *dropout, Groups: *groups},
-			EMAWarmup: *emaWarmup, LRDecaySteps: *decay, PUncond: *pUncond, VLBImportance: *vlbIS}
-		if *cond {
-			c.NumClasses = experiment.DataClasses(c.Data)
-			if c.NumClasses == 0 {
-				c.NumClasses = -1 // refused by WithDefaults, which names the labelled data sets
+// configFlags registers the flags of a run's experiment.Config — the data,
+// every flag of every registered network (nets.Params), the schedule, the
+// objective and optimiser (ddpm.TrainConfig) — and returns the function
+// that builds it: the preset's (-preset), each flag given in place of its
+// field, completed by experiment.Config.WithDefaults.
+func configFlags(f *flags) func() (experiment.Config, experiment.Preset, error) {
+	c := experiment.Config{Schedule: ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}}
+	preset := f.String("preset", "", "start from a named recipe: "+strings.Join(experiment.PresetNames(), ", ")+" (the other flags change it)")
+	model := f.String("model", "", fmt.Sprintf("network: %s (images) or %s (points); default unet for images, mlp for points", strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", ")))
+	f.Bind(&c.Data, "data", "Config.Data", "data: swissroll, moons, 8gaussians, checkerboard, circles, mnist, fashion-mnist, cifar10 (default swissroll)", false)
+	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the IDX / CIFAR-10 files (mnist defaults to the GoMNIST module's copy)", false)
+	netFlags := registerNetFlags(f)
+	f.Bind(&c.Schedule.Kind, "schedule", "Config.Schedule.Kind", "noise schedule: linear, cosine, quadratic, sigmoid", false)
+	f.Bind(&c.Schedule.T, "T", "Config.Schedule.T", fmt.Sprintf("diffusion steps (default %d)", ddpm.DefaultT), true)
+	f.Bind(&c.Schedule.Rescale, "rescale", "Config.Schedule.Rescale", "rescale β_1, β_T by 1000/T", false)
+	f.Field("T", "ScheduleConfig.T")
+	f.Field("schedule", "ScheduleConfig.Kind")
+	f.TextVar(&c.Prediction, "prediction", c.Prediction, "network target: eps, x0 or v")
+	f.Field("prediction", "TrainConfig.Prediction")
+	const base = " (default: the data's base preset's, %s)"
+	f.Bind(&c.Batch, "batch", "Config.Batch", "batch size"+fmt.Sprintf(base, "1024 for points, 128 for images"), true)
+	f.Bind(&c.LearningRate, "lr", "TrainConfig.LearningRate", "Adam learning rate"+fmt.Sprintf(base, "1e-3 / 2e-4"), true)
+	f.Bind(&c.WarmupSteps, "warmup", "TrainConfig.WarmupSteps", "learning-rate warm-up steps"+fmt.Sprintf(base, "100 / 1000"), true)
+	f.Bind(&c.GradClip, "clip", "TrainConfig.GradClip", "gradient clipping global norm"+fmt.Sprintf(base, "1"), true)
+	f.Bind(&c.EMADecay, "ema", "TrainConfig.EMADecay", "EMA decay of the weights"+fmt.Sprintf(base, "0.995 / 0.9999"), true)
+	f.Bind(&c.Seed, "seed", "TrainConfig.Seed", "random seed", false)
+	f.Bind(&c.MinSNRGamma, "min-snr", "TrainConfig.MinSNRGamma", "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple", false)
+	f.Bind(&c.LearnVariance, "learn-variance", "TrainConfig.LearnVariance", "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)", false)
+	f.Bind(&c.VLBImportance, "vlb-importance", "TrainConfig.VLBImportance", "with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)", false)
+	f.Bind(&c.EMAWarmup, "ema-warmup", "TrainConfig.EMAWarmup", "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs", false)
+	f.Bind(&c.DecaySteps, "lr-decay-steps", "TrainConfig.DecaySteps", "cosine decay of the learning rate to 0 at this step; 0: constant (a preset that decays to its end: its last step)", false)
+	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
+	f.Bind(&c.PUncond, "p-uncond", "TrainConfig.PUncond", fmt.Sprintf("with -cond: probability of training on the null label (default %g)", ddpm.DefaultPUncond), true)
+	return func() (experiment.Config, experiment.Preset, error) {
+		var p experiment.Preset
+		if *preset != "" {
+			var err error
+			if p, err = experiment.GetPreset(*preset); err != nil {
+				return c, p, badFlag("-preset %q: %s", *preset, message(err))
 			}
 		}
-		c.UNet.AttentionRes, _ = intList(*attn) // checked by checkModelFlags
-		c.UNet.Mults, _ = intList(*mults)
-		return c
+		cfg := p.Config
+		f.Overlay(&cfg, &c, "Config", "TrainConfig")
+		if *cond {
+			if cfg.NumClasses = experiment.DataClasses(cfg.Data); cfg.NumClasses == 0 {
+				return cfg, p, badFlag("-cond needs labelled data: mnist, fashion-mnist, cifar10 or 8gaussians, not %s", cfg.Data)
+			}
+		}
+		settings := map[string]string{}
+		for _, name := range netFlags {
+			if f.Given(name) {
+				settings[name] = f.Lookup(name).Value.String()
+			}
+		}
+		var err error
+		def := map[bool]string{true: "unet", false: "mlp"}[experiment.IsImageData(cfg.Data)]
+		if cfg.Network, err = nets.Choose(cfg.Network, def, *model, settings); err != nil {
+			return cfg, p, badFlag("%s", message(err))
+		}
+		cfg, err = cfg.WithDefaults()
+		return cfg, p, f.explain(err)
 	}
 }
 
+// registerNetFlags registers every flag of the registered networks (as
+// text, read by nets.Set for the network chosen) and returns their names.
+func registerNetFlags(f *flags) []string {
+	var names []string
+	for _, nf := range nets.Flags(experiment.DataDims(experiment.MNIST), experiment.DataDims("swissroll")) {
+		f.String(nf.Name, "", nf.Usage+"; network "+strings.Join(nf.Nets, ", "))
+		for _, p := range nf.Paths {
+			f.Field(nf.Name, p)
+		}
+		names = append(names, nf.Name)
+	}
+	return names
+}
+
 func runTrain(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	cfgFn := modelFlags(fs)
-	steps := fs.Int64("steps", 0, "train until this step (default 5000 for 2-D data, 20000 for images)")
-	dir := fs.String("dir", "", "run folder (default runs/<data>-<model>-seed<seed>); an existing run there is resumed")
-	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default steps/10)")
-	keep := fs.Int("keep", 3, "checkpoints to keep")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	devices := fs.Int("devices", 0, "data-parallel over this many devices (default: all GPUs, 1 on CPU)")
-	maxTime := fs.Duration("max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached")
-	initFrom := fs.String("init", "", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)")
-	if code, ok := parseFlags(fs, "usage: ddpm train [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
+	f := newFlags("train")
+	build := configFlags(f)
+	opt := experiment.RunOptions{Keep: 3}
+	f.Bind(&opt.Steps, "steps", "RunOptions.Steps", "train until this step (default: the preset's, else 20000 for images, 5000 for points; a wall-time preset: what fits)", true)
+	f.Bind(&opt.Dir, "dir", "RunOptions.Dir", "run folder (default runs/<data>-<model>-seed<seed>); an existing run there is resumed", false)
+	f.Bind(&opt.CheckpointEvery, "checkpoint-every", "RunOptions.CheckpointEvery", "steps between checkpoints (default steps/10)", true)
+	f.Bind(&opt.Keep, "keep", "RunOptions.Keep", "checkpoints to keep", true)
+	quiet := f.Bool("quiet", false, "no progress bar")
+	f.Bind(&opt.Devices, "devices", "RunOptions.Devices", "data-parallel over this many devices (default: all GPUs, 1 on CPU)", true)
+	f.DurationVar(&opt.MaxWall, "max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget)")
+	f.Field("max-time", "RunOptions.MaxWall")
+	f.Bind(&opt.InitFrom, "init", "RunOptions.InitFrom", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)", false)
+	if code, ok := f.parse("usage: ddpm train [-preset NAME] [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
-	set := explicit(fs)
-	if err := checkModelFlags(fs, set); err != nil {
-		return fail(stderr, "train", err, 2)
+	cfg, p, err := build()
+	if err == nil {
+		err = f.explain(opt.Validate())
 	}
-	switch {
-	case *keep < 1:
-		return fail(stderr, "train", badFlag("-keep %d: at least 1 checkpoint must be kept", *keep), 2)
-	case *every < 0:
-		return fail(stderr, "train", badFlag("-checkpoint-every %d must be ≥ 1 (leave it out for steps/10)", *every), 2)
-	case *maxTime < 0:
-		return fail(stderr, "train", badFlag("-max-time %s must be > 0 (leave it out for no limit)", *maxTime), 2)
-	}
-	cfg, err := cfgFn().WithDefaults()
 	if err != nil {
 		return fail(stderr, "train", err, 2)
-	}
-	if err := checkModelSpecific(set, cfg); err != nil {
-		return fail(stderr, "train", err, 2)
-	}
-	if *steps == 0 {
-		*steps = map[bool]int64{true: 20000, false: 5000}[cfg.IsImage()]
-	}
-	if *steps < 1 {
-		fmt.Fprintf(stderr, "ddpm train: -steps %d must be ≥ 1\n", *steps)
-		return 2
-	}
-	if *devices < 0 {
-		fmt.Fprintf(stderr, "ddpm train: -devices %d must be ≥ 0 (0: all GPUs, 1 on CPU)\n", *devices)
-		return 2
-	}
-	if *dir == "" {
-		*dir = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Data, cfg.Model, cfg.Seed))
 	}
 	backend, err := ddpm.Backend()
 	if err != nil {
 		return fail(stderr, "train", err, 1)
 	}
+	cfg, opt, rate, err := experiment.Plan(backend, cfg, p, opt)
+	if err != nil {
+		return fail(stderr, "train", f.explain(err), 1)
+	}
+	if rate > 0 {
+		fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps\n", rate, opt.MaxWall, opt.Steps)
+	}
 	if cfg.IsImage() && ddpm.PlatformOf(backend) == ddpm.PlatformXLACPU && !fastAllocator() {
 		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
 	}
-	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.Model, cfg.NumParameters(), ddpm.BackendName(), *steps, *dir)
-	opt := experiment.RunOptions{Steps: *steps, Dir: *dir, CheckpointEvery: *every, Keep: *keep, MaxWall: *maxTime, Devices: *devices, InitFrom: *initFrom, Command: "ddpm train " + strings.Join(args, " ")}
+	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
+	opt.Command, opt.Log = "ddpm train "+strings.Join(args, " "), stderr
 	if !*quiet {
 		opt.Progress = stderr
 	}
-	opt.Log = stderr
 	res, err := experiment.Train(backend, cfg, opt)
 	if err != nil {
-		return fail(stderr, "train", err, 1)
+		return fail(stderr, "train", f.explain(err), 1)
 	}
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
-		res.StepsPerSec, res.Devices, filepath.Join(*dir, "loss.png"), res.WeightsPath)
+		res.StepsPerSec, res.Devices, filepath.Join(opt.Dir, "loss.png"), res.WeightsPath)
 	return 0
 }
 
