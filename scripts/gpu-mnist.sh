@@ -60,14 +60,14 @@ if ! "$bin" sample -data swissroll -n 100 -out "$work/probe.png" >"$work/probe.l
 fi
 log "backend: $(grep -m1 'backend' "$work/probe.log")"
 
-# The optimiser of all three runs: a short-run schedule (warm-up, cosine decay
-# to 0 at the last step, EMA with warm-up).
-opt=(-data mnist -data-dir "$data" -batch 128 -lr 5e-4 -warmup 500 -ema 0.9995 -ema-warmup -quiet)
+# The recipe of all three runs: experiment's preset "mnist-gpu" (a short-run
+# schedule: warm-up, cosine decay to 0 at the last step, EMA with warm-up).
+opt=(-preset mnist-gpu -data-dir "$data" -quiet)
 train() { # name steps max-seconds flags...
 	local name=$1 steps=$2 cap=$3
 	shift 3
 	log "train $name: $steps steps (at most ${cap}s) $*"
-	"$bin" train "${opt[@]}" -steps "$steps" -lr-decay-steps "$steps" -max-time "${cap}s" -checkpoint-every "$steps" -dir "$work/$name" "$@" 2>&1 | tail -2 | tee -a "$out/log.txt"
+	"$bin" train "${opt[@]}" -steps "$steps" -max-time "${cap}s" -checkpoint-every "$steps" -dir "$work/$name" "$@" 2>&1 | tail -2 | tee -a "$out/log.txt"
 	cp "$work/$name/weights.ddpm" "$work/$name.ddpm" && cp "$work/$name/loss.png" "$work/$name-loss.png" && save "$name.ddpm" "$name-loss.png"
 }
 evaluate() { # tag weights flags... (killed after $eval_timeout seconds when set)

@@ -36,7 +36,6 @@ PKG=fastatomstruct-xla-cpu
 VER=2026.6.23
 WHEEL=fastatomstruct_xla_cpu-2026.6.23-py3-none-manylinux_2_27_x86_64.whl
 WHEEL_SHA256=88b1c430b341b4bea40a37420311c9c75db6e22b46d2ff95b6986577bee6afe9
-WHEEL_URL=https://files.pythonhosted.org/packages/60/13/7898187ec6cc2b4ac8f50a57119902bf1c817fc86ea17ee76494d4277a76/$WHEEL
 SO_IN_WHEEL=fastatomstruct_xla_cpu/libpjrt_cpu.so
 SO_SHA256=0a0fe56ca17be9efc7b942e89e534e5e0ad4a0f1e369b66d27b62184509015b9
 SO_SIZE=273768800
@@ -94,25 +93,11 @@ fi
 mkdir -p "$DIR" 2>/dev/null && [ -w "$DIR" ] || fail "cannot create or write $DIR"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/install-xla-cpu.XXXXXX" 2>/dev/null) || fail "cannot create a temporary directory"
 
-# 1. Download the wheel: pip first, then the pinned files.pythonhosted.org URL.
-have_py=0
-if command -v "$PY" >/dev/null 2>&1; then have_py=1; fi
-got=0
-if [ $have_py = 1 ] && "$PY" -m pip --version >/dev/null 2>&1; then
-  if "$PY" -m pip download --no-deps --no-cache-dir --disable-pip-version-check -q \
-       --only-binary=:all: -d "$TMP" "$PKG==$VER" >"$TMP/pip.log" 2>&1 && [ -f "$TMP/$WHEEL" ]; then
-    got=1
-  fi
-fi
-if [ $got = 0 ]; then
-  rm -f "$TMP/$WHEEL"
-  if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 2 --connect-timeout 20 -o "$TMP/$WHEEL" "$WHEEL_URL" >/dev/null 2>&1 && got=1
-  elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$TMP/$WHEEL" "$WHEEL_URL" >/dev/null 2>&1 && got=1
-  fi
-fi
-[ $got = 1 ] || fail "could not download $PKG==$VER (pip and $WHEEL_URL)"
+# 1. Download the wheel by package name and exact version with pip (its sha256 is checked below).
+command -v "$PY" >/dev/null 2>&1 && "$PY" -m pip --version >/dev/null 2>&1 || fail "$PY with pip is needed to download $PKG==$VER"
+"$PY" -m pip download --no-deps --no-cache-dir --disable-pip-version-check -q \
+  --only-binary=:all: -d "$TMP" "$PKG==$VER" >"$TMP/pip.log" 2>&1 && [ -f "$TMP/$WHEEL" ] ||
+  fail "pip could not download $PKG==$VER ($(tail -n 1 "$TMP/pip.log" 2>/dev/null))"
 
 # 2. Check the wheel's sha256.
 sum=$(sha256sum "$TMP/$WHEEL" | cut -d' ' -f1)
@@ -121,7 +106,7 @@ sum=$(sha256sum "$TMP/$WHEEL" | cut -d' ' -f1)
 # 3. Extract the plugin and check it.
 if command -v unzip >/dev/null 2>&1; then
   unzip -p "$TMP/$WHEEL" "$SO_IN_WHEEL" >"$TMP/plugin.so" 2>/dev/null || rm -f "$TMP/plugin.so"
-elif [ $have_py = 1 ]; then
+else
   "$PY" -c 'import sys, zipfile, shutil
 with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
     shutil.copyfileobj(src, dst)' "$TMP/$WHEEL" "$SO_IN_WHEEL" "$TMP/plugin.so" 2>/dev/null || rm -f "$TMP/plugin.so"
@@ -131,13 +116,10 @@ rm -f "$TMP/$WHEEL"
 sum=$(sha256sum "$TMP/plugin.so" | cut -d' ' -f1)
 [ "$sum" = "$SO_SHA256" ] || fail "sha256 mismatch for the extracted $SO_IN_WHEEL (got $sum)"
 
-# 4. Check that it loads here and reports the expected PJRT C API version (needs python; skipped without).
-if [ $have_py = 1 ]; then
-  ver=$("$PY" "$(dirname "${BASH_SOURCE[0]}")/pjrt_api_version.py" "$TMP/plugin.so" 2>/dev/null
-  ) || ver=""
-  [ -n "$ver" ] || fail "the plugin does not load on this machine (dlopen/GetPjrtApi failed; glibc >= 2.27 needed)"
-  [ "$ver" = "$PJRT_API" ] || fail "the plugin reports PJRT C API v$ver, expected v$PJRT_API"
-fi
+# 4. Check that it loads here and reports the expected PJRT C API version.
+ver=$("$PY" "$(dirname "${BASH_SOURCE[0]}")/pjrt_api_version.py" "$TMP/plugin.so" 2>/dev/null) || ver=""
+[ -n "$ver" ] || fail "the plugin does not load on this machine (dlopen/GetPjrtApi failed; glibc >= 2.27 needed)"
+[ "$ver" = "$PJRT_API" ] || fail "the plugin reports PJRT C API v$ver, expected v$PJRT_API"
 
 # 5. Install atomically (rename within $DIR), then the links.
 chmod 0755 "$TMP/plugin.so"

@@ -81,6 +81,9 @@ ERROR_PATTERNS = [
     ((STDOUT, STDERR), re.compile(r"^FAIL$"), "test"),
     ((STDERR,), re.compile(r"^signal: [a-z ]+$"), "exit"),  # cell program killed (e.g. by the OOM killer)
     ((STDERR,), re.compile(r"^exit status \d+$"), "exit"),  # cell program, `!cmd` or `%test` exited non-zero
+    # The backend line is an ordinary output in notebooks (kernels/ddpm sets
+    # DDPM_BACKEND_LOG=stdout); on stderr JupyterLab draws it as an error.
+    ((STDERR,), re.compile(r"^ddpm: backend .*"), "backend line on stderr"),
 ]
 # "[[ Cell [1] Line 4 ]]": GoNB's mapping of a stack frame to a cell line.
 CELL_LINE = re.compile(r"\[\[ Cell \[\d+\] Line (\d+) \]\]|Cell\[\d+\]: Line (\d+)")
