@@ -100,7 +100,7 @@ func TestMLPPanics(t *testing.T) {
 	expectPanic(t, func(scope *model.Scope, g *Graph) {
 		MLPConfig{}.Net()(scope, Zeros(g, shapes.Make(dtypes.Float32, 4, 2)), Zeros(g, shapes.Make(dtypes.Int32, 5)))
 	}, "t must be [B=4]", "(Int32)[5]")
-	expectPanic(t, func(*model.Scope, *Graph) { MLPConfig{EmbedDim: 5}.Net() }, "EmbedDim even")
+	expectPanic(t, func(*model.Scope, *Graph) { MLPConfig{EmbedDim: 5}.Net() }, "EmbedDim = 5 must be even")
 }
 
 // OutDim (a learned-variance network's 2·Dim outputs): shape and count.

@@ -246,8 +246,8 @@ func TestUNetPanics(t *testing.T) {
 	expectPanic(t, func(scope *model.Scope, g *Graph) {
 		UNetConfig{}.Net()(scope, Zeros(g, shapeF32(2, 28, 28, 1)), Const(g, []int32{1}))
 	}, "t must be [B=2]", "(Int32)[1]")
-	expectPanic(t, func(*model.Scope, *Graph) { UNetConfig{Base: 12}.Net() }, "12 channels", "Groups=8")
-	expectPanic(t, func(*model.Scope, *Graph) { UNetConfig{ImageSize: 30}.Net() }, "ImageSize=30", "2^(len(Mults)−1) = 4")
+	expectPanic(t, func(*model.Scope, *Graph) { UNetConfig{Base: 12}.Net() }, "12 channels", "Groups = 8")
+	expectPanic(t, func(*model.Scope, *Graph) { UNetConfig{ImageSize: 30}.Net() }, "30 is not a multiple of 4", "use fewer levels")
 }
 
 // trainableParams counts the scalars of the store's trainable variables (the

@@ -1,22 +1,17 @@
-// Command ddpm is the command line of ddpm-go: flag parsing and printing over
-// the packages (ddpm, experiment, figures, bench), one file per command:
-//
-//	ddpm schedule  the float64 tables of a noise schedule (schedule.go)
-//	ddpm train     Algorithm 1 with checkpoints and exact resume (train.go → experiment.Train)
-//	ddpm sample    samples of trained weights into a PNG (sample.go → experiment.Model.Sample)
-//	ddpm eval      metrics with their floors, NLL bound (eval.go → experiment.Evaluate)
-//	ddpm figures   the README's figures (figures.go → package figures)
-//	ddpm bench     our nets against the PyTorch peer (bench.go → bench.Run)
-//
-// Every command is registered in [commands] below. Run "ddpm <command> -h"
-// for each command's flags.
+// Command ddpm is the command line of ddpm-go: flag parsing, one package
+// call per command and printing, one file per command (schedule.go →
+// ddpm.NewSchedule, train.go → experiment.Train, sample.go →
+// experiment.Model.Sample, eval.go → experiment.Evaluate, figures.go →
+// package figures, bench.go → bench.Run), each registered in [commands].
+// Run "ddpm <command> -h" for each command's flags.
 package main
 
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -61,24 +56,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "ddpm: unknown command %q: use one of %s (ddpm -h for help)\n", args[0], strings.Join(names(), ", "))
+		fmt.Fprintf(stderr, "ddpm: unknown command %q: use one of %s (ddpm -h for help)\n", args[0], strings.Join(slices.Sorted(maps.Keys(commands)), ", "))
 		return 2
 	}
 	return cmd.run(args[1:], stdout, stderr)
 }
 
-func names() []string {
-	var n []string
-	for k := range commands {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
-
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: ddpm <command> [flags]   (ddpm <command> -h for its flags)")
-	for _, n := range names() {
+	for _, n := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 }

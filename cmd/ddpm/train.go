@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -125,9 +123,6 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if rate > 0 {
 		fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps\n", rate, opt.MaxWall, opt.Steps)
 	}
-	if cfg.IsImage() && ddpm.PlatformOf(backend) == ddpm.PlatformXLACPU && !fastAllocator() {
-		fmt.Fprintln(stderr, `ddpm train: tip: on glibc malloc XLA CPU U-Net steps run ~1.5x slower; run under eval "$(sh scripts/allocator-env.sh)" (jemalloc)`)
-	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
 	opt.Command, opt.Log = "ddpm train "+strings.Join(args, " "), stderr
 	if !*quiet {
@@ -140,11 +135,4 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(opt.Dir, "loss.png"), res.WeightsPath)
 	return 0
-}
-
-// fastAllocator says whether this process runs on jemalloc or tcmalloc
-// (scripts/allocator-env.sh explains why that matters for XLA CPU).
-func fastAllocator() bool {
-	maps, err := os.ReadFile("/proc/self/maps")
-	return err != nil || bytes.Contains(maps, []byte("libjemalloc")) || bytes.Contains(maps, []byte("libtcmalloc"))
 }
