@@ -75,6 +75,12 @@ type TrainConfig struct {
 	// sampled ([ImportanceSample], Nichol & Dhariwal's "L_vlb (resampled)");
 	// default false (L_hybrid, t uniform).
 	VLBImportance bool `json:"vlb_importance,omitempty"`
+	// TimeLogSNRStd > 0 draws t with a normal log-SNR, λ ~ N(TimeLogSNRMean,
+	// TimeLogSNRStd²) ([LogSNRTimes]; EDM's log-normal σ is mean 2.4, std
+	// 2.4); default 0: t uniform (Algorithm 1). The loss weighting
+	// (MinSNRGamma) applies on top. Not with VLBImportance.
+	TimeLogSNRMean float64 `json:"t_logsnr_mean,omitempty"`
+	TimeLogSNRStd  float64 `json:"t_logsnr_std,omitempty"`
 	// NumClasses > 0 trains a class-conditional network ([NewCondTrainer],
 	// [Trainer.StepLabeled]) for classifier-free guidance; its labels are
 	// replaced by ∅ with probability PUncond (default DefaultPUncond).
@@ -131,6 +137,12 @@ func (c TrainConfig) Validate() error {
 		return bad("VLBImportance", c.VLBImportance, "trains L_vlb, which needs learned variances (LearnVariance)")
 	case c.VLBImportance && c.MinSNRGamma != 0:
 		return bad("VLBImportance", c.VLBImportance, "trains the bound itself, without loss weighting (MinSNRGamma)")
+	case !finite(c.TimeLogSNRMean) || !finite(c.TimeLogSNRStd) || c.TimeLogSNRStd < 0:
+		return bad("TimeLogSNRStd", c.TimeLogSNRStd, "must be a finite number ≥ 0 with a finite TimeLogSNRMean (0: t uniform)")
+	case c.TimeLogSNRMean != 0 && c.TimeLogSNRStd == 0:
+		return bad("TimeLogSNRMean", c.TimeLogSNRMean, "needs TimeLogSNRStd > 0 (the law of log SNR is normal only with a spread)")
+	case c.TimeLogSNRStd > 0 && c.VLBImportance:
+		return bad("TimeLogSNRStd", c.TimeLogSNRStd, "and VLBImportance both choose t: use one")
 	case c.NumClasses < 0:
 		return bad("NumClasses", c.NumClasses, "must be ≥ 0")
 	case c.NumClasses > 0 && !(c.PUncond > 0 && c.PUncond < 1):
@@ -272,16 +284,18 @@ func (tr *Trainer) distribute(n int) error {
 // LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
 // 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
 func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
-	return lossGraph(scope, s, net, pred, x0, nil, 0, false)
+	return lossGraph(scope, s, net, TrainConfig{Prediction: pred}, x0, nil)
 }
 
-// lossGraph is [LossGraph] with per-step weights (see [LSimpleWeighted]),
-// and for hybridLambda > 0 L_hybrid of a learned-variance network
-// ([LHybrid]), or with importance the importance-sampled L_vlb of one.
-func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node, weights []float64, hybridLambda float64, importance bool) *Node {
+// lossGraph is [LossGraph] for the objective of cfg (with its defaults):
+// per-step weights (see [LSimpleWeighted]), t drawn uniformly or by
+// [LogSNRTimes], L_hybrid of a learned-variance network ([LHybrid]), or the
+// importance-sampled L_vlb of one.
+func lossGraph(scope *model.Scope, s *Schedule, net Net, cfg TrainConfig, x0 *Node, weights []float64) *Node {
 	g := x0.Graph()
 	B := x0.Shape().Dimensions[0]
-	if importance {
+	pred := cfg.Prediction
+	if cfg.VLBImportance {
 		t, invP, record := ImportanceSample(scope.Store().Scope("/ddpm"), g, s.T, B)
 		eps := gomlxfix.ScopeRandomNormal(scope, g, x0.Shape())
 		xt := QSample(s, x0, t, eps)
@@ -290,12 +304,17 @@ func lossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *No
 		record(terms)
 		return ReduceAllMean(Mul(terms, ConvertDType(invP, terms.DType())))
 	}
-	t := gomlxfix.ScopeRandomIntN(scope, g, s.T, shapes.Make(dtypes.Int32, B)) // t ~ Uniform({0, …, T−1}), array indices
+	var t *Node
+	if cfg.TimeLogSNRStd > 0 {
+		t = LogSNRTimes(scope, g, s, B, cfg.TimeLogSNRMean, cfg.TimeLogSNRStd)
+	} else {
+		t = gomlxfix.ScopeRandomIntN(scope, g, s.T, shapes.Make(dtypes.Int32, B)) // t ~ Uniform({0, …, T−1}), array indices
+	}
 	eps := gomlxfix.ScopeRandomNormal(scope, g, x0.Shape())
 	xt := QSample(s, x0, t, eps)
 	out := net(scope.In(NetScope), xt, t)
-	if hybridLambda > 0 {
-		return LHybrid(s, pred, out, x0, eps, xt, t, hybridLambda, weights)
+	if cfg.LearnVariance {
+		return LHybrid(s, pred, out, x0, eps, xt, t, cfg.HybridLambda, weights)
 	}
 	return LSimpleWeighted(s, pred, out, x0, eps, t, weights)
 }
@@ -315,11 +334,7 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 	g := x0.Graph()
 	cfg := tr.Config
 	model.GetStore(g).SetTraining(g, true)
-	lambda := 0.0
-	if cfg.LearnVariance {
-		lambda = cfg.HybridLambda
-	}
-	loss = lossGraph(scope, tr.schedule, net, cfg.Prediction, x0, tr.weights, lambda, cfg.VLBImportance)
+	loss = lossGraph(scope, tr.schedule, net, cfg, x0, tr.weights)
 
 	stepVar := scope.In("ddpm").VariableWithValue("step", int64(0)).SetTrainable(false)
 	step := AddScalar(stepVar.NodeValue(g), 1)

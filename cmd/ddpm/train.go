@@ -42,6 +42,8 @@ func configFlags(f *flags) func() (experiment.Config, experiment.Preset, error) 
 	f.Bind(&c.VLBImportance, "vlb-importance", "TrainConfig.VLBImportance", "with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)", false)
 	f.Bind(&c.EMAWarmup, "ema-warmup", "TrainConfig.EMAWarmup", "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs", false)
 	f.Bind(&c.DecaySteps, "lr-decay-steps", "TrainConfig.DecaySteps", "cosine decay of the learning rate to 0 at this step; 0: constant (a preset that decays to its end: its last step)", false)
+	f.Bind(&c.TimeLogSNRMean, "t-logsnr-mean", "TrainConfig.TimeLogSNRMean", "with -t-logsnr-std: the mean of the normal law of log SNR that t is drawn from (EDM: 2.4)", false)
+	f.Bind(&c.TimeLogSNRStd, "t-logsnr-std", "TrainConfig.TimeLogSNRStd", "draw t with a normal log SNR of this spread (EDM's log-normal σ: 2.4); 0: t uniform", false)
 	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
 	f.Bind(&c.PUncond, "p-uncond", "TrainConfig.PUncond", fmt.Sprintf("with -cond: probability of training on the null label (default %g)", ddpm.DefaultPUncond), true)
 	return func() (experiment.Config, experiment.Preset, error) {
