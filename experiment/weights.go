@@ -263,13 +263,22 @@ func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, se
 	return m.SampleGuided(backend, cfg, Guidance{}, n, seed)
 }
 
-// SampleGuided is [Model.Sample] with guidance g (see [Model.GuidedSampler]).
+// SampleGuided is [Model.Sample] with guidance g (see [Model.GuidedSampler]),
+// in one compiled call (for large n see [Model.SampleMany]). Samples holding
+// a NaN or an infinity are an error (they are neither written nor scored).
 func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
 	sm, err := m.GuidedSampler(backend, cfg, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	return sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+	x0, snapshots, err = sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkFiniteSamples(tensors.MustCopyFlatData[float32](x0), m.Path); err != nil {
+		return nil, nil, err
+	}
+	return x0, snapshots, nil
 }
 
 // trimPkg is err's message without its package prefix ("nets: ", …), for
