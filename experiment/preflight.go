@@ -159,6 +159,9 @@ const TrainingCopies = 5
 // parameters × TrainingCopies × 4 bytes (float32). Activations, which grow
 // with the batch, come on top.
 func MemoryEstimate(cfg Config) int64 {
+	if c, err := cfg.WithDefaults(); err == nil {
+		cfg = c
+	}
 	return int64(cfg.NumParameters()) * TrainingCopies * 4
 }
 
