@@ -25,6 +25,23 @@ const (
 	mnistTestImages  = 10000
 )
 
+// capNotes are the notes, said before sampling, of an MNIST evaluation that
+// asks for more than the data holds: a floor capped by the 60,000 training
+// images ("floor") and an NLL bound by the 10,000 test images ("nll").
+func capNotes(c Config, e EvalConfig) map[string]string {
+	notes := map[string]string{}
+	if c.Data != MNIST {
+		return notes
+	}
+	if e.N > mnistTrainImages {
+		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, e.N, mnistTrainImages)
+	}
+	if e.NLLExamples > mnistTestImages {
+		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, e.NLLExamples)
+	}
+	return notes
+}
+
 // ConfidentThreshold is the classifier confidence above which a sample
 // counts as read as a digit (EvalReport.Extra["confident_share"]).
 const ConfidentThreshold = 0.9
@@ -206,14 +223,10 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		res.Notes["sampler"] = fmt.Sprintf("spacing %s, final ᾱ_prev of the first step %v, raw ε̂ direction %v", sc.Spacing, sc.FinalAlphaBarFirst, sc.RawEpsDirection)
 	}
 	img := m.Config.IsImage()
-	if img && m.Config.Data == MNIST {
-		if cfg.N > mnistTrainImages {
-			res.Notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, cfg.N, mnistTrainImages)
-			fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", res.Notes["floor"])
-		}
-		if cfg.NLLExamples > mnistTestImages {
-			res.Notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, cfg.NLLExamples)
-			fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", res.Notes["nll"])
+	for _, k := range []string{"floor", "nll"} {
+		if note, ok := capNotes(m.Config, cfg)[k]; ok {
+			res.Notes[k] = note
+			fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", note)
 		}
 	}
 	t0 := time.Now()

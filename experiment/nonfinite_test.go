@@ -88,7 +88,7 @@ func TestNaNWeightsRefused(t *testing.T) {
 		t.Errorf("LoadWeights: %v, want a one-line error naming %s and %s", err, nanFixture, nanVariable)
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	cfg := Config{Data: "moons", MLP: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, Seed: 1}
+	cfg := Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
 	_, err = train(t, cfg, RunOptions{Steps: 5, Dir: dir, InitFrom: nanFixture})
 	if err == nil || !strings.Contains(err.Error(), "-init "+nanFixture) || !strings.Contains(err.Error(), nanVariable) || strings.Contains(err.Error(), "-lr") {
 		t.Errorf("-init of NaN weights: %v, want the bad -init named", err)
@@ -128,7 +128,7 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 	if _, err := m.SampleMany(backend, sc, Guidance{}, 20, 1, SampleOptions{Batch: 7}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
 		t.Errorf("SampleMany of NaN weights: %v", err)
 	}
-	if _, err := Evaluate(backend, m, EvalConfig{N: 20, Sampler: ddpm.DDIM, Steps: 5}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
+	if _, err := Evaluate(backend, m, EvalConfig{N: 20, Sample: sc}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
 		t.Errorf("Evaluate of NaN weights: %v", err)
 	}
 }
@@ -138,7 +138,7 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 // It now stops as diverged and writes no weights.
 func TestDivergenceWithDipsStops(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Data: "swissroll", LearningRate: 5, GradClip: 1000, WarmupSteps: 1}
+	cfg := Config{Data: "swissroll", TrainConfig: ddpm.TrainConfig{LearningRate: 5, GradClip: 1000, WarmupSteps: 1}}
 	_, err := train(t, cfg, RunOptions{Steps: 300, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "diverged at step") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v, want a one-line divergence error", err)

@@ -62,10 +62,10 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 	saved := availableMemory
 	defer func() { availableMemory = saved }()
 	availableMemory = func() (int64, string, bool) { return 24 << 30, "a test's 24 GiB", true }
-	big := Config{Data: MNIST, UNet: nets.UNetConfig{Base: 4096}}
+	big := Config{Data: MNIST, Network: nets.UNetConfig{Base: 4096}}
 	n := int64(must(big.WithDefaults()).NumParameters())
 	wide := tinyCfg
-	wide.MLP.Hidden = 64 // tiny-weights.ddpm has 4
+	wide.Network = nets.MLPConfig{Hidden: 64, Layers: 1} // tiny-weights.ddpm has 4
 	cases := []struct {
 		name string
 		cfg  Config
