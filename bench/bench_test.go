@@ -184,7 +184,20 @@ func TestCompareTableJSON(t *testing.T) {
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "results.json")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+	// An old results file is replaced; a file that is not JSON is not
+	// (atomicfile's writing rule).
+	notes := filepath.Join(dir, "notes.json")
+	os.WriteFile(notes, []byte("my notes"), 0o644)
+	if err := CheckOut(notes); err == nil {
+		t.Error("CheckOut accepted a file that is not JSON")
+	}
+	if err := WriteJSON(notes, rs); err == nil {
+		t.Error("WriteJSON replaced a file that is not JSON")
+	} else if b, _ := os.ReadFile(notes); string(b) != "my notes" {
+		t.Error("the refused file changed")
+	}
+	os.Remove(notes)
+	if err := os.WriteFile(path, []byte(`[{"name": "old"}]`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteJSON(path, rs); err != nil {

@@ -126,7 +126,8 @@ func PrintChainVsForward(w io.Writer, label string, stats map[string]Stats, T in
 }
 
 // WriteJSON writes results as a JSON array to path atomically (a temporary
-// file in the same folder, then a rename).
+// file in the same folder, then a rename), under atomicfile's writing rule
+// (a new file or a JSON file; see [CheckOut]).
 func WriteJSON(path string, results []Result) error {
 	if results == nil {
 		results = []Result{}
@@ -136,7 +137,7 @@ func WriteJSON(path string, results []Result) error {
 		return err
 	}
 	data = append(data, '\n')
-	if err := atomicfile.Write(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, atomicfile.JSON, data); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
 	return nil

@@ -5,9 +5,12 @@
 // File format (".ddpm"): the 8 bytes "DDPMCKP1", a little-endian uint32 n,
 // n bytes of JSON header (metadata and, for each variable, its path, dtype,
 // dimensions, trainable flag, byte offset, length and CRC-32), then the raw
-// little-endian data of the variables back to back. Files are written to a
-// temporary name in the same folder, synced, then renamed: a crash leaves
-// either the old file or the new one, never a torn one.
+// little-endian data of the variables back to back. Files are written by
+// package internal/atomicfile: to a temporary name in the same folder,
+// synced, then renamed (a crash leaves either the old file or the new one,
+// never a torn one), and only over a file of the same format (see
+// atomicfile.CheckDest). A file with a NaN or infinite value is neither
+// written nor read ([ErrNonFinite]).
 package ckpt
 
 import (
@@ -27,7 +30,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-const magic = "DDPMCKP1"
+const magic = atomicfile.DDPMMagic
 
 type varHeader struct {
 	Path      string `json:"path"`
@@ -45,7 +48,9 @@ type header struct {
 }
 
 // Save writes every variable of store with a value, and meta (any JSON
-// value, or nil), to path atomically.
+// value, or nil), to path atomically. Path must end in .ddpm and may replace
+// only a ckpt file (atomicfile.CheckDest); a variable holding a NaN or an
+// infinity is an error wrapping [ErrNonFinite], and nothing is written.
 func Save(store *model.Store, path string, meta any) error {
 	return SaveFiltered(store, path, meta, nil)
 }
@@ -53,11 +58,24 @@ func Save(store *model.Store, path string, meta any) error {
 // SaveFiltered is [Save] of the variables for which keep returns true (all
 // when keep is nil): e.g. a network's weights without the optimizer's state.
 func SaveFiltered(store *model.Store, path string, meta any, keep func(*model.Variable) bool) error {
+	raw, err := encode(store, path, meta, keep)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, atomicfile.DDPM, raw); err != nil {
+		return fmt.Errorf("ckpt: %w", err)
+	}
+	return nil
+}
+
+// encode is the content of the ckpt file of store's variables that keep
+// accepts (all when keep is nil), with meta; path is for the errors.
+func encode(store *model.Store, path string, meta any, keep func(*model.Variable) bool) ([]byte, error) {
 	var h header
 	if meta != nil {
 		raw, err := json.Marshal(meta)
 		if err != nil {
-			return fmt.Errorf("ckpt: %s: metadata: %w", path, err)
+			return nil, fmt.Errorf("ckpt: %s: metadata: %w", path, err)
 		}
 		h.Meta = raw
 	}
@@ -72,11 +90,14 @@ func SaveFiltered(store *model.Store, path string, meta any, keep func(*model.Va
 	for _, v := range vars {
 		val, err := v.Value()
 		if err != nil {
-			return fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
+			return nil, fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
 		}
 		var raw []byte
 		if err := val.ConstBytes(func(b []byte) { raw = append([]byte(nil), b...) }); err != nil {
-			return fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
+			return nil, fmt.Errorf("ckpt: %s: variable %s: %w", path, v.Path(), err)
+		}
+		if i := nonFinite(val.DType(), raw); i >= 0 {
+			return nil, fmt.Errorf("ckpt: %s: variable %s: %w (NaN or ±Inf at element %d): not written", path, v.Path(), ErrNonFinite, i)
 		}
 		h.Vars = append(h.Vars, varHeader{Path: v.Path(), DType: val.DType().String(), Dims: val.Shape().Dimensions,
 			Trainable: v.Trainable, Offset: int64(data.Len()), Bytes: int64(len(raw)), CRC32: crc32.ChecksumIEEE(raw)})
@@ -84,28 +105,21 @@ func SaveFiltered(store *model.Store, path string, meta any, keep func(*model.Va
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
-		return fmt.Errorf("ckpt: %s: header: %w", path, err)
+		return nil, fmt.Errorf("ckpt: %s: header: %w", path, err)
 	}
 	var buf bytes.Buffer
 	buf.WriteString(magic)
 	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
 	buf.Write(hdr)
 	buf.Write(data.Bytes())
-	return WriteFileAtomic(path, buf.Bytes())
-}
-
-// WriteFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path (package internal/atomicfile).
-func WriteFileAtomic(path string, data []byte) error {
-	if err := atomicfile.Write(path, data); err != nil {
-		return fmt.Errorf("ckpt: %w", err)
-	}
-	return nil
+	return buf.Bytes(), nil
 }
 
 // Load reads a file written by [Save] into store, creating or replacing its
 // variables, and returns the file's metadata (raw JSON, possibly nil).
-// Every problem is reported in one line naming the file.
+// Every problem is reported in one line naming the file; a variable holding
+// a NaN or an infinity is an error wrapping [ErrNonFinite] that also names
+// the variable (and store is left unchanged).
 func Load(store *model.Store, path string) (json.RawMessage, error) {
 	h, data, err := read(path)
 	if err != nil {
@@ -116,11 +130,16 @@ func Load(store *model.Store, path string) (json.RawMessage, error) {
 
 // load is [Load] of a parsed file.
 func load(store *model.Store, h *header, data []byte, path string) (json.RawMessage, error) {
-	for _, vh := range h.Vars {
+	ts := make([]*tensors.Tensor, len(h.Vars))
+	for i, vh := range h.Vars {
 		t, err := vh.tensor(data)
 		if err != nil {
 			return nil, fmt.Errorf("ckpt: %s: %w", path, err)
 		}
+		ts[i] = t
+	}
+	for i, vh := range h.Vars {
+		t := ts[i]
 		if v := store.GetVariable(vh.Path); v != nil {
 			if !v.Shape().Equal(t.Shape()) {
 				return nil, fmt.Errorf("ckpt: %s: variable %s has shape %s in the file but %s in the model: wrong model configuration for these weights?", path, vh.Path, t.Shape(), v.Shape())
@@ -198,6 +217,9 @@ func (vh varHeader) tensor(data []byte) (*tensors.Tensor, error) {
 	chunk := data[vh.Offset : vh.Offset+vh.Bytes]
 	if crc32.ChecksumIEEE(chunk) != vh.CRC32 {
 		return nil, fmt.Errorf("variable %s: checksum mismatch (corrupt file)", vh.Path)
+	}
+	if i := nonFinite(dt, chunk); i >= 0 {
+		return nil, fmt.Errorf("variable %s: %w (NaN or ±Inf at element %d): the file is unusable", vh.Path, ErrNonFinite, i)
 	}
 	shape := shapes.Make(dt, vh.Dims...)
 	t := tensors.FromShape(shape)

@@ -38,14 +38,9 @@ func lockDir(dir string) (*dirLock, error) {
 		return nil, fmt.Errorf("ckpt: cannot lock run folder %s (is it writable?): %w", dir, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		owner, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			who := "another process"
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(owner))); err == nil {
-				who = fmt.Sprintf("process %d", pid)
-			}
-			return nil, lockedError{fmt.Sprintf("ckpt: %s is in use by %s (another training in the same folder): wait for it to end or choose another folder", dir, who)}
+			return nil, locked(dir)
 		}
 		return nil, fmt.Errorf("ckpt: cannot lock run folder %s: %w", dir, err)
 	}
@@ -61,4 +56,36 @@ func (l *dirLock) release() {
 		l.f.Close()
 		l.f = nil
 	}
+}
+
+// ProbeLock says, without taking the lock or changing anything, whether
+// another process holds dir's lock (an error wrapping [ErrLocked] naming
+// it); a folder without a lock file is free. A check before the work: the
+// lock itself is taken by [OpenRun].
+func ProbeLock(dir string) error {
+	path := filepath.Join(dir, LockName)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // no lock file (or none readable: OpenRun will say)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return locked(dir)
+		}
+		return nil
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return nil
+}
+
+// locked is the error of dir locked by another process, naming it from the
+// process id its lock file holds.
+func locked(dir string) error {
+	owner, _ := os.ReadFile(filepath.Join(dir, LockName))
+	who := "another process"
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(owner))); err == nil {
+		who = fmt.Sprintf("process %d", pid)
+	}
+	return lockedError{fmt.Sprintf("ckpt: %s is in use by %s (another training in the same folder): wait for it to end or choose another folder", dir, who)}
 }

@@ -31,6 +31,13 @@ type Run struct {
 
 var ckptName = regexp.MustCompile(`^ckpt-(\d+)\.ddpm$`)
 
+// A run folder's checkpoints (and those a divergence renamed) are the run's:
+// no other command writes them (atomicfile.CheckDest).
+func init() {
+	diverged := regexp.MustCompile(`^ckpt-\d+\.ddpm\.diverged$`)
+	atomicfile.RegisterRunFiles(func(n string) bool { return ckptName.MatchString(n) || diverged.MatchString(n) })
+}
+
 // OpenRun opens (or creates) the folder dir for the run whose identity is
 // given, and locks it: a second process gets an error wrapping [ErrLocked].
 // A folder that already holds another run (a different run.json) is
@@ -55,7 +62,7 @@ func OpenRunAmend(dir string, identity any, keep int, amend func(have []byte) er
 	}
 	want = append(want, '\n')
 	// Refuse a folder that is not a run folder before creating anything in it.
-	if err := checkRunFolder(dir); err != nil {
+	if err := CheckRunFolder(dir); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -75,7 +82,7 @@ func OpenRunAmend(dir string, identity any, keep int, amend func(have []byte) er
 
 func (r *Run) open(want []byte, amend func(have []byte) error) error {
 	dir := r.Dir
-	if err := checkRunFolder(dir); err != nil { // again, under the lock
+	if err := CheckRunFolder(dir); err != nil { // again, under the lock
 		return err
 	}
 	// Fail now, not at the first checkpoint, in a folder we cannot write.
@@ -100,18 +107,19 @@ func (r *Run) open(want []byte, amend func(have []byte) error) error {
 		if err := amend(have); err != nil {
 			return err
 		}
-		return WriteFileAtomic(idPath, want)
+		return r.WriteFile("run.json", atomicfile.JSON, want)
 	case os.IsNotExist(err):
-		return WriteFileAtomic(idPath, want)
+		return r.WriteFile("run.json", atomicfile.JSON, want)
 	default:
 		return fmt.Errorf("ckpt: %s: %w", idPath, err)
 	}
 }
 
-// checkRunFolder refuses a folder that holds files but no run.json: only the
-// lock file and temporary files may be there without one (a run killed
-// right after it created the folder).
-func checkRunFolder(dir string) error {
+// CheckRunFolder refuses, without changing anything, a folder that cannot
+// be a run folder: a file, or a folder that holds files but no run.json
+// (only the lock file and temporary files may be there without one: a run
+// killed right after it created the folder). A missing folder is fine.
+func CheckRunFolder(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return nil
@@ -145,6 +153,28 @@ func checkRunFolder(dir string) error {
 // Close releases the folder's lock.
 func (r *Run) Close() { r.lock.release() }
 
+// WriteFile writes one of the run's own files, name in its folder (loss.csv,
+// history.json, …), atomically, under atomicfile.WriteOwned's rules: it may
+// replace a torn or corrupt file of the run, but not a folder, device, FIFO
+// or socket. The caller must hold the run open.
+func (r *Run) WriteFile(name string, kind atomicfile.Kind, data []byte) error {
+	if err := atomicfile.WriteOwned(r.Dir, filepath.Join(r.Dir, name), kind, data); err != nil {
+		return fmt.Errorf("ckpt: %w", err)
+	}
+	return nil
+}
+
+// SaveFile is [SaveFiltered] of store to the run's own file name (its
+// weights, say) under the rules of [Run.WriteFile].
+func (r *Run) SaveFile(name string, store *model.Store, meta any, keep func(*model.Variable) bool) error {
+	path := filepath.Join(r.Dir, name)
+	raw, err := encode(store, path, meta, keep)
+	if err != nil {
+		return err
+	}
+	return r.WriteFile(name, atomicfile.DDPM, raw)
+}
+
 func jsonEqual(a, b []byte) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
@@ -160,9 +190,11 @@ func (r *Run) Path(step int64) string {
 	return filepath.Join(r.Dir, fmt.Sprintf("ckpt-%09d.ddpm", step))
 }
 
-// Save writes the checkpoint of step and deletes all but the newest Keep.
+// Save writes the checkpoint of step and deletes all but the newest Keep. A
+// variable holding a NaN or an infinity is an error wrapping [ErrNonFinite]
+// (nothing written, nothing pruned).
 func (r *Run) Save(store *model.Store, step int64, meta any) error {
-	if err := Save(store, r.Path(step), meta); err != nil {
+	if err := r.SaveFile(filepath.Base(r.Path(step)), store, meta, nil); err != nil {
 		return err
 	}
 	steps, err := r.Steps()

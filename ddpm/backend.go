@@ -2,9 +2,12 @@ package ddpm
 
 import (
 	"bytes"
+	"debug/elf"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,14 +38,47 @@ var (
 // why: $GOMLX_BACKEND when set ("go", "xla:cpu", "xla:cuda", …); otherwise
 // XLA with the CUDA plugin when one is installed, then XLA with the CPU plugin,
 // then GoMLX's pure-Go backend ("go").
+//
+// A file on the plugin search path that would make go-xla panic (it does for
+// a file that is not a shared library, v0.4.1) makes the choice the pure-Go
+// backend; [Backend] reports it as an error instead.
 func BackendConfig() (config, reason string) {
-	if c := strings.TrimSpace(os.Getenv(compute.ConfigEnvVar)); c != "" {
-		return SafeBackendConfig(c), "from $" + compute.ConfigEnvVar
+	config, reason, err := backendConfig()
+	if err != nil {
+		return SafeBackendConfig("go"), err.Error()
 	}
-	plugins := pjrt.AvailablePlugins()
+	return config, reason
+}
+
+// backendConfig is [BackendConfig] with the environment's errors: an
+// unknown $GOMLX_BACKEND, or a file on the PJRT plugin search path that is
+// not a plugin.
+func backendConfig() (config, reason string, err error) {
+	if c := strings.TrimSpace(os.Getenv(compute.ConfigEnvVar)); c != "" {
+		name, _, _ := strings.Cut(c, ":")
+		known := compute.List()
+		sort.Strings(known)
+		if !slices.Contains(known, name) {
+			return "", "", fmt.Errorf("ddpm: %s=%s: no such backend (this build has %s): use go, xla:cpu or xla:cuda, or unset %s to choose automatically",
+				compute.ConfigEnvVar, c, strings.Join(known, ", "), compute.ConfigEnvVar)
+		}
+		if name == "xla" {
+			if err := checkPluginFiles(); err != nil {
+				return "", "", err
+			}
+		}
+		return SafeBackendConfig(c), "from $" + compute.ConfigEnvVar, nil
+	}
+	if err := checkPluginFiles(); err != nil {
+		return "", "", err
+	}
+	plugins, err := availablePlugins()
+	if err != nil {
+		return "", "", err
+	}
 	for _, name := range []string{"cuda", "cpu"} {
 		if path, ok := plugins[name]; ok {
-			return "xla:" + name, "PJRT plugin " + filepath.Base(path)
+			return "xla:" + name, "PJRT plugin " + filepath.Base(path), nil
 		}
 	}
 	names := make([]string, 0, len(plugins))
@@ -54,7 +90,94 @@ func BackendConfig() (config, reason string) {
 	if len(names) > 0 {
 		why = fmt.Sprintf("no cpu/cuda PJRT plugin among %v", names)
 	}
-	return SafeBackendConfig("go"), why
+	return SafeBackendConfig("go"), why, nil
+}
+
+// availablePlugins is pjrt.AvailablePlugins with its panics (a plugin file
+// that does not load: go-xla v0.4.1 closes a nil handle) as an error.
+func availablePlugins() (plugins map[string]string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ddpm: searching for XLA PJRT plugins failed (%v): a file named like a plugin on %s does not load; remove it, or set %s=go", r, pluginPathsSource(), compute.ConfigEnvVar)
+		}
+	}()
+	return pjrt.AvailablePlugins(), nil
+}
+
+// pluginPatterns are the names go-xla takes for PJRT plugins (Linux).
+var pluginPatterns = []string{"pjrt-plugin-*.so", "pjrt_plugin_*.so", "pjrt_c_api_*_plugin.so"}
+
+// pluginDirs are the folders go-xla (v0.4.1) searches for PJRT plugins:
+// $PJRT_PLUGIN_LIBRARY_PATH alone when it is set, else its defaults and
+// $LD_LIBRARY_PATH (the folders of /etc/ld.so.conf, which it also reads,
+// are not checked here).
+func pluginDirs() []string {
+	if v, ok := os.LookupEnv(pjrt.PJRTPluginPathsEnv); ok {
+		return slices.DeleteFunc(strings.Split(v, ":"), func(p string) bool { return p == "" })
+	}
+	var dirs []string
+	if home, err := os.UserHomeDir(); err == nil {
+		d := filepath.Join(home, ".local", "lib", "go-xla")
+		dirs = append(dirs, d, filepath.Join(d, "nvidia"), filepath.Join(home, ".local", "lib", "gomlx", "pjrt"))
+	}
+	dirs = append(dirs, "/usr/local/lib/go-xla", "/usr/local/lib/go-xla/nvidia", "/usr/local/lib/gomlx/pjrt")
+	for _, d := range strings.Split(os.Getenv("LD_LIBRARY_PATH"), ":") {
+		if d != "" && filepath.IsAbs(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// pluginPathsSource names where the plugin search path comes from, for messages.
+func pluginPathsSource() string {
+	if _, ok := os.LookupEnv(pjrt.PJRTPluginPathsEnv); ok {
+		return "$" + pjrt.PJRTPluginPathsEnv
+	}
+	return "go-xla's plugin folders"
+}
+
+// checkPluginFiles finds, before go-xla tries to load them, the files named
+// like a PJRT plugin on its search path that cannot be one: not a shared
+// library of this machine's architecture. go-xla (v0.4.1) panics with a
+// nil pointer on such a file after printing a warning; we name the file and
+// what to do in one line instead.
+func checkPluginFiles() error {
+	for _, dir := range pluginDirs() {
+		for _, pat := range pluginPatterns {
+			files, _ := filepath.Glob(filepath.Join(dir, pat))
+			for _, f := range files {
+				if why := notAPlugin(f); why != "" {
+					return fmt.Errorf("ddpm: %s (on %s) is not a PJRT plugin: %s; remove it or take its folder off %s, or set %s=go for the pure-Go backend",
+						f, pluginPathsSource(), why, pjrt.PJRTPluginPathsEnv, compute.ConfigEnvVar)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// notAPlugin says why the file at path cannot be a PJRT plugin for this
+// process ("" when it may be one).
+func notAPlugin(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		if _, serr := os.Stat(path); serr != nil {
+			return "it cannot be read (a broken symlink?)"
+		}
+		return "not a shared library (no ELF header)"
+	}
+	defer f.Close()
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[runtime.GOARCH]
+	switch {
+	case f.Type != elf.ET_DYN:
+		return fmt.Sprintf("an ELF file of type %v, not a shared library", f.Type)
+	case f.Class != elf.ELFCLASS64:
+		return "a 32-bit library"
+	case want != 0 && f.Machine != want:
+		return fmt.Sprintf("built for %v, not this machine's %s", f.Machine, runtime.GOARCH)
+	}
+	return ""
 }
 
 // SafeBackendConfig turns a bare "go" into "go:ops_sequential": the pure-Go
@@ -70,14 +193,19 @@ func SafeBackendConfig(config string) string { return gomlxfix.SafeBackendConfig
 // pure-Go backend and says so; an explicit $GOMLX_BACKEND that fails is an error.
 func Backend() (compute.Backend, error) {
 	backendOnce.Do(func() {
-		config, reason := BackendConfig()
-		backendVal, backendErr = compute.NewWithConfig(config)
+		config, reason, err := backendConfig()
+		if err != nil {
+			backendErr = err
+			return
+		}
+		backendVal, backendErr = newBackend(config)
 		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeBackendConfig("go") {
 			fmt.Fprintf(backendLog(), "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
 			config, reason = SafeBackendConfig("go"), "fallback"
-			backendVal, backendErr = compute.NewWithConfig(config)
+			backendVal, backendErr = newBackend(config)
 		}
 		if backendErr != nil {
+			backendVal = nil
 			backendErr = fmt.Errorf("ddpm: cannot start backend %q (%s): %w; set %s=go for the pure-Go backend", config, reason, backendErr, compute.ConfigEnvVar)
 			return
 		}
@@ -101,6 +229,16 @@ func backendLog() *os.File {
 		return os.Stdout
 	}
 	return os.Stderr
+}
+
+// newBackend is compute.NewWithConfig with its panics as errors.
+func newBackend(config string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("%v", r)
+		}
+	}()
+	return compute.NewWithConfig(config)
 }
 
 // BackendName is the configuration of the process-wide backend ("go",

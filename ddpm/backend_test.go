@@ -1,6 +1,11 @@
 package ddpm
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
@@ -30,5 +35,71 @@ func TestPlatformOf(t *testing.T) {
 	}
 	if SafeBackendConfig("go") != gomlxfix.GoSequential || SafeBackendConfig("xla:cpu") != "xla:cpu" {
 		t.Error("SafeBackendConfig")
+	}
+}
+
+const backendChildEnv = "DDPM_BACKEND_CHILD"
+
+// TestBackendChild is the child process of TestBackendEnvErrors: it starts
+// the backend from the environment it was given and prints the outcome.
+func TestBackendChild(t *testing.T) {
+	if os.Getenv(backendChildEnv) == "" {
+		t.Skip("the child of TestBackendEnvErrors")
+	}
+	b, err := Backend()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ERR", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "OK", DescribeBackend(b))
+	os.Exit(0)
+}
+
+// An unknown $GOMLX_BACKEND and a file on $PJRT_PLUGIN_LIBRARY_PATH that is
+// not a plugin are one-line errors naming the variable or the file and what
+// to do (they were a recovered panic and a nil-pointer panic after a go-xla
+// warning). Each runs in a child process: go-xla reads the plugin path once.
+func TestBackendEnvErrors(t *testing.T) {
+	junk := t.TempDir()
+	plugin := filepath.Join(junk, "pjrt_c_api_junk_plugin.so")
+	if err := os.WriteFile(plugin, []byte("not a plugin\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe := t.TempDir() // an ELF file, but an executable, not a shared library
+	self, _ := os.Executable()
+	if raw, err := os.ReadFile(self); err == nil {
+		os.WriteFile(filepath.Join(exe, "pjrt_c_api_cpu_plugin.so"), raw, 0o755)
+	}
+	for _, c := range []struct {
+		env  []string
+		want []string // in the one line
+	}{
+		{[]string{"GOMLX_BACKEND=nonsense"}, []string{"GOMLX_BACKEND=nonsense", "no such backend", "use go"}},
+		{[]string{"GOMLX_BACKEND=", "PJRT_PLUGIN_LIBRARY_PATH=" + junk}, []string{plugin, "PJRT_PLUGIN_LIBRARY_PATH", "not a PJRT plugin", "remove it"}},
+		{[]string{"GOMLX_BACKEND=xla:cpu", "PJRT_PLUGIN_LIBRARY_PATH=" + junk}, []string{plugin, "not a PJRT plugin"}},
+		{[]string{"GOMLX_BACKEND=", "PJRT_PLUGIN_LIBRARY_PATH=" + exe}, []string{"pjrt_c_api_cpu_plugin.so", "not a shared library"}},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBackendChild$")
+		cmd.Env = append(os.Environ(), append([]string{backendChildEnv + "=1"}, c.env...)...)
+		out, _ := cmd.CombinedOutput()
+		text := strings.TrimRight(string(out), "\n")
+		if strings.Count(text, "\n") != 0 || !strings.HasPrefix(text, "ERR ddpm: ") {
+			t.Errorf("%v: output %q, want one line \"ERR ddpm: …\"", c.env, text)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%v: %q lacks %q", c.env, text, w)
+			}
+		}
+		if strings.Contains(text, "panic") || strings.Contains(text, "nil pointer") {
+			t.Errorf("%v: %q", c.env, text)
+		}
+	}
+	// The pure-Go backend does not look at plugins.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBackendChild$")
+	cmd.Env = append(os.Environ(), backendChildEnv+"=1", "GOMLX_BACKEND=go", "PJRT_PLUGIN_LIBRARY_PATH="+junk)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "OK go") {
+		t.Errorf("GOMLX_BACKEND=go beside a junk plugin: %v: %s", err, out)
 	}
 }

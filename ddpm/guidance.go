@@ -41,6 +41,12 @@ func GuidedOutput(cond, uncond *Node, w float64) *Node {
 	return Sub(MulScalar(cond, 1+w), MulScalar(uncond, w))
 }
 
+// MaxGuidance is the largest guidance weight w for which 1 + w is a finite
+// float32, the dtype of the networks and of Eq. 6's arithmetic: a larger w
+// (1e300, say) becomes +Inf in the graph and every sample NaN. Useful
+// weights are below 10.
+const MaxGuidance = math.MaxFloat32
+
 // Guided is net guided towards labels with weight w (Eq. 6) as a plain
 // [Net], for samplers: labels holds one label per example of the batch the
 // net will be called with, or a single label for all. w = 0 evaluates the
@@ -56,6 +62,9 @@ func Guided(net CondNet, numClasses int, labels []int32, w float64) (Net, error)
 	}
 	if !(w >= 0) || math.IsInf(w, 1) {
 		return nil, fmt.Errorf("ddpm: guidance weight w=%g must be a finite number ≥ 0", w)
+	}
+	if w > MaxGuidance {
+		return nil, fmt.Errorf("ddpm: guidance weight w=%g: 1 + w overflows float32, the networks' dtype: use w ≤ %.3g", w, MaxGuidance)
 	}
 	return func(scope *model.Scope, xt, t *Node) *Node {
 		g := xt.Graph()

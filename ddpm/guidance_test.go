@@ -2,6 +2,7 @@ package ddpm
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/shapes"
@@ -52,10 +53,17 @@ func TestGuided(t *testing.T) {
 	for _, bad := range []struct {
 		labels []int32
 		w      float64
-	}{{nil, 1}, {[]int32{4}, 1}, {[]int32{-1}, 1}, {[]int32{1}, -0.5}, {[]int32{1}, math.NaN()}} {
+	}{{nil, 1}, {[]int32{4}, 1}, {[]int32{-1}, 1}, {[]int32{1}, -0.5}, {[]int32{1}, math.NaN()}, {[]int32{1}, 1e300}, {[]int32{1}, 3.5e38}} {
 		if _, err := Guided(net, 3, bad.labels, bad.w); err == nil {
 			t.Errorf("Guided(labels %v, w %g) accepted", bad.labels, bad.w)
 		}
+	}
+	// The largest weight accepted keeps 1 + w a finite float32.
+	if _, err := Guided(net, 3, []int32{1}, MaxGuidance); err != nil || math.IsInf(float64(float32(1+MaxGuidance)), 0) {
+		t.Errorf("w = MaxGuidance: %v", err)
+	}
+	if _, err := Guided(net, 3, []int32{1}, 1e300); err == nil || !strings.Contains(err.Error(), "float32") {
+		t.Errorf("w = 1e300: %v, want an error naming float32", err)
 	}
 }
 

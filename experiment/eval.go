@@ -17,6 +17,31 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
+// The sizes of MNIST's training and test sets: the MNIST-FD floor draws at
+// most mnistTrainImages training images, the NLL bound at most
+// mnistTestImages test images.
+const (
+	mnistTrainImages = 60000
+	mnistTestImages  = 10000
+)
+
+// capNotes are the notes, said before sampling, of an MNIST evaluation that
+// asks for more than the data holds: a floor capped by the 60,000 training
+// images ("floor") and an NLL bound by the 10,000 test images ("nll").
+func capNotes(c Config, e EvalConfig) map[string]string {
+	notes := map[string]string{}
+	if c.Data != MNIST {
+		return notes
+	}
+	if e.N > mnistTrainImages {
+		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, e.N, mnistTrainImages)
+	}
+	if e.NLLExamples > mnistTestImages {
+		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, e.NLLExamples)
+	}
+	return notes
+}
+
 // ConfidentThreshold is the classifier confidence above which a sample
 // counts as read as a digit (EvalReport.Extra["confident_share"]).
 const ConfidentThreshold = 0.9
@@ -198,6 +223,12 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		res.Notes["sampler"] = fmt.Sprintf("spacing %s, final ᾱ_prev of the first step %v, raw ε̂ direction %v", sc.Spacing, sc.FinalAlphaBarFirst, sc.RawEpsDirection)
 	}
 	img := m.Config.IsImage()
+	for _, k := range []string{"floor", "nll"} {
+		if note, ok := capNotes(m.Config, cfg)[k]; ok {
+			res.Notes[k] = note
+			fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", note)
+		}
+	}
 	t0 := time.Now()
 	samples, labels, err := drawSamples(backend, m, sc, cfg, img)
 	if err != nil {
@@ -223,43 +254,31 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	return res, nil
 }
 
-// drawSamples draws cfg.N samples, flattened [n, …]; images in chunks of
-// cfg.SampleBatch (chunk k from seed cfg.Seed + 2k: SampleNoise uses its
-// seed for x_T and seed+1 for the chain). A class-conditional model
-// (unless cfg.Unconditional) samples each chunk with BalancedLabels, which
-// are returned, one per sample; otherwise labels is nil.
+// drawSamples draws cfg.N samples, flattened [n, …], with Model.SampleMany:
+// images in batches of cfg.SampleBatch, 2-D points in batches of
+// DefaultSampleBatch (one for the usual N; batch k from seed cfg.Seed + 2k),
+// with a progress line and the time left on cfg.Log after the first batch.
+// A class-conditional model (unless cfg.Unconditional) samples each batch
+// with BalancedLabels, which are returned, one per sample; otherwise labels
+// is nil. Samples holding a NaN or an infinity are an error.
 func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, img bool) (out []float32, labels []int32, err error) {
 	cond := m.Config.NumClasses > 0 && !cfg.Unconditional
-	chunk := cfg.N
+	batch := DefaultSampleBatch(m.Config)
 	if img {
-		chunk = min(cfg.N, cfg.SampleBatch)
+		batch = cfg.SampleBatch
 	}
-	dims := m.Config.ExampleDims()
-	var sm *ddpm.Sampler
-	lastB := 0
-	for k, done := 0, 0; done < cfg.N; k++ {
-		b := min(chunk, cfg.N-done)
-		if sm == nil || (cond && b != lastB) { // guided samplers hold one label per example
-			g := Guidance{}
-			if cond {
-				g = Guidance{Labels: BalancedLabels(b, m.Config.NumClasses), W: cfg.Guidance}
-			}
-			if sm, err = m.GuidedSampler(backend, sc, g); err != nil {
-				return nil, nil, err
-			}
-			lastB = b
+	var g Guidance
+	if cond {
+		for done := 0; done < cfg.N; done += batch {
+			labels = append(labels, BalancedLabels(min(batch, cfg.N-done), m.Config.NumClasses)...)
 		}
-		x, _, err := sm.SampleNoise(backend, append([]int{b}, dims...), cfg.Seed+2*int64(k))
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, tensors.MustCopyFlatData[float32](x)...)
-		if cond {
-			labels = append(labels, BalancedLabels(b, m.Config.NumClasses)...)
-		}
-		done += b
+		g = Guidance{Labels: labels, W: cfg.Guidance}
 	}
-	return out, labels, nil
+	x, err := m.SampleMany(backend, sc, g, cfg.N, cfg.Seed, SampleOptions{Batch: batch, Progress: cfg.Log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tensors.MustCopyFlatData[float32](x), labels, nil
 }
 
 // eval2D: sliced W₁ and MMD of the samples against cfg.N fresh data points
@@ -397,6 +416,10 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		per *= d
 	}
 	k := min(cfg.NLLExamples, len(test)/per)
+	if k < cfg.NLLExamples && res.Notes["nll"] == "" {
+		res.Notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", k, cfg.NLLExamples)
+		fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", res.Notes["nll"])
+	}
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
 	nll, err := ddpm.NLL(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed, Variance: m.Config.Variance(), Stride: cfg.NLLStride}, x0)
 	if err != nil {

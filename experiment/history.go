@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 )
 
 // Change is a change of a run's configuration on resume, recorded in the
@@ -112,9 +113,9 @@ func readHistory(dir string) ([]Change, error) {
 	return h, nil
 }
 
-// appendHistory records a change in dir's history.json.
-func appendHistory(dir string, c Change) ([]Change, error) {
-	h, err := readHistory(dir)
+// appendHistory records a change in the run folder's history.json.
+func appendHistory(run *ckpt.Run, c Change) ([]Change, error) {
+	h, err := readHistory(run.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -124,5 +125,5 @@ func appendHistory(dir string, c Change) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h, ckpt.WriteFileAtomic(filepath.Join(dir, historyName), append(raw, '\n'))
+	return h, run.WriteFile(historyName, atomicfile.JSON, append(raw, '\n'))
 }

@@ -16,6 +16,11 @@ type checkpointMeta struct {
 	Step    int64     `json:"step"`
 	Backend string    `json:"backend"`
 	Losses  []float64 `json:"losses"` // loss of every step ≤ Step, index = step − 1
+	// Init and InitSHA256 name the weight file a run started from (-init)
+	// and its SHA-256, so that the same command resumes the run and another
+	// -init is refused; empty for a run started from scratch.
+	Init       string `json:"init,omitempty"`
+	InitSHA256 string `json:"init_sha256,omitempty"`
 }
 
 // checkpointLosses returns the losses a checkpoint's metadata carries: nil

@@ -157,14 +157,45 @@ func TestDivergenceDetector(t *testing.T) {
 			t.Fatalf("healthy run flagged at step %d: %s", s, why)
 		}
 	}
-	for s := int64(101); s < 101+divergencePatience-1; s++ {
+	healthy := d
+	for s := int64(101); s < 101+divergenceSuspects-1; s++ {
 		if bad, _, _ := d.observe(s, 1e6); bad {
-			t.Fatalf("flagged at step %d, before the patience ran out", s)
+			t.Fatalf("flagged at step %d, before %d suspect steps", s, divergenceSuspects)
 		}
 	}
-	bad, since, why := d.observe(101+divergencePatience-1, 1e6)
+	bad, since, why := d.observe(101+divergenceSuspects-1, 1e6)
 	if !bad || since != 101 || !strings.Contains(why, "running median") {
 		t.Errorf("sustained: %v since %d (%s)", bad, since, why)
+	}
+	// Dips: a loss back near normal every third step (as the -lr 5
+	// swissroll run had) breaks every stretch, but not the count.
+	d = healthy
+	for s := int64(101); ; s++ {
+		loss := 1e15
+		if s%3 == 0 {
+			loss = 1.2
+		}
+		bad, since, _ := d.observe(s, loss)
+		if bad {
+			if s > 101+divergencePatience || since != 101 {
+				t.Errorf("with dips: stopped at step %d from %d, want within %d steps from 101", s, since, divergencePatience)
+			}
+			break
+		}
+		if s > 101+2*divergencePatience {
+			t.Fatal("with dips: never stopped")
+		}
+	}
+	// Rare spikes (one step in five) in a healthy run are tolerated.
+	d = healthy
+	for s := int64(101); s <= 1000; s++ {
+		loss := 1 + 0.5*math.Sin(float64(s))
+		if s%5 == 0 {
+			loss = 1e3
+		}
+		if bad, _, why := d.observe(s, loss); bad {
+			t.Fatalf("one spike in five flagged at step %d: %s", s, why)
+		}
 	}
 }
 

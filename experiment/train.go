@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,6 +19,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -37,9 +39,10 @@ type RunOptions struct {
 	// StopAfter > 0 stops after this many steps of this call without writing
 	// the weight file, as an interrupted run would (to test resume).
 	StopAfter int64
-	// MaxWall > 0 ends training after this much wall time: the run is
-	// checkpointed and its weights written at the step reached (resume it
-	// later with the same folder to continue).
+	// MaxWall > 0 ends training after this much wall time (checked after
+	// each step, so a call trains at least one): the run is checkpointed and
+	// its weights written at the step reached (resume it later with the same
+	// folder to continue).
 	MaxWall time.Duration
 	// Log receives one-line notes: the step resumed from, checkpoints
 	// skipped as corrupt, temporary files removed. Nil for none.
@@ -50,9 +53,15 @@ type RunOptions struct {
 	Devices int
 	// InitFrom, for a new run, starts the network from the weights of this
 	// weight file (a fine-tune: fresh optimiser, step 0, warm-up again); its
-	// network, prediction and variance must be this run's. A run resumed from
-	// a checkpoint ignores it.
+	// network, prediction and variance must be this run's. A run that
+	// resumes accepts it only if it started from that same file (the same
+	// command resumes); any other -init there is refused.
 	InitFrom string
+	// Interrupt, when not nil, is watched after every step (signal.Notify
+	// with SIGINT and SIGTERM): on a signal the run finishes the step,
+	// writes its checkpoint, ends the progress line and returns an
+	// [*Interrupted].
+	Interrupt <-chan os.Signal
 }
 
 // Result summarises a training call.
@@ -71,31 +80,22 @@ type Result struct {
 }
 
 // Train runs (or resumes) Algorithm 1 for cfg in opt.Dir on backend:
+// runs every check first ([Prepare]: nothing is created when one fails),
 // restores the newest checkpoint if any, trains to opt.Steps, checkpoints
 // every opt.CheckpointEvery steps and at the end, and writes loss.csv,
 // loss.png and weights.ddpm (the EMA weights, with their provenance).
 func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error) {
-	cfg, err := cfg.WithDefaults()
+	p, err := Prepare(backend, cfg, opt)
 	if err != nil {
 		return nil, err
 	}
-	if opt.Steps < 1 || opt.Dir == "" {
-		return nil, fmt.Errorf("experiment: training needs steps ≥ 1 and a run folder (got %d, %q)", opt.Steps, opt.Dir)
-	}
-	if opt.CheckpointEvery <= 0 {
-		opt.CheckpointEvery = max(opt.Steps/10, 1)
-	}
-	if opt.Keep <= 0 {
-		opt.Keep = 3
-	}
-	sched, err := ddpm.NewSchedule(cfg.Schedule)
-	if err != nil {
-		return nil, err
-	}
-	src, err := NewSource(cfg)
-	if err != nil {
-		return nil, err
-	}
+	return p.Train()
+}
+
+// Train runs the checked run (see [Train]).
+func (p *Prepared) Train() (*Result, error) {
+	backend, cfg, opt, sched, src := p.backend, p.cfg, p.opt, p.sched, p.src
+	var err error
 	logw := opt.Log
 	if logw == nil {
 		logw = io.Discard
@@ -128,15 +128,32 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if !found && len(skipped) > 0 {
 		return nil, fmt.Errorf("experiment: no usable checkpoint in %s (all %d are corrupt): delete the folder to start over", opt.Dir, len(skipped))
 	}
+	// Under the lock, the folder's rules again (another process may have
+	// changed it since Prepare).
+	if st, err := inspectFolder(opt.Dir); err != nil {
+		return nil, err
+	} else if err := st.check(opt, p.initDigest); err != nil {
+		return nil, err
+	}
+	var initPath string // the -init file this run started from, for its checkpoints
 	if !found {
 		store = model.NewStore()
 		if opt.InitFrom != "" {
-			if store, err = initStore(cfg, opt.InitFrom); err != nil {
-				return nil, err
+			if store = p.init; store == nil {
+				if store, err = initStore(cfg, opt.InitFrom); err != nil {
+					return nil, err
+				}
 			}
+			initPath = opt.InitFrom
 			fmt.Fprintf(logw, "starting from the weights of %s\n", opt.InitFrom)
 		}
 	} else {
+		var m checkpointMeta
+		_ = json.Unmarshal(meta, &m)
+		initPath = m.Init
+		if opt.InitFrom != "" && m.InitSHA256 != p.initDigest {
+			return nil, fmt.Errorf("experiment: -init %s: %s already holds a run at step %d that did not start from it: leave out -init to resume it, or choose a new folder (-dir)", opt.InitFrom, opt.Dir, step0)
+		}
 		res.StartStep = step0
 		if res.Losses, err = checkpointLosses(meta, step0); err != nil { // checked by Restore's callback
 			return nil, fmt.Errorf("experiment: %s: %w", run.Path(step0), err)
@@ -149,18 +166,12 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	res.Store = store
 	if prev.LearningRate != 0 {
 		fmt.Fprintf(logw, "learning rate lowered from %g to %g at step %d (recorded in %s)\n", prev.LearningRate, cfg.LearningRate, res.StartStep, historyName)
-		if _, err := appendHistory(opt.Dir, Change{Step: res.StartStep, LearningRate: [2]float64{prev.LearningRate, cfg.LearningRate}}); err != nil {
+		if _, err := appendHistory(run, Change{Step: res.StartStep, LearningRate: [2]float64{prev.LearningRate, cfg.LearningRate}}); err != nil {
 			return nil, err
 		}
 	}
 	if res.History, err = readHistory(opt.Dir); err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
-	}
-	if opt.Devices == 0 {
-		opt.Devices = ddpm.DefaultDevices(backend)
-	}
-	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
-		return nil, fmt.Errorf("experiment: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)
 	}
 	tcfg := cfg.TrainConfig
 	tcfg.Devices = opt.Devices
@@ -179,13 +190,29 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	defer bar.done()
 	// Each checkpoint carries the loss of every step up to it, so that
 	// loss.csv (written after it, and killed writes included) is rebuilt from
-	// the checkpoint a run resumes from: one row per step, always.
+	// the checkpoint a run resumes from: one row per step, always. Step 0 has
+	// no checkpoint (the store has no step counter yet: a run resumed from it
+	// could not read it back), and a checkpoint already written is not
+	// written again. Weights that became NaN or infinite are never written:
+	// the run stops as diverged.
+	savedAt := res.StartStep
+	if !found {
+		savedAt = -1
+	}
 	save := func() error {
-		if err := run.Save(store, step, checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses}); err != nil {
+		if step == 0 || step == savedAt {
+			return nil
+		}
+		meta := checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest}
+		if err := run.Save(store, step, meta); errors.Is(err, ckpt.ErrNonFinite) {
+			bar.done()
+			return diverged(run, cfg, step, step+1, fmt.Sprintf("the weights after step %d hold a NaN or an infinity", step))
+		} else if err != nil {
 			return err
 		}
+		savedAt = step
 		fault.Point("experiment-before-loss-log") // tests: a kill between the checkpoint and the loss log
-		return writeLosses(opt.Dir, cfg, res.Losses)
+		return writeLosses(run, cfg, res.Losses)
 	}
 	var watch divergence
 	for i, l := range res.Losses {
@@ -194,12 +221,13 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 		}
 	}
 	interrupted := false
+	var sig os.Signal
 	for step < opt.Steps {
 		if opt.StopAfter > 0 && step-res.StartStep >= opt.StopAfter {
 			interrupted = true
 			break
 		}
-		if opt.MaxWall > 0 && time.Since(start) > opt.MaxWall {
+		if opt.MaxWall > 0 && step > res.StartStep && time.Since(start) > opt.MaxWall {
 			break
 		}
 		loss, err := trainStep(tr, src, cfg, step, dims)
@@ -218,6 +246,10 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 				return nil, err
 			}
 		}
+		if s, ok := signalled(opt.Interrupt); ok {
+			sig, interrupted = s, true
+			break
+		}
 	}
 	bar.done()
 	fault.Point("experiment-end")
@@ -229,10 +261,23 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 	if err := save(); err != nil {
 		return nil, err
 	}
+	if step == res.StartStep && found {
+		// A run already at opt.Steps whose weights are missing or older (a
+		// kill after its last checkpoint): the loss log and the weights are
+		// written from that checkpoint; nothing is trained.
+		if err := writeLosses(run, cfg, res.Losses); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(logw, "the run is at step %d already: writing its loss log and weights (no training)\n", step)
+	}
+	if sig != nil {
+		return nil, &Interrupted{Dir: opt.Dir, Step: step, Signal: sig}
+	}
 	if !interrupted && step > 0 {
-		res.WeightsPath = filepath.Join(opt.Dir, "weights.ddpm")
+		res.WeightsPath = filepath.Join(opt.Dir, weightsName)
 		prov := NewProvenance(cfg, res, opt.Command)
-		if err := SaveWeights(store, res.WeightsPath, cfg, prov); err != nil {
+		prov.Init = initPath
+		if err := saveRunWeights(run, store, cfg, prov); err != nil {
 			return nil, err
 		}
 	}
@@ -240,11 +285,11 @@ func Train(backend compute.Backend, cfg Config, opt RunOptions) (*Result, error)
 }
 
 // initStore is the store of a new run started from the weight file path,
-// whose network must be cfg's.
+// whose network must be cfg's and whose weights must be finite.
 func initStore(cfg Config, path string) (*model.Store, error) {
 	m, err := LoadWeights(path)
 	if err != nil {
-		return nil, err
+		return nil, &reworded{fmt.Sprintf("experiment: -init %s: %s", path, strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "experiment: "), "ckpt: "), path+": ")), err}
 	}
 	a, b := m.Config, cfg
 	if !reflect.DeepEqual(a.Network, b.Network) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
@@ -253,8 +298,8 @@ func initStore(cfg Config, path string) (*model.Store, error) {
 	return m.Store, nil
 }
 
-// writeLosses writes loss.csv and loss.png (a smoothed curve) in dir.
-func writeLosses(dir string, cfg Config, losses []float64) error {
+// writeLosses writes loss.csv and loss.png (a smoothed curve) in the run's folder.
+func writeLosses(run *ckpt.Run, cfg Config, losses []float64) error {
 	var buf bytes.Buffer
 	buf.WriteString("step,loss\n")
 	for i, l := range losses {
@@ -263,14 +308,14 @@ func writeLosses(dir string, cfg Config, losses []float64) error {
 		}
 		fmt.Fprintf(&buf, "%d,%s\n", i+1, strconv.FormatFloat(l, 'g', -1, 64)) // round-trips exactly
 	}
-	if err := ckpt.WriteFileAtomic(filepath.Join(dir, "loss.csv"), buf.Bytes()); err != nil {
+	if err := run.WriteFile(lossLogName, atomicfile.CSV, buf.Bytes()); err != nil {
 		return err
 	}
 	png, err := LossCurve(cfg, losses)
 	if err != nil {
 		return err
 	}
-	return figs.WriteFile(filepath.Join(dir, "loss.png"), png)
+	return run.WriteFile(lossCurveName, atomicfile.PNG, png)
 }
 
 // LossCurve plots the per-step loss of a run of cfg (named by
@@ -471,3 +516,13 @@ func trainStep(tr *ddpm.Trainer, src Source, cfg Config, step int64, dims []int)
 	}
 	return loss, err
 }
+
+// reworded is an error with a clearer message than the one it wraps
+// (errors.Is and errors.As still see the wrapped one).
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.err }

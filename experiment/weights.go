@@ -37,6 +37,7 @@ type Provenance struct {
 	Weights     string             `json:"weights"` // "ema" or "raw"
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	History     []Change           `json:"history,omitempty"` // configuration changes on resume
+	Init        string             `json:"init,omitempty"`    // the weight file the run started from (-init)
 }
 
 // weightsMeta is the metadata of a weight file.
@@ -82,8 +83,24 @@ func RewriteProvenance(path string, edit func(*Provenance)) error {
 }
 
 // SaveWeights writes the network weights of a training store to path — its
-// EMA when it has one — with the run's configuration and provenance.
+// EMA when it has one — with the run's configuration and provenance. Weights
+// holding a NaN or an infinity are never written (an error wrapping
+// ckpt.ErrNonFinite); path follows atomicfile's writing rule (a new file or
+// a weight file, never a run folder's own).
 func SaveWeights(store *model.Store, path string, cfg Config, prov Provenance) error {
+	src, meta, keep := weightsOf(store, cfg, prov)
+	return ckpt.SaveFiltered(src, path, meta, keep)
+}
+
+// saveRunWeights is [SaveWeights] of a training to its run folder's weights.ddpm.
+func saveRunWeights(run *ckpt.Run, store *model.Store, cfg Config, prov Provenance) error {
+	src, meta, keep := weightsOf(store, cfg, prov)
+	return run.SaveFile(weightsName, src, meta, keep)
+}
+
+// weightsOf is what a weight file of store holds: the store to save (its
+// EMA when it has one), the metadata, and the filter of the network's variables.
+func weightsOf(store *model.Store, cfg Config, prov Provenance) (*model.Store, weightsMeta, func(*model.Variable) bool) {
 	src := store
 	if ema, err := ddpm.EMAStore(store); err == nil {
 		src = ema
@@ -91,8 +108,8 @@ func SaveWeights(store *model.Store, path string, cfg Config, prov Provenance) e
 		prov.Weights = "raw"
 	}
 	prefix := "/" + ddpm.NetScope + "/"
-	return ckpt.SaveFiltered(src, path, weightsMeta{Format: weightsFormat, Config: cfg, Provenance: prov},
-		func(v *model.Variable) bool { return strings.HasPrefix(v.Path(), prefix) })
+	return src, weightsMeta{Format: weightsFormat, Config: cfg, Provenance: prov},
+		func(v *model.Variable) bool { return strings.HasPrefix(v.Path(), prefix) }
 }
 
 // Model is a trained network ready to sample or evaluate.
@@ -246,13 +263,22 @@ func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, se
 	return m.SampleGuided(backend, cfg, Guidance{}, n, seed)
 }
 
-// SampleGuided is [Model.Sample] with guidance g (see [Model.GuidedSampler]).
+// SampleGuided is [Model.Sample] with guidance g (see [Model.GuidedSampler]),
+// in one compiled call (for large n see [Model.SampleMany]). Samples holding
+// a NaN or an infinity are an error (they are neither written nor scored).
 func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
 	sm, err := m.GuidedSampler(backend, cfg, g)
 	if err != nil {
 		return nil, nil, err
 	}
-	return sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+	x0, snapshots, err = sm.SampleNoise(backend, append([]int{n}, m.Config.ExampleDims()...), seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkFiniteSamples(tensors.MustCopyFlatData[float32](x0), m.Path); err != nil {
+		return nil, nil, err
+	}
+	return x0, snapshots, nil
 }
 
 // trimPkg is err's message without its package prefix ("nets: ", …), for

@@ -383,10 +383,13 @@ func inPalette(img *image.RGBA) bool {
 	return true
 }
 
-// WriteFile writes data to path atomically (temporary file, then rename),
-// creating the folder.
-func WriteFile(path string, data []byte) error {
-	if err := atomicfile.Write(path, data); err != nil {
+// WriteFile writes the PNG data to path atomically (temporary file, then
+// rename), creating the folder, under atomicfile's writing rule: path ends
+// in .png and is new or a PNG file, not one of inputs (the files the
+// command read) nor a run's own file (see atomicfile.CheckDest, which a
+// command calls before its work).
+func WriteFile(path string, data []byte, inputs ...string) error {
+	if err := atomicfile.WriteFile(path, atomicfile.PNG, data, inputs...); err != nil {
 		return fmt.Errorf("figs: %w", err)
 	}
 	return nil
