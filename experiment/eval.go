@@ -130,12 +130,14 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 		return e, bad("SampleBatch", e.SampleBatch, "must be ≥ 1")
 	case e.Sample.Kind == ddpm.Langevin:
 		return e, bad("Sample.Kind", e.Sample.Kind, "is not an evaluation sampler: use ancestral or ddim")
-	case !(e.Guidance >= 0) || math.IsInf(e.Guidance, 1):
+	case !(e.Guidance >= 0) || e.Guidance > ddpm.MaxGuidance:
 		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
-	case (e.Guidance != 0 || e.Unconditional) && c.NumClasses == 0:
-		return e, fmt.Errorf("experiment: guidance and unconditional sampling need a class-conditional model (trained with -cond)")
+	case e.Guidance != 0 && c.NumClasses == 0:
+		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with -cond)")
+	case e.Unconditional && c.NumClasses == 0:
+		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with -cond)")
 	case e.Guidance != 0 && e.Unconditional:
-		return e, fmt.Errorf("experiment: guidance w=%g needs labels: leave out unconditional sampling", e.Guidance)
+		return e, bad("Guidance", e.Guidance, "needs labels: leave out unconditional sampling")
 	}
 	if err := e.Sample.Validate(c.Schedule.T); err != nil {
 		return e, err

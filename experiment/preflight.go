@@ -81,19 +81,11 @@ func Prepare(backend compute.Backend, cfg Config, opt RunOptions) (*Prepared, er
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case opt.Steps < 1 || opt.Dir == "":
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.Steps < 1 || opt.Dir == "" {
 		return nil, fmt.Errorf("experiment: training needs steps ≥ 1 and a run folder (got %d, %q)", opt.Steps, opt.Dir)
-	case opt.CheckpointEvery < 0:
-		return nil, fmt.Errorf("experiment: checkpoint every %d steps must be ≥ 1 (-checkpoint-every; 0: steps/10)", opt.CheckpointEvery)
-	case opt.Keep < 0:
-		return nil, fmt.Errorf("experiment: %d checkpoints kept: at least 1 (-keep; 0: 3)", opt.Keep)
-	case opt.MaxWall < 0:
-		return nil, fmt.Errorf("experiment: time limit %s must be > 0 (-max-time; 0: none)", opt.MaxWall)
-	case opt.Devices < 0:
-		return nil, fmt.Errorf("experiment: %d devices must be ≥ 0 (-devices; 0: all GPUs, 1 on CPU)", opt.Devices)
-	case opt.StopAfter < 0:
-		return nil, fmt.Errorf("experiment: StopAfter %d must be ≥ 0", opt.StopAfter)
 	}
 	if opt.CheckpointEvery == 0 {
 		opt.CheckpointEvery = max(opt.Steps/10, 1)

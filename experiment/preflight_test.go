@@ -76,8 +76,8 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 		{"-base 4096", big, RunOptions{Steps: 5}, []string{"billion parameters", bytesString(MemoryEstimate(big)), "24.0 GiB", "a test's 24 GiB", "-base"}},
 		{"-init of another shape", wide, RunOptions{Steps: 5, InitFrom: "testdata/tiny-weights.ddpm"}, []string{"-init testdata/tiny-weights.ddpm", "network differs"}},
 		{"-init missing", tinyCfg, RunOptions{Steps: 5, InitFrom: "testdata/none.ddpm"}, []string{"-init testdata/none.ddpm"}},
-		{"negative -max-time", tinyCfg, RunOptions{Steps: 5, MaxWall: -time.Second}, []string{"-max-time"}},
-		{"negative -devices", tinyCfg, RunOptions{Steps: 5, Devices: -1}, []string{"-devices"}},
+		{"negative -max-time", tinyCfg, RunOptions{Steps: 5, MaxWall: -time.Second}, []string{"RunOptions.MaxWall = -1s"}},
+		{"negative -devices", tinyCfg, RunOptions{Steps: 5, Devices: -1}, []string{"RunOptions.Devices = -1"}},
 		{"bad config", Config{Data: "nope"}, RunOptions{Steps: 5}, []string{"unknown data"}},
 		{"no steps", tinyCfg, RunOptions{}, []string{"steps ≥ 1"}},
 	}

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -103,8 +104,10 @@ func BasePreset(data string) Preset {
 // many as fit in its budget on this machine, timed by [StepsFor]), the wall
 // budget (opt.MaxWall, else the preset's minutes), the folder (opt.Dir, else
 // runs/<data>-<model>-seed<seed>), and for a preset that decays to its end
-// the decay's last step. cfg must be complete (Config.WithDefaults). rate
-// is the step rate it timed (0 when it timed none).
+// the decay's last step (a folder that holds such a run already keeps its
+// planned steps). Before it times, it runs every check of [Preflight]. cfg
+// must be complete (Config.WithDefaults). rate is the step rate it timed (0
+// when it timed none).
 func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config, RunOptions, float64, error) {
 	if err := opt.Validate(); err != nil {
 		return cfg, opt, 0, err
@@ -122,7 +125,25 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config
 		}
 	}
 	var rate float64
+	if opt.Steps == 0 && p.DecayToEnd && cfg.DecaySteps == 0 {
+		// A wall-time recipe resumed: the steps its decay was planned for.
+		if raw, err := os.ReadFile(filepath.Join(opt.Dir, "run.json")); err == nil {
+			if prev, err := ParseRunJSON(raw); err == nil && prev.DecaySteps > 0 {
+				cfg.DecaySteps, opt.Steps = prev.DecaySteps, int64(prev.DecaySteps)
+			}
+		}
+	}
 	if opt.Steps == 0 { // a wall-time recipe: as many steps as fit, timed here
+		// Every check first (the timing is work): with a provisional length,
+		// in a folder that holds no run of another length.
+		probe, popt := cfg, opt
+		popt.Steps = 1
+		if p.DecayToEnd {
+			probe.DecaySteps = 1
+		}
+		if err := Preflight(backend, probe, popt); err != nil {
+			return cfg, opt, 0, err
+		}
 		var err error
 		if opt.Steps, rate, err = StepsFor(backend, cfg, opt.MaxWall, 20); err != nil {
 			return cfg, opt, 0, err

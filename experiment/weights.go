@@ -191,8 +191,8 @@ func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
 	}
 	k := m.Config.NumClasses
 	switch {
-	case !(o.W >= 0) || o.W > math.MaxFloat32/2:
-		return Guidance{}, bad("W", o.W, "must be a finite number in [0, %g] (float32 carries (1+w)·ε)", math.MaxFloat32/2)
+	case !(o.W >= 0) || o.W > ddpm.MaxGuidance:
+		return Guidance{}, bad("W", o.W, "must be a finite number in [0, %g] (what float32 carries)", ddpm.MaxGuidance)
 	case k == 0 && o.Label >= 0:
 		return Guidance{}, bad("Label", o.Label, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
 	case k == 0 && o.W != 0:

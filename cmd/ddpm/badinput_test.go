@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,12 +67,57 @@ func TestBadInputsTable(t *testing.T) {
 	}
 	defer run0.Close()
 
+	// Issue 18's files: a FIFO, a copy of the weights, a run folder with its
+	// run.json, a run whose checkpoints are gone, one at step 6, NaN weights.
+	fifo := filepath.Join(in, "fifo.png")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	weightsCopy := put("copy.ddpm", tinyB)
+	nanWeights := filepath.Join(repo, "experiment/testdata/nan-weights.ddpm")
+	cond := filepath.Join(repo, "weights/mnist_cond.ddpm")
+	gone, at6 := filepath.Join(work, "gone"), filepath.Join(work, "at6")
+	for _, dir := range []string{gone, at6} {
+		var o, e bytes.Buffer
+		if code := run([]string{"train", "-data", "moons", "-hidden", "8", "-batch", "16", "-steps", "6", "-dir", dir, "-quiet"}, &o, &e); code != 0 {
+			t.Fatalf("setting up %s: %s", dir, e.String())
+		}
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(gone, "ckpt-*.ddpm"))
+	for _, c := range ckpts {
+		os.Remove(c)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
 		code int
 		want string // in the one line
 	}{
+		// Issue 18, 1: the writer replaces only what the command exists to write.
+		{"out a FIFO", []string{"sample", "-weights", tiny, "-out", fifo}, 2, "-out"},
+		{"out the weights read", []string{"sample", "-weights", weightsCopy, "-out", weightsCopy}, 2, "-out"},
+		{"out a run's run.json", []string{"sample", "-weights", tiny, "-out", filepath.Join(at6, "run.json")}, 2, "-out"},
+		{"out a JPEG name", []string{"sample", "-weights", tiny, "-out", filepath.Join(work, "x.jpg")}, 2, "-out"},
+		{"out empty", []string{"sample", "-weights", tiny, "-out", ""}, 2, "-out"},
+		// 2: a run folder never loses what it holds.
+		{"checkpoints gone", []string{"train", "-data", "moons", "-hidden", "8", "-batch", "16", "-steps", "6", "-dir", gone, "-quiet"}, 2, "-init"},
+		{"steps below the run's", []string{"train", "-data", "moons", "-hidden", "8", "-batch", "16", "-steps", "3", "-dir", at6, "-quiet"}, 0, ""},
+		{"init on a resuming folder", []string{"train", "-data", "moons", "-hidden", "8", "-batch", "16", "-steps", "9", "-dir", at6, "-init", tiny, "-quiet"}, 2, "-init"},
+		// 3: every check before the folder or the work.
+		{"devices 1000", []string{"train", "-devices", "1000", "-steps", "5", "-dir", filepath.Join(work, "d1000")}, 2, "device"},
+		{"devices 3, batch 1024", []string{"train", "-devices", "3", "-steps", "5", "-dir", filepath.Join(work, "d3")}, 2, "device"},
+		{"init of another shape", []string{"train", "-data", "moons", "-hidden", "8", "-steps", "5", "-init", tiny, "-dir", filepath.Join(work, "shape")}, 2, "-init"},
+		{"base 4096", []string{"train", "-data", "mnist", "-base", "4096", "-steps", "5", "-dir", filepath.Join(work, "huge")}, 2, "GiB"},
+		// 4: no silent garbage.
+		{"NaN weights", []string{"sample", "-weights", nanWeights, "-out", filepath.Join(work, "nan.png")}, 1, "non-finite"},
+		{"NaN init", []string{"train", "-data", "moons", "-hidden", "4", "-steps", "5", "-init", nanWeights, "-dir", filepath.Join(work, "naninit")}, 2, "-init"},
+		{"guidance 1e300", []string{"sample", "-weights", cond, "-guidance", "1e300", "-out", filepath.Join(work, "g.png")}, 2, "-guidance 1e+300"},
+		// 5: exit codes.
+		{"eval guidance on unconditional weights", []string{"eval", "-weights", tiny, "-guidance", "2"}, 2, "class-conditional"},
+		{"bench unknown case", []string{"bench", "-cases", "nonsense", "-no-peer", "-out", ""}, 2, "-cases"},
+		{"fashion-mnist without data-dir", []string{"train", "-data", "fashion-mnist", "-steps", "5", "-dir", filepath.Join(work, "fm")}, 2, "-data-dir"},
+		{"figures of a missing weights folder", []string{"figures", "-weights", filepath.Join(work, "nowhere"), "-out", filepath.Join(work, "figs")}, 2, "-weights"},
+		{"figures of a weights file", []string{"figures", "-weights", tiny, "-out", filepath.Join(work, "figs")}, 2, "-weights"},
 		// Finding 2: panics.
 		{"negative hidden", []string{"train", "-hidden", "-5", "-steps", "5"}, 2, "-hidden -5 must lie in [1, 65536]"},
 		{"negative header dims", []string{"sample", "-weights", negDims}, 1, "negative dimension"},
@@ -95,7 +141,7 @@ func TestBadInputsTable(t *testing.T) {
 		{"bench out under a file", []string{"bench", "-out", filepath.Join(in, "not-a-folder", "r.json"), "-no-peer"}, 2, "-out"},
 		{"sample out under a file", []string{"sample", "-weights", tiny, "-out", filepath.Join(in, "not-a-folder", "s.png")}, 2, "-out"},
 		// Finding 9: someone's weights.ddpm in the folder.
-		{"foreign folder", []string{"train", "-dir", foreign, "-steps", "5", "-quiet"}, 1, "not a run folder"},
+		{"foreign folder", []string{"train", "-dir", foreign, "-steps", "5", "-quiet"}, 2, "not a run folder"},
 		// Finding 12: flags ignored or defaulted.
 		{"attention abc", []string{"train", "-data", "mnist", "-attention", "abc"}, 2, "-attention"},
 		{"attention at no resolution", []string{"train", "-data", "mnist", "-attention", "5"}, 2, "-attention 5 names 5, which is not one of the U-Net's resolutions"},

@@ -10,6 +10,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/figures"
+	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 )
 
 // runFigures is "ddpm figures": it writes every figure of package figures
@@ -43,9 +44,14 @@ func runFigures(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "figures", err, 1)
 	}
 	for _, f := range all {
+		if err := atomicfile.CheckDest(filepath.Join(*out, f.Name), atomicfile.PNG, files...); err != nil {
+			return fail(stderr, "figures", badFlag("-out %s: %v", *out, err), 2)
+		}
+	}
+	for _, f := range all {
 		b, err := f.Make()
 		if err == nil {
-			err = figs.WriteFile(filepath.Join(*out, f.Name), b)
+			err = figs.WriteFile(filepath.Join(*out, f.Name), b, files...)
 		}
 		if err != nil {
 			return fail(stderr, "figures", fmt.Errorf("%s: %w", f.Name, err), 1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -40,5 +41,21 @@ func TestBadFlagsExit2WithOneLine(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
 		}
 		t.Logf("%v → %s", args, first)
+	}
+}
+
+// fullWriter fails every write, as /dev/full does.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// A table that cannot be written is an error (issue 18: `schedule > /dev/full`
+// exited 0), in one line on stderr, exit 1.
+func TestTableWriteErrorsExit1(t *testing.T) {
+	for _, args := range [][]string{{"schedule", "-T", "10"}, {"schedule", "-T", "10", "-json"}} {
+		var errb bytes.Buffer
+		if code := run(args, fullWriter{}, &errb); code != 1 || !strings.Contains(errb.String(), "no space left") {
+			t.Errorf("%v to a full device: exit %d, stderr %q", args, code, errb.String())
+		}
 	}
 }

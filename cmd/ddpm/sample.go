@@ -35,6 +35,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "sample", badFlag("no shipped weights %s (run from the repository root, or pass -weights FILE from ddpm train)", *weights), 2)
 		}
 	}
+	if err := atomicfile.CheckDest(*out, atomicfile.PNG, *weights); err != nil {
+		return fail(stderr, "sample", badFlag("-out %s: %v", *out, err), 2)
+	}
 	m, err := experiment.LoadWeights(*weights)
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
@@ -53,32 +56,21 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sample", f.explain(err), 2)
 	}
-	if err := checkOutput(*out); err != nil {
-		return fail(stderr, "sample", err, 2)
-	}
 	backend, err := ddpm.Backend()
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
-	x, _, err := m.SampleGuided(backend, sc, g, n, *seed)
+	x, err := m.SampleMany(backend, sc, g, n, *seed, experiment.SampleOptions{Progress: stderr})
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
 	png, err := figures.SamplesPNG(m.Config, x, string(sc.Kind), *seed)
 	if err == nil {
-		err = figs.WriteFile(*out, png)
+		err = figs.WriteFile(*out, png, *weights)
 	}
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
 	fmt.Fprintf(stdout, "%d %s samples from %s written to %s\n", n, sc.Kind, *weights, *out)
 	return 0
-}
-
-// checkOutput fails before any work when the output file could not be written.
-func checkOutput(path string) error {
-	if err := atomicfile.CheckWritable(path); err != nil {
-		return badFlag("-out %s: %v", path, err)
-	}
-	return nil
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
+	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -118,21 +123,39 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err, 1)
 	}
+	sigs := make(chan os.Signal, 1) // Ctrl-C: the step in progress ends, is checkpointed, and the same command resumes
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	opt.Interrupt, opt.Command, opt.Log = sigs, "ddpm train "+strings.Join(args, " "), stderr
+	if !*quiet {
+		opt.Progress = stderr
+	}
 	cfg, opt, rate, err := experiment.Plan(backend, cfg, p, opt)
-	if err != nil {
-		return fail(stderr, "train", f.explain(err), 1)
+	var run *experiment.Prepared
+	if err == nil {
+		run, err = experiment.Prepare(backend, cfg, opt)
+	}
+	if done := (*experiment.AlreadyDone)(nil); errors.As(err, &done) {
+		fmt.Fprintln(stdout, err)
+		return 0
+	} else if err != nil { // every check before the folder or the work: a usage error, but for a folder in use
+		return fail(stderr, "train", f.explain(err), map[bool]int{true: 1, false: 2}[errors.Is(err, ckpt.ErrLocked)])
 	}
 	if rate > 0 {
 		fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps\n", rate, opt.MaxWall, opt.Steps)
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
-	opt.Command, opt.Log = "ddpm train "+strings.Join(args, " "), stderr
-	if !*quiet {
-		opt.Progress = stderr
-	}
-	res, err := experiment.Train(backend, cfg, opt)
-	if err != nil {
-		return fail(stderr, "train", f.explain(err), 1)
+	res, err := run.Train()
+	var stop *experiment.Interrupted
+	switch done := (*experiment.AlreadyDone)(nil); {
+	case errors.As(err, &stop):
+		fmt.Fprintln(stderr, stop)
+		return 130
+	case errors.As(err, &done):
+		fmt.Fprintln(stdout, err)
+		return 0
+	case err != nil:
+		return fail(stderr, "train", err, 1)
 	}
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(opt.Dir, "loss.png"), res.WeightsPath)
