@@ -69,7 +69,9 @@ func DataClasses(name string) int {
 }
 
 // IsImageData says whether the data set name holds images.
-func IsImageData(name string) bool { return slices.Contains([]string{MNIST, FashionMNIST, CIFAR10}, name) }
+func IsImageData(name string) bool {
+	return slices.Contains([]string{MNIST, FashionMNIST, CIFAR10}, name)
+}
 
 // DataDims are the dimensions of one example of the data set name: [H, W,
 // C] for images, [2] for the 2-D toys.
