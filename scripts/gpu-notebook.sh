@@ -11,20 +11,24 @@
 # What it does, one line per step:
 #   1. checks the machine (x86-64 Linux, a Python >= 3.11 with pip, a C compiler) and the
 #      bundle's SHA256SUMS;
-#   2. unpacks the bundle into DEST (default ${TMPDIR:-/tmp}/ddpm-gpu-notebook-<bundle hash>):
-#      the Go toolchain, the module cache subset, gonb and goimports, and the runner's wheels
-#      (pip install --no-index --require-hashes --target DEST/site, for this Python);
-#      a DEST already unpacked from the same bundle is reused (with its warm Go build cache);
-#   3. builds and runs a small cgo program that dlopen()s libc (go-xla's pjrt package needs
-#      cgo and -ldl), which also says how long compiling the runtime took from a cold cache;
-#   4. unless --no-gpu: checks that nvidia-smi sees a GPU and points go-xla at the CUDA plugin
+#   2. unless --no-gpu: checks that nvidia-smi sees a GPU and points go-xla at the CUDA plugin
 #      of the machine's jax-cuda13-pjrt/jax-cuda12-pjrt (scripts/find-cuda-plugin.sh, which
 #      dlopen()s it and reads its PJRT C API version);
-#   5. installs the kernel spec "ddpm" into DEST/jupyter (JUPYTER_PATH; nothing in $HOME),
+#   3. unpacks the bundle into DEST (default ${TMPDIR:-/tmp}/ddpm-gpu-notebook-<bundle hash>):
+#      the Go toolchain, the module cache subset, gonb and goimports, and the runner's wheels
+#      (pip install --no-index --require-hashes --target DEST/site-<python version>);
+#      a DEST already unpacked from the same bundle is reused (with its warm Go build cache);
+#   4. builds and runs a small cgo program that dlopen()s libc (go-xla's pjrt package needs
+#      cgo and -ldl); from a cold build cache this also compiles the runtime;
+#   5. builds a program that imports package ddpm as GoNB builds a cell (go mod init, the
+#      notebooks' go mod edit -replace, go get, go build; offline) and runs it: it prints the
+#      backend ddpm picks, and without --no-gpu anything but xla:cuda stops the run here; from a
+#      cold build cache this compiles most of what the notebook's first Go cell needs;
+#   6. installs the kernel spec "ddpm" into DEST/jupyter (JUPYTER_PATH; nothing in $HOME),
 #      pointing at this repo and the bundle's gonb (DDPM_BIN);
-#   6. runs the notebook with scripts/run_notebooks.py (real mode; --quick sets DDPM_QUICK=1),
+#   7. runs the notebook with scripts/run_notebooks.py (real mode; --quick sets DDPM_QUICK=1),
 #      with the Python of step 1 started with -S, so that only the bundle's wheels are imported;
-#   7. prints, for each code cell, its wall time and the backend it picked (ddpm.Backend()'s
+#   8. prints, for each code cell, its wall time and the backend it picked (ddpm.Backend()'s
 #      "ddpm: backend ..." line in the cell's output); without --no-gpu, a cell that picked
 #      anything but xla:cuda fails the run.
 # Written to OUTDIR (default $OUT, else /tmp/gpu-notebook): the executed notebook, gpu-notebook.log
@@ -111,7 +115,20 @@ id=$(sha256sum "$bundle/SHA256SUMS" | cut -c1-12)
 step machine "$(uname -m), Python $pyver ($PY), C compiler $CC ($("$CC" --version 2>/dev/null | head -n 1))"
 step bundle "$bundle ($(du -sh "$bundle" | cut -f1), id $id; $(sed -n 3p "$bundle/BUNDLE.txt"))"
 
-# ------------------------------------------------------------------ 2. unpack
+# ------------------------------------------------------------------ 2. the GPU (before the unpacking: a failure costs nothing)
+if [ "$gpu" = 1 ]; then
+	command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 ||
+		die "nvidia-smi sees no GPU (--no-gpu runs on the CPU)"
+	step gpu "$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -n 1)"
+	cuda_env=$(PYTHON=$PY bash scripts/find-cuda-plugin.sh) || die "no CUDA PJRT plugin found (scripts/find-cuda-plugin.sh)"
+	eval "$cuda_env"
+	export DDPM_CUDA_ENV=1
+	step plugin "PJRT_PLUGIN_LIBRARY_PATH=$PJRT_PLUGIN_LIBRARY_PATH"
+else
+	step gpu "not used (--no-gpu); PJRT_PLUGIN_LIBRARY_PATH=${PJRT_PLUGIN_LIBRARY_PATH:-(unset: no XLA plugin unless go-xla finds one in its default folders)}"
+fi
+
+# ------------------------------------------------------------------ 3. unpack
 dest=${dest:-${TMPDIR:-/tmp}/ddpm-gpu-notebook-$id}
 mkdir -p "$(dirname "$dest")"
 dest=$(cd "$(dirname "$dest")" && pwd)/$(basename "$dest")
@@ -157,7 +174,7 @@ unset GOBIN GOTMPDIR GOROOT_FINAL
 [ "$(command -v go)" = "$dest/go/bin/go" ] || die "go on PATH is $(command -v go), not the bundle's"
 step go "$(go version) at $GOROOT"
 
-# ------------------------------------------------------------------ 3. cgo
+# ------------------------------------------------------------------ 4. cgo
 mkdir -p "$dest/cgocheck"
 cat >"$dest/cgocheck/go.mod" <<'EOF'
 module cgocheck
@@ -187,20 +204,25 @@ t=$(date +%s)
 	{ cat "$dest/cgocheck/log"; die "cgo does not build or run here (CC=$CC; needs libc headers and libdl)"; }
 step cgo "a cgo program with dlopen built and ran ($(($(date +%s) - t)) s, CC=$CC)"
 
-# ------------------------------------------------------------------ 4. the GPU
-if [ "$gpu" = 1 ]; then
-	command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 ||
-		die "nvidia-smi sees no GPU (--no-gpu runs on the CPU)"
-	step gpu "$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -n 1)"
-	cuda_env=$(PYTHON=$PY bash scripts/find-cuda-plugin.sh) || die "no CUDA PJRT plugin found (scripts/find-cuda-plugin.sh)"
-	eval "$cuda_env"
-	export DDPM_CUDA_ENV=1
-	step plugin "PJRT_PLUGIN_LIBRARY_PATH=$PJRT_PLUGIN_LIBRARY_PATH"
-else
-	step gpu "not used (--no-gpu); PJRT_PLUGIN_LIBRARY_PATH=${PJRT_PLUGIN_LIBRARY_PATH:-(unset: no XLA plugin unless go-xla finds one in its default folders)}"
-fi
+# ------------------------------------------------------------------ 5. the backend, before the notebook
+# A cell's program built as GoNB builds it (go mod init, the notebooks' first cell's go mod edit,
+# go get, go build), offline; it prints the backend package ddpm picks. With a GPU anything but
+# xla:cuda stops here, before notebook 05 would train on the CPU for ten minutes.
+module=$(sed -n 's/^module[[:space:]]*//p' go.mod | head -n 1)
+[ -n "$module" ] || die "no module line in go.mod"
+probe="$dest/probe"
+rm -rf "$probe" && mkdir -p "$probe"
+printf 'package main\n\nimport (\n\t"fmt"\n\n\t"%s/ddpm"\n)\n\nfunc main() {\n\tddpm.MustBackend()\n\tfmt.Println(ddpm.BackendName())\n}\n' "$module" >"$probe/main.go"
+t=$(date +%s)
+(
+	cd "$probe" && go mod init probe && go mod edit -replace "$module=$REPO" -require "$module@v0.0.0-00010101000000-000000000000" &&
+		go get && go build -o probe . && ./probe >name
+) >"$probe/log" 2>&1 || { cat "$probe/log"; die "a program importing $module/ddpm does not build or run offline"; }
+picked=$(cat "$probe/name")
+step backend "$picked: $(grep -h '^ddpm: backend' "$probe/log" | head -n 1) (built offline in $(($(date +%s) - t)) s)"
+[ "$gpu" = 0 ] || [ "$picked" = xla:cuda ] || { cat "$probe/log"; die "package ddpm picks $picked, not xla:cuda, with the CUDA plugin above"; }
 
-# ------------------------------------------------------------------ 5. the kernel spec
+# ------------------------------------------------------------------ 6. the kernel spec
 export JUPYTER_PATH="$dest/jupyter" JUPYTER_DATA_DIR="$dest/jupyter-data" JUPYTER_CONFIG_DIR="$dest/jupyter-config"
 export JUPYTER_RUNTIME_DIR="$dest/jupyter-runtime" JUPYTER_PLATFORM_DIRS=1
 export PYTHONPATH="$site" PYTHONNOUSERSITE=1 PYTHONUNBUFFERED=1
@@ -222,7 +244,7 @@ PY
 	die "the runner's packages or the kernel spec do not load from $site"
 step kernel "ddpm -> $spec (gonb $(go version -m "$dest/bin/gonb" | awk '$1 == "mod" { print $3; exit }'))"
 
-# ------------------------------------------------------------------ 6. the notebook
+# ------------------------------------------------------------------ 7. the notebook
 mode=real
 if [ "$quick" = 1 ]; then
 	export DDPM_QUICK=1
@@ -236,7 +258,7 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 
-# ------------------------------------------------------------------ 7. what each cell picked
+# ------------------------------------------------------------------ 8. what each cell picked
 executed="$out/$(basename "$notebook")"
 [ -f "$executed" ] || die "no executed notebook at $executed"
 "$PY" -S - "$executed" "$gpu" "$dest/runner.out" <<'PY' || rc=1
