@@ -44,7 +44,9 @@
 # It prints each part's size, uncompressed and compressed, and the total with the tracked tree,
 # and fails when they exceed 64 MiB; it warns when less than BUNDLE_MARGIN_MB (default 6) is left.
 # DIR is replaced only if it holds a BUNDLE.txt (made by this script); the new bundle is built
-# beside it and moved into place at the end, so a failure leaves the old one.
+# beside it and moved into place at the end, so a failure leaves the old one. When DIR already
+# holds a bundle of the same inputs (the file lists, Go version, pins, these scripts: its key)
+# that matches its SHA256SUMS, nothing is rebuilt (a few seconds).
 #
 # Environment: BUNDLE_PYTHONS (default "3.11 3.12"), BUNDLE_NOTEBOOKS (default notebooks/*.ipynb),
 # XZ_OPT (default -9; e.g. -6 builds faster, a little larger), PYTHON (default python3: runs pip),
@@ -83,32 +85,26 @@ fi
 GOROOT=$(go env GOROOT)
 GOMODCACHE=$(go env GOMODCACHE)
 GOVERSION=$(go env GOVERSION)
-TOOLDIR=pkg/tool/linux_amd64
-mkdir -p "$(dirname "$OUTDIR")"
-STAGE=$(mktemp -d "$OUTDIR.new.XXXXXX")
 WORK=$(mktemp -d)
-trap 'rm -rf "$STAGE" "$WORK"' EXIT
+STAGE=
+trap 'rm -rf "$WORK" ${STAGE:+"$STAGE"}' EXIT
 t0=$(date +%s)
-
-# tarxz NAME ROOT LISTFILE: NAME.tar.xz of the files (paths relative to ROOT, NUL-separated) in LISTFILE.
+SELECT="$PYTHON scripts/gpu_notebook_bundle.py"
+size() { du -bc "$@" | tail -n 1 | cut -f1; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+# usize LISTFILE ROOT: bytes of the files listed (NUL-separated, relative to ROOT).
+usize() { (cd "$2" && du -bc --files0-from=- <"$1" 2>/dev/null | tail -n 1 | cut -f1); }
+# tarxz NAME ROOT LISTFILE [TAR OPTION]: $STAGE/NAME.tar.xz of the files in LISTFILE.
 tarxz() {
-	tar --no-recursion --null --sort=name --owner=0 --group=0 --numeric-owner -C "$2" -cf - -T "$3" |
+	tar --no-recursion --null --sort=name --owner=0 --group=0 --numeric-owner ${4:+"$4"} -C "$2" -cf - -T "$3" |
 		xz -T1 >"$STAGE/$1.tar.xz"
 }
-# usize LISTFILE ROOT: bytes of the files listed.
-usize() { (cd "$2" && du -bc --files0-from=- <"$1" 2>/dev/null | tail -n 1 | cut -f1); }
-declare -A RAW
 
-# ------------------------------------------------------------------ 1. the Go toolchain
+# ------------------------------------------------------------------ 1. what goes in
 say "Go toolchain: $GOVERSION from $GOROOT"
-SELECT="$PYTHON scripts/gpu_notebook_bundle.py"
 $SELECT goroot "$GOROOT" "$WORK/go.list"
 ln -s "$GOROOT" "$WORK/go"
-RAW[go]=$(usize "$WORK/go.list" "$WORK")
-tar --no-recursion --null --sort=name --owner=0 --group=0 --numeric-owner -h -C "$WORK" -cf - -T "$WORK/go.list" |
-	xz -T1 >"$STAGE/go.tar.xz"
 
-# ------------------------------------------------------------------ 2. the module cache subset
 say "packages the notebooks import: $(echo $NOTEBOOKS)"
 # shellcheck disable=SC2086
 $SELECT imports $NOTEBOOKS >"$WORK/imports.txt"
@@ -134,12 +130,46 @@ gomnist=$(git ls-files -z '*.go' | xargs -0 grep -hoE 'GoMNISTModule *= *"[^"]+"
 # As data.GoMNISTDir runs it: outside any module.
 (cd "$WORK" && GOFLAGS= go mod download -json "$gomnist" >gomnist.json) || die "go mod download $gomnist failed"
 REPO_FOR_GOSUM=$REPO GOROOT_FOR_SYSLIST=$GOROOT $SELECT modules "$GOMODCACHE" "$WORK" "$gomnist"
+say "modules: $(grep -c . "$WORK/modules.txt") ($(grep -c '^PKG' "$WORK/deps.txt") packages)"
+
+# Everything the bundle is made of: the file lists (module cache entries are immutable, GOROOT's
+# files change with its version), the tools' pins, the wheels' pins, this script and its helper.
+key=$( (
+	echo "$GOVERSION $GOROOT $GOMODCACHE $PYTHONS $XZ_OPT"
+	cat "$WORK/go.list" "$WORK/mod.list" "$WORK/gomnist.list" tools/go.mod tools/go.sum "$REQS" \
+		scripts/gpu-notebook-bundle.sh scripts/gpu_notebook_bundle.py
+) | sha256sum | cut -c1-16)
+
+# report DIR: the sizes, and the 64 MiB check with the tracked tree as it is now.
+report() {
+	local total tracked left limit=$((64 * 1048576))
+	total=$(size "$1")
+	tracked=$(git ls-files -z | xargs -0 du -bc | awk 'END { print $1 }')
+	sed -n '/^part/,/^$/p' "$1/BUNDLE.txt"
+	left=$((limit - total - tracked))
+	say "bundle $(mib "$total") in $1; with the tracked tree ($(mib "$tracked")): $(mib $((total + tracked))) of 64 MiB, $(mib "$left") left ($(($(date +%s) - t0)) s)"
+	[ "$left" -ge 0 ] || die "bundle plus tracked tree exceed the 64 MiB that travel to the GPU machine"
+	[ "$left" -ge $((MARGIN_MB * 1048576)) ] || echo "gpu-notebook-bundle: warning: less than $MARGIN_MB MiB left for the tree to grow" >&2
+}
+if [ -f "$OUTDIR/BUNDLE.txt" ] && [ "$(sed -n 's/^key //p' "$OUTDIR/BUNDLE.txt")" = "$key" ] &&
+	(cd "$OUTDIR" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1; then
+	say "up to date (key $key)"
+	report "$OUTDIR"
+	exit 0
+fi
+
+mkdir -p "$(dirname "$OUTDIR")"
+STAGE=$(mktemp -d "$OUTDIR.new.XXXXXX")
+declare -A RAW
+
+# ------------------------------------------------------------------ 2. the Go toolchain, the module cache
+RAW[go]=$(usize "$WORK/go.list" "$WORK")
+tarxz go "$WORK" "$WORK/go.list" -h # -h: through the link $WORK/go -> GOROOT
 RAW[modcache]=$(usize "$WORK/mod.list" "$GOMODCACHE")
 tarxz modcache "$GOMODCACHE" "$WORK/mod.list"
 RAW[gomnist]=$(usize "$WORK/gomnist.list" "$GOMODCACHE")
 tar --no-recursion --null --sort=name --owner=0 --group=0 --numeric-owner -C "$GOMODCACHE" \
 	-cf "$STAGE/gomnist.tar" -T "$WORK/gomnist.list"
-say "modules: $(grep -c . "$WORK/modules.txt") ($(grep -c '^PKG' "$WORK/deps.txt") packages)"
 
 # ------------------------------------------------------------------ 3. gonb and goimports
 mkdir -p "$WORK/bin"
@@ -161,19 +191,17 @@ for v in $PYTHONS; do
 		--platform manylinux_2_5_x86_64 --platform manylinux1_x86_64 \
 		-d "$STAGE/wheels" -r "$REQS" || die "pip download for Python $v failed"
 done
-RAW[wheels]=$(du -bc "$STAGE"/wheels/* | tail -n 1 | cut -f1)
+RAW[wheels]=$(size "$STAGE"/wheels/*)
 
-# ------------------------------------------------------------------ 5. manifest, sizes
+# ------------------------------------------------------------------ 5. manifest
 (cd "$STAGE" && sha256sum go.tar.xz modcache.tar.xz gomnist.tar bin.tar.xz wheels/* >SHA256SUMS)
-size() { du -bc "$@" | tail -n 1 | cut -f1; }
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
-tracked=$(git ls-files -z | xargs -0 du -bc | awk 'END { print $1 }')
 {
 	echo "ddpm-go offline notebook bundle (scripts/gpu-notebook-bundle.sh), made $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 	echo "go $GOVERSION linux/amd64 (GOEXPERIMENT=$GOEXPERIMENT at build)"
 	echo "pythons $PYTHONS"
 	echo "gonb $(go version -m "$WORK/bin/gonb" | awk '$1 == "mod" { print $3; exit }') goimports $(go version -m "$WORK/bin/goimports" | awk '$1 == "mod" { print $3; exit }')"
+	echo "key $key"
 	echo
 	printf '%-16s %12s %12s\n' part uncompressed bundled
 	for p in go:go.tar.xz modcache:modcache.tar.xz gomnist:gomnist.tar bin:bin.tar.xz wheels:wheels; do
@@ -185,14 +213,8 @@ tracked=$(git ls-files -z | xargs -0 du -bc | awk 'END { print $1 }')
 	echo "notebook imports:"
 	sed 's/^/  /' "$WORK/imports.txt"
 } >"$STAGE/BUNDLE.txt"
-total=$(size "$STAGE")
 
 rm -rf "$OUTDIR"
 mv "$STAGE" "$OUTDIR"
-trap 'rm -rf "$WORK"' EXIT
-sed -n '/^part/,/^$/p' "$OUTDIR/BUNDLE.txt"
-limit=$((64 * 1048576))
-left=$((limit - total - tracked))
-say "bundle $(mib "$total") in $OUTDIR; with the tracked tree ($(mib "$tracked")): $(mib $((total + tracked))) of 64 MiB, $(mib "$left") left ($(($(date +%s) - t0)) s)"
-[ "$left" -ge 0 ] || die "bundle plus tracked tree exceed the 64 MiB that travel to the GPU machine"
-[ "$left" -ge $((MARGIN_MB * 1048576)) ] || echo "gpu-notebook-bundle: warning: less than $MARGIN_MB MiB left for the tree to grow" >&2
+STAGE=
+report "$OUTDIR"

@@ -87,6 +87,9 @@ out=$(cd "$out" && pwd)
 log="$out/gpu-notebook.log"
 : >"$log"
 exec > >(tee -a "$log") 2>&1
+teepid=$!
+# At exit, let tee write the last lines before the script's caller sees it end.
+trap 'exec >&- 2>&-; wait "$teepid" 2>/dev/null || true' EXIT
 t0=$(date +%s)
 step() { printf 'gpu-notebook: [%4ds] %-9s %s\n' "$(($(date +%s) - t0))" "$1" "$2"; }
 
