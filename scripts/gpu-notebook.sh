@@ -6,6 +6,9 @@
 #   make gpu-notebook-bundle              # here: .device/notebook-bundle (about 40 MiB; carry .device/notebook-bundle)
 #   bash scripts/gpu-notebook.sh          # there, from the repo root: real mode, CUDA required
 #
+# With the device tool: carry [".device/notebook-bundle"], command `bash scripts/gpu-notebook.sh`
+# (it writes to $OUT); the tracked tree plus the bundle are about 56 MiB of the 64 that travel.
+#
 #   bash scripts/gpu-notebook.sh [--quick] [--no-gpu] [--bundle DIR] [--dest DIR] [--notebook NB] [OUTDIR]
 #
 # What it does, one line per step:
@@ -37,8 +40,8 @@
 # The Go environment (all under DEST, nothing in $HOME): GOROOT=DEST/go, GOMODCACHE=DEST/mod,
 # GOCACHE=DEST/gocache, GOPATH=DEST/gopath, GOPROXY=off (no module is fetched: all come from the
 # bundle's cache), GOSUMDB=off (GoNB's temporary module has no go.sum: the go command writes its
-# lines from the cached hashes, which were checked against the checksum database when the bundle's
-# machine downloaded them; the bundle itself is checked by SHA256SUMS), GOTOOLCHAIN=local,
+# lines from the cached hashes, which the bundle's builder checked against the repo's go.sum; the
+# bundle itself is checked by SHA256SUMS), GOTOOLCHAIN=local,
 # GOENV=off, GOFLAGS empty (GoNB's own `go get` adds the requirements of each cell to its temporary
 # go.mod, from the cache; -mod=mod was not needed), CGO_ENABLED=1, GOEXPERIMENT=simd, GOWORK=off,
 # GOMLX_NO_AUTO_INSTALL=1.
@@ -46,7 +49,7 @@
 #
 # What it assumes about the machine, and checks: x86-64 Linux (uname); $PYTHON (default python3)
 # is CPython 3.11 or 3.12 with pip, for which the bundle has wheels (pip refuses otherwise);
-# a C compiler ($CC, else gcc, else cc) with libc headers and libdl (step 3); tar, and xz or
+# a C compiler ($CC, else gcc, else cc) with libc headers and libdl (step 4); tar, and xz or
 # Python's lzma for unpacking; sha256sum. With a GPU: nvidia-smi, and jax_plugins.xla_cuda13 or
 # xla_cuda12 visible to $PYTHON (find-cuda-plugin.sh says which it found). A plugin for CPU runs
 # (--no-gpu) is whatever PJRT_PLUGIN_LIBRARY_PATH names, else the pure-Go backend.
@@ -160,7 +163,7 @@ else
 fi
 if [ ! -f "$site/.installed" ]; then
 	rm -rf "$site"
-	PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --require-hashes --no-warn-script-location \
+	PIP_ROOT_USER_ACTION=ignore "$PY" -m pip install -q --disable-pip-version-check --no-index --no-deps --require-hashes --no-cache-dir --no-warn-script-location \
 		--find-links "$bundle/wheels" --target "$site" -r "$bundle/wheels/requirements.txt" ||
 		die "pip install of the bundle's wheels failed for Python $pyver (the bundle has wheels for: $(sed -n 's/^pythons //p' "$bundle/BUNDLE.txt"))"
 	touch "$site/.installed"
