@@ -160,6 +160,7 @@ fi
 
 mkdir -p "$(dirname "$OUTDIR")"
 STAGE=$(mktemp -d "$OUTDIR.new.XXXXXX")
+chmod 755 "$STAGE" # mktemp makes it 700
 declare -A RAW
 
 # ------------------------------------------------------------------ 2. the Go toolchain, the module cache
