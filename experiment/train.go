@@ -454,11 +454,18 @@ func (p *progress) done() {
 	}
 }
 
-// StepsFor estimates how many training steps of cfg fit in d on backend:
-// it compiles the step on a throw-away store, times probe more steps (at
-// least 1) and returns d's worth at that rate (at least 1) with the rate
-// in steps/s. For a time budget with a learning-rate decay that must know
-// its last step (Config.LRDecaySteps).
+// StepsFor estimates how many training steps of cfg fit in a training call
+// of wall time d on backend, for a time budget with a learning-rate decay
+// that must know its last step (TrainConfig.DecaySteps). It compiles the
+// step on a throw-away store (timing the compilation, which the training
+// call pays again within d), times at least probe more steps and at least
+// [ProbeTime] of them, and returns
+//
+//	steps = rate · (d − compilation) · (1 − StepsMargin)
+//
+// (at least 1) with the rate in steps/s: the margin keeps a run whose
+// machine slows down a little from being cut by its wall limit before its
+// decay ends (a run cut short is much worse than one planned shorter).
 func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (steps int64, rate float64, err error) {
 	cfg, err = cfg.WithDefaults()
 	if err != nil {
@@ -481,19 +488,30 @@ func StepsFor(backend compute.Backend, cfg Config, d time.Duration, probe int) (
 		_, err := trainStep(tr, src, cfg, i, dims)
 		return err
 	}
+	t0 := time.Now()
 	if err := step(0); err != nil { // compiles
 		return 0, 0, err
 	}
-	probe = max(probe, 1)
+	compile := time.Since(t0)
 	start := time.Now()
-	for i := range int64(probe) {
-		if err := step(i + 1); err != nil {
+	var n int64
+	for n < int64(max(probe, 1)) || time.Since(start) < ProbeTime {
+		if err := step(n + 1); err != nil {
 			return 0, 0, err
 		}
+		n++
 	}
-	rate = float64(probe) / time.Since(start).Seconds()
-	return max(int64(rate*d.Seconds()), 1), rate, nil
+	rate = float64(n) / time.Since(start).Seconds()
+	left := max(d-compile, 0).Seconds() * (1 - StepsMargin)
+	return max(int64(rate*left), 1), rate, nil
 }
+
+// ProbeTime is the least time [StepsFor] times steps for, and StepsMargin
+// the share of the budget it leaves unplanned.
+const (
+	ProbeTime   = 5 * time.Second
+	StepsMargin = 0.03
+)
 
 // newTrainer is the trainer of cfg: class-conditional when cfg.NumClasses > 0.
 func newTrainer(backend compute.Backend, store *model.Store, sched *ddpm.Schedule, cfg Config, tcfg ddpm.TrainConfig) (*ddpm.Trainer, error) {

@@ -24,7 +24,8 @@ where <index> is the 0-based position of the cell in the notebook (markdown
 cells included). It ends with the line `N passed, M failed` (notebooks).
 
 A notebook stops at its first failing cell (--keep-going runs the rest); a
-cell that runs past --timeout (default 600 s) fails and ends its notebook.
+cell that runs past --timeout (default 600 s; a cell's metadata
+{"ddpm": {"timeout": N}} raises its own limit) fails and ends its notebook.
 A cell tagged `raises-exception` may fail. --scan-only judges the outputs
 saved in notebooks without running them.
 
@@ -216,6 +217,11 @@ def run_notebook(path: Path, args, out_path: Path, log_path: Path) -> list[str]:
         # The kernel's working directory, hence GoNB's GONB_DIR: the notebook's folder.
         resources={"metadata": {"path": str(path.resolve().parent)}},
     )
+    # A cell may declare a longer limit in its metadata ({"ddpm": {"timeout":
+    # seconds}}): notebook 05's training cell runs for its wall budget plus
+    # the compilation and the step-rate probe.
+    cell_timeout = lambda cell: max(args.timeout, int(cell.get("metadata", {}).get("ddpm", {}).get("timeout", 0)))
+    client.timeout_func = cell_timeout
     failures: list[str] = []
     rel = _display(path)
     t_nb = time.monotonic()
@@ -233,7 +239,7 @@ def run_notebook(path: Path, args, out_path: Path, log_path: Path) -> list[str]:
                     try:
                         client.execute_cell(cell, index)
                     except CellTimeoutError:
-                        problem, stop = f"timed out after {args.timeout} s (--timeout)", True
+                        problem, stop = f"timed out after {cell_timeout(cell)} s (--timeout, or the cell's ddpm.timeout)", True
                     except DeadKernelError as e:
                         problem, stop = f"kernel died: {_first_line(e)}", True
                     if stop:  # record it in the saved notebook too
