@@ -106,11 +106,12 @@ func BasePreset(data string) Preset {
 // runs/<data>-<model>-seed<seed>), and for a preset that decays to its end
 // the decay's last step (a folder that holds such a run already keeps its
 // planned steps). Before it times, it runs every check of [Preflight]. cfg
-// must be complete (Config.WithDefaults). rate is the step rate it timed (0
-// when it timed none).
-func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config, RunOptions, float64, error) {
+// must be complete (Config.WithDefaults). It returns the run [Prepare]d
+// (every check passed, nothing created) and the step rate it timed (0 when
+// it timed none).
+func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *Prepared, rate float64, err error) {
 	if err := opt.Validate(); err != nil {
-		return cfg, opt, 0, err
+		return nil, 0, err
 	}
 	if opt.Dir == "" {
 		opt.Dir = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Data, cfg.ModelName(), cfg.Seed))
@@ -124,7 +125,6 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config
 			opt.Steps = BasePreset(cfg.Data).Steps
 		}
 	}
-	var rate float64
 	if opt.Steps == 0 && p.DecayToEnd && cfg.DecaySteps == 0 {
 		// A wall-time recipe resumed: the steps its decay was planned for.
 		if raw, err := os.ReadFile(filepath.Join(opt.Dir, "run.json")); err == nil {
@@ -142,17 +142,17 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (Config
 			probe.DecaySteps = 1
 		}
 		if err := Preflight(backend, probe, popt); err != nil {
-			return cfg, opt, 0, err
+			return nil, 0, err
 		}
-		var err error
 		if opt.Steps, rate, err = StepsFor(backend, cfg, opt.MaxWall, 20); err != nil {
-			return cfg, opt, 0, err
+			return nil, 0, err
 		}
 	}
 	if p.DecayToEnd && cfg.DecaySteps == 0 {
 		cfg.DecaySteps = int(opt.Steps)
 	}
-	return cfg, opt, rate, nil
+	run, err = Prepare(backend, cfg, opt)
+	return run, rate, err
 }
 
 // Validate checks the options' fields (a zero field is its default); the

@@ -130,22 +130,16 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		opt.Progress = stderr
 	}
-	cfg, opt, rate, err := experiment.Plan(backend, cfg, p, opt)
-	var run *experiment.Prepared
+	run, rate, err := experiment.Plan(backend, cfg, p, opt)
+	var res *experiment.Result
 	if err == nil {
-		run, err = experiment.Prepare(backend, cfg, opt)
+		cfg, opt = run.Config(), run.Options()
+		if rate > 0 {
+			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps\n", rate, opt.MaxWall, opt.Steps)
+		}
+		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
+		res, err = run.Train()
 	}
-	if done := (*experiment.AlreadyDone)(nil); errors.As(err, &done) {
-		fmt.Fprintln(stdout, err)
-		return 0
-	} else if err != nil { // every check before the folder or the work: a usage error, but for a folder in use
-		return fail(stderr, "train", f.explain(err), map[bool]int{true: 1, false: 2}[errors.Is(err, ckpt.ErrLocked)])
-	}
-	if rate > 0 {
-		fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps\n", rate, opt.MaxWall, opt.Steps)
-	}
-	fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
-	res, err := run.Train()
 	var stop *experiment.Interrupted
 	switch done := (*experiment.AlreadyDone)(nil); {
 	case errors.As(err, &stop):
@@ -154,6 +148,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &done):
 		fmt.Fprintln(stdout, err)
 		return 0
+	case err != nil && run == nil && !errors.Is(err, ckpt.ErrLocked): // a check before the folder or the work
+		return fail(stderr, "train", f.explain(err), 2)
 	case err != nil:
 		return fail(stderr, "train", err, 1)
 	}
