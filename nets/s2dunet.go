@@ -184,7 +184,11 @@ func (c S2DUNetConfig) ExampleDims() []int {
 func (c S2DUNetConfig) Summary() string {
 	c = c.WithDefaults()
 	u := c.Inner()
-	return fmt.Sprintf("patch %d, base %d, mults %s, %d×%d×%d (U-Net on %d×%d×%d)", c.Patch, c.Base, joinInts(c.Mults),
+	att := ""
+	if len(c.AttentionRes) > 0 {
+		att = ", attention at " + joinInts(c.AttentionRes)
+	}
+	return fmt.Sprintf("patch %d, base %d, mults %s%s, %d×%d×%d (U-Net on %d×%d×%d)", c.Patch, c.Base, joinInts(c.Mults), att,
 		c.ImageSize, c.ImageSize, c.InChannels, u.ImageSize, u.ImageSize, u.InChannels)
 }
 
