@@ -56,9 +56,9 @@ func attentionParams(c int) int { return 2*c + 4*(c*c+c) }
 // x [B, N, D] → y [B, N, D], with no residual (the caller adds it). Its
 // parameters number 4·(D² + D). The qkv projection has a bias as DiT's
 // (timm's qkv_bias=True); U-ViT's configurations drop it. Both products are
-// DotGenerals with batch axes (B, H) and one contracting axis on each side,
-// so their pairing is in order, which the GoMLX v0.28 DotGeneral gradient
-// needs. It panics unless x is [B, N, D] with D a multiple of heads.
+// DotGenerals with batch axes (B, H) and one contracting axis on each side
+// (gomlxfix.DotGeneral, as [SelfAttention]: its gradient holds whatever the
+// pairing). It panics unless x is [B, N, D] with D a multiple of heads.
 func MultiHeadSelfAttention(scope *model.Scope, x *Node, heads int) *Node {
 	if x.Rank() != 3 || heads < 1 || x.Shape().Dimensions[2]%heads != 0 {
 		panicf("nets.MultiHeadSelfAttention: want x [B, N, D] with D a multiple of heads ≥ 1, got shape %s and heads=%d", x.Shape(), heads)
@@ -72,11 +72,11 @@ func MultiHeadSelfAttention(scope *model.Scope, x *Node, heads int) *Node {
 		return Reshape(Slice(qkv, AxisRange(i, i+1)), B, H, N, dh) // [B, H, N, d]
 	}
 	q, k, v := part(0), part(1), part(2)
-	logits := DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, H, N, N]
-	attn := Softmax(MulScalar(logits, 1/math.Sqrt(float64(dh))), 3)          // [B, H, N, N], rows sum to 1
-	a := DotGeneral(attn, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})   // [B, H, N, d]
-	a = Reshape(TransposeAllAxes(a, 0, 2, 1, 3), B, N, D)                    // [B, N, H·d]
-	return Dense(scope.At("proj"), a, D)                                     // [B, N, D]
+	logits := gomlxfix.DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, H, N, N]
+	attn := Softmax(MulScalar(logits, 1/math.Sqrt(float64(dh))), 3)                   // [B, H, N, N], rows sum to 1
+	a := gomlxfix.DotGeneral(attn, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})   // [B, H, N, d]
+	a = Reshape(TransposeAllAxes(a, 0, 2, 1, 3), B, N, D)                             // [B, N, H·d]
+	return Dense(scope.At("proj"), a, D)                                              // [B, N, D]
 }
 
 // multiHeadAttentionParams is the parameter count of [MultiHeadSelfAttention] on width D.

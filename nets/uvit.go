@@ -84,7 +84,7 @@ type UViTConfig struct {
 	// Patch is the side p of the patches that become tokens; it must
 	// divide the image side. Default 4: 49 tokens on 28×28 (U-ViT: 2 on
 	// CIFAR-10's 32×32, 256 tokens).
-	Patch int `flag:"patch" usage:"U-ViT patch side p: (S/p)² tokens of p²·C values (also s2d-unet's space-to-depth block)"`
+	Patch int `flag:"patch" usage:"patch side p: the image is cut into p×p blocks, s2d-unet's channels or uvit's tokens (p must divide the side)"`
 	// Width is the token width D; default 128 (U-ViT-S: 512).
 	Width int `flag:"width" usage:"U-ViT token width D"`
 	// Depth is the number of transformer blocks, odd: (Depth−1)/2 in,
@@ -92,14 +92,14 @@ type UViTConfig struct {
 	Depth int `flag:"depth" usage:"U-ViT transformer blocks, odd: (depth−1)/2 in, 1 middle, (depth−1)/2 out with long skips"`
 	// Heads is the number of attention heads; it must divide Width.
 	// Default Width/32 when 32 divides Width (heads 32 wide), else 1.
-	Heads int `flag:"heads" usage:"U-ViT attention heads (must divide -width; default width/32)"`
+	Heads int `flag:"heads" usage:"U-ViT attention heads (must divide -width; by default 32 wide each)"`
 	// MLPRatio is the hidden width of each block's MLP over Width; default 4.
 	MLPRatio int `flag:"mlp-ratio" usage:"U-ViT MLP hidden width over the token width"`
 	// Activation of the MLPs: "gelu" (default, U-ViT's and DiT's) or "silu".
 	Activation string `flag:"activation" usage:"U-ViT MLP activation: gelu or silu"`
 	// FinalConv adds U-ViT's 3×3 convolution O→O after the unpatchify
 	// (its CIFAR-10 configuration has it); default off.
-	FinalConv bool `flag:"final-conv" usage:"U-ViT: a 3×3 convolution after the unpatchify (true/false)"`
+	FinalConv bool `flag:"final-conv" usage:"U-ViT: true adds a 3×3 convolution after the unpatchify"`
 	// TimeEmbedDim is the width of the sinusoidal time embedding fed to the
 	// time MLP (even, ≥ 4); default 32.
 	TimeEmbedDim int
@@ -310,10 +310,8 @@ func (c UViTConfig) CondNet() ddpm.CondNet {
 
 		h := Reshape(SpaceToDepth(xt, p), B, N, p*p*C) // [B, N, p²·C]
 		h = Dense(s.At("patch"), h, D)                 // [B, N, D]
-		// StopGradient: t carries no gradient (and GoMLX v0.28's autodiff
-		// through a RandomIntN history is fragile; see the U-Net).
 		ts := s.At("time")
-		temb := TimestepEmbedding(StopGradient(t), c.TimeEmbedDim)              // [B, E]
+		temb := TimestepEmbedding(t, c.TimeEmbedDim)                            // [B, E]
 		temb = Dense(ts.At("dense1"), SiLU(Dense(ts.At("dense0"), temb, D)), D) // [B, D]
 		tokens := []*Node{InsertAxes(temb, 1)}                                  // [B, 1, D]
 		if c.NumClasses > 0 {

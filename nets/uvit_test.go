@@ -2,6 +2,7 @@ package nets
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -251,4 +252,20 @@ func TestUViTPanics(t *testing.T) {
 		UViTConfig{}.CondNet()(scope, Zeros(g, shapeF32(2, 28, 28, 1)), Const(g, []int32{1, 2}), Const(g, []int32{1, 2}))
 	}, "unconditional U-ViT")
 	expectPanic(t, func(*model.Scope, *Graph) { UViTConfig{Depth: 2}.Net() }, "UViTConfig.Depth = 2", "odd")
+}
+
+// nets.Flags, the command line's flags of every network: a flag two
+// networks share with different defaults says both (-patch), one they
+// share with the same default says it once (-base: s2d-unet's 16·p = 32 is
+// the U-Net's 32).
+func TestFlagsSayEachDefault(t *testing.T) {
+	usage := map[string]string{}
+	for _, f := range Flags([]int{28, 28, 1}, []int{2}) {
+		usage[f.Name] = f.Usage
+	}
+	for flag, want := range map[string]string{"patch": "(default 2 for s2d-unet, 4 for uvit)", "base": "(default 32)", "mults": "(default 1,2 for s2d-unet, 1,2,2 for unet)", "width": "(default 128)"} {
+		if !strings.HasSuffix(usage[flag], want) {
+			t.Errorf("-%s: usage %q, want it to end with %q", flag, usage[flag], want)
+		}
+	}
 }
