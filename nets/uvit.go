@@ -50,9 +50,10 @@ import (
 // the U-Net's head, so that a new network predicts 0 (ε̂ = 0: loss ≈ 1); the
 // patch embedding is a Dense on the flattened patch (U-ViT's stride-p conv,
 // the same map); the qkv projection has a bias (DiT's; U-ViT drops it); the
-// time goes through a small MLP from a 32-wide sinusoid (U-ViT's ImageNet
-// configurations use D → 4D → D, CIFAR-10 none); the final 3×3 conv is off
-// unless FinalConv.
+// time goes through a small MLP E → D → D from an E = 32-wide sinusoid
+// (U-ViT embeds t D-wide, optionally through D → 4D → D: its
+// mlp_time_embed); the label embedding is drawn as the weights (U-ViT's
+// nn.Embedding: N(0, 1)); the final 3×3 conv is off unless FinalConv.
 //
 // Parameter counts on MNIST (28×28×1, ε̂ output, unconditional, MLP ratio 4,
 // no final conv; [UViTConfig.NumParameters], checked against the store by
