@@ -7,11 +7,23 @@
 //	unet_forward  one U-Net forward ε_θ(x_t, t) on [128, 28, 28, 1] (a model.Exec on the trained store)
 //	mlp_chain     a 1000-step ancestral chain (ddpm.NewSampler, Kind Ancestral) on [2000, 2]
 //	mlp_forward   one MLP forward on [2000, 2] (for "chain vs 1000 × forward")
+//	s2dunet_train   a training step of nets.S2DUNetConfig{} (p = 2, base 32, mults 1,2:
+//	                the U-Net on 14×14×4; 494,820 parameters) on x0 [32, 28, 28, 1]
+//	s2dunet_forward its forward on [32, 28, 28, 1]
+//	uvit_train      a training step of nets.UViTConfig{} (p = 4, width 128, 7 blocks;
+//	                1,518,224 parameters) on x0 [32, 28, 28, 1]
+//	uvit_forward    its forward on [32, 28, 28, 1]
+//
+// (The last four are issue 21's CPU-shaped networks at notebook 05's CPU
+// batch of 32.)
 //
 // The method (rounds.go): each case is prepared on both sides (built, then
 // Warmup untimed calls, the first of which compiles), then timed in Rounds
-// alternating rounds, ours then the peer's (ABAB…), each round timing Reps
-// calls of the same work on each side. A round's ratio is our median over
+// alternating rounds, ours then the peer's (ABAB…), each round timing calls
+// of the same work on each side for at least MinRound (0.5 s) of calls and
+// at least Reps calls: a millisecond-scale case gets hundreds of calls per
+// round, so that its median does not swing with one call's luck, and a
+// slow one (a U-Net step) its Reps. A round's ratio is our median over
 // the peer's; a case reports the median of its per-round ratios with their
 // min and max, so that a drift of the machine's speed during the run shows
 // as a range instead of biasing one side. The peer is one long-lived
@@ -37,6 +49,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The benchmark cases, by name (shared with peer.py).
@@ -46,17 +59,24 @@ const (
 	UNetForward = "unet_forward"
 	MLPChain    = "mlp_chain"
 	MLPForward  = "mlp_forward"
+	// Issue 21's networks for the CPU, at Sizes.CPUBatch.
+	S2DUNetTrain   = "s2dunet_train"
+	S2DUNetForward = "s2dunet_forward"
+	UViTTrain      = "uvit_train"
+	UViTForward    = "uvit_forward"
 )
 
 // Cases lists every case in the order they run and are reported.
-var Cases = []string{MLPTrain, UNetTrain, UNetForward, MLPChain, MLPForward}
+var Cases = []string{MLPTrain, UNetTrain, UNetForward, MLPChain, MLPForward, S2DUNetTrain, S2DUNetForward, UViTTrain, UViTForward}
 
-// Parameter counts both implementations must have: those of nets.MLPConfig{}
-// and nets.UNetConfig{} (nets' tests pin the same numbers), which peer.py
-// checks on its side.
+// Parameter counts both implementations must have: those of nets.MLPConfig{},
+// nets.UNetConfig{}, nets.S2DUNetConfig{} and nets.UViTConfig{} for MNIST
+// (nets' tests pin the same numbers), which peer.py checks on its side.
 const (
-	MLPParams  = 141058
-	UNetParams = 776929
+	MLPParams     = 141058
+	UNetParams    = 776929
+	S2DUNetParams = 494820
+	UViTParams    = 1518224
 )
 
 // Sizes are the problem sizes. The networks never change with them.
@@ -65,31 +85,41 @@ type Sizes struct {
 	UNetBatch   int // unet_train and unet_forward batch; 128.
 	ChainPoints int // mlp_chain and mlp_forward points; 2000.
 	T           int // diffusion steps (chain length, range of t); 1000.
+	CPUBatch    int // s2dunet_* and uvit_* batch; 32.
 }
 
 var (
 	// DefaultSizes: batch 1024 for the MLP (the default of 2-D training
 	// runs), 128 for the U-Net (Ho et al.'s batch), a 1000-step chain (Ho et
-	// al.'s T) on 2,000 points (the evaluation's sample size).
-	DefaultSizes = Sizes{MLPBatch: 1024, UNetBatch: 128, ChainPoints: 2000, T: 1000}
+	// al.'s T) on 2,000 points (the evaluation's sample size), 32 for the
+	// CPU-shaped networks (notebook 05's batch on 2 cores).
+	DefaultSizes = Sizes{MLPBatch: 1024, UNetBatch: 128, ChainPoints: 2000, T: 1000, CPUBatch: 32}
 	// TinySizes make a smoke test that runs in seconds (same networks).
-	TinySizes = Sizes{MLPBatch: 8, UNetBatch: 2, ChainPoints: 50, T: 10}
+	TinySizes = Sizes{MLPBatch: 8, UNetBatch: 2, ChainPoints: 50, T: 10, CPUBatch: 2}
 )
 
 // DefaultRounds is the number of alternating rounds per case unless told
 // otherwise: enough for a median and a range of the per-round ratios.
 const DefaultRounds = 5
 
+// DefaultMinRound is the least time of calls each side spends on a case in
+// one round (Options.MinRound). One call per round made the millisecond
+// rows swing (the MLP step's rounds ranged over 0.56–2.01×, NOTES.md,
+// 2026-12-02); half a second of calls is hundreds of them there, and
+// changes nothing for cases slower than that.
+const DefaultMinRound = 500 * time.Millisecond
+
 // Options configures [RunOursWith], [RunPeerWith] and [Run]. Zero values take the defaults given.
 type Options struct {
-	Cases    []string  // subset of Cases; default all.
-	Rounds   int       // alternating rounds per case; default DefaultRounds.
-	Reps     int       // about this many timed calls per side and round (see [measure]); default 1.
-	Warmup   int       // untimed calls before timing (the first compiles); default 1. Negative: none.
-	Sizes    Sizes     // default DefaultSizes.
-	Progress io.Writer // one line per call (and the peer's stderr); default none.
-	Python   string    // peer only: interpreter; default /usr/bin/python3 (Debian's python3-torch).
-	Threads  int       // peer only: torch.set_num_threads; default 2.
+	Cases    []string      // subset of Cases; default all.
+	Rounds   int           // alternating rounds per case; default DefaultRounds.
+	Reps     int           // at least this many timed calls per side and round (see [measure]); default 1.
+	MinRound time.Duration // at least this much time of timed calls per side and round; default DefaultMinRound; negative: none.
+	Warmup   int           // untimed calls before timing (the first compiles); default 1. Negative: none.
+	Sizes    Sizes         // default DefaultSizes.
+	Progress io.Writer     // one line per call (and the peer's stderr); default none.
+	Python   string        // peer only: interpreter; default /usr/bin/python3 (Debian's python3-torch).
+	Threads  int           // peer only: torch.set_num_threads; default 2.
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -107,10 +137,14 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Reps == 0 {
 		o.Reps = 1
 	}
+	// A negative Warmup or MinRound (none) stays negative, so that
+	// withDefaults can be applied twice (Run's, then NewOurs' and
+	// StartPeer's): read them through warmups and minRound.
 	if o.Warmup == 0 {
 		o.Warmup = 1
-	} else if o.Warmup < 0 {
-		o.Warmup = 0
+	}
+	if o.MinRound == 0 {
+		o.MinRound = DefaultMinRound
 	}
 	if o.Sizes == (Sizes{}) {
 		o.Sizes = DefaultSizes
@@ -125,8 +159,14 @@ func (o Options) withDefaults() (Options, error) {
 		o.Threads = 2
 	}
 	s := o.Sizes
-	if o.Rounds < 1 || o.Reps < 1 || o.Threads < 1 || s.MLPBatch < 1 || s.UNetBatch < 1 || s.ChainPoints < 1 || s.T < 1 {
+	if o.Rounds < 1 || o.Reps < 1 || o.Threads < 1 || s.MLPBatch < 1 || s.UNetBatch < 1 || s.ChainPoints < 1 || s.T < 1 || s.CPUBatch < 1 {
 		return o, fmt.Errorf("bench: want Rounds, Reps, Threads and all Sizes ≥ 1, got Rounds=%d Reps=%d Threads=%d Sizes=%+v", o.Rounds, o.Reps, o.Threads, s)
 	}
 	return o, nil
 }
+
+// warmups is the number of untimed calls (Warmup, none if negative).
+func (o Options) warmups() int { return max(o.Warmup, 0) }
+
+// minRound is the least call time per side and round (MinRound, none if negative).
+func (o Options) minRound() time.Duration { return max(o.MinRound, 0) }

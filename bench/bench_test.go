@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
 )
 
@@ -24,7 +26,56 @@ func tinyOptions(t *testing.T) Options {
 			t.Log(buf.String())
 		}
 	})
-	return Options{Rounds: 1, Reps: 1, Warmup: -1, Sizes: TinySizes, Progress: &buf}
+	return Options{Rounds: 1, Reps: 1, Warmup: -1, MinRound: -1, Sizes: TinySizes, Progress: &buf}
+}
+
+// The parameter counts the peer must match are those of nets' networks.
+func TestParamsAreNets(t *testing.T) {
+	mnist := nets.Spec{Dims: []int{28, 28, 1}}
+	for _, c := range []struct {
+		name string
+		net  nets.Network
+		want int
+	}{{"mlp", nets.MLPConfig{}, MLPParams}, {"unet", nets.UNetConfig{}, UNetParams}, {"s2dunet", cpuNets["s2dunet"].net, S2DUNetParams}, {"uvit", cpuNets["uvit"].net, UViTParams}} {
+		spec := mnist
+		if c.name == "mlp" {
+			spec = nets.Spec{Dims: []int{2}}
+		}
+		n, err := c.net.For(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.NumParameters() != c.want {
+			t.Errorf("%s: nets counts %d parameters, bench wants %d", c.name, n.NumParameters(), c.want)
+		}
+	}
+}
+
+// A round of ours lasts at least MinRound of calls (and at least Reps
+// calls): the tiny MLP forward takes well under a millisecond, so 60 ms
+// of it is many calls.
+func TestOursMinRound(t *testing.T) {
+	opt := tinyOptions(t)
+	opt.Cases, opt.MinRound, opt.Reps = []string{MLPForward}, 60*time.Millisecond, 3
+	ours, err := NewOurs(testBackend(t), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ours.Prepare(MLPForward); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := ours.Time(MLPForward, opt.Reps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, m := range ms {
+		total += m
+	}
+	if len(ms) < opt.Reps || total < 60 {
+		t.Errorf("%d calls, %.1f ms in all: want at least %d calls and 60 ms", len(ms), total, opt.Reps)
+	}
+	t.Logf("%d calls, %.1f ms", len(ms), total)
 }
 
 // testBackend is ddpm's choice ($GOMLX_BACKEND, else XLA CPU if installed,
@@ -101,7 +152,7 @@ func TestRunPeerTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Params["mlp"] != MLPParams || r.Params["unet"] != UNetParams {
+	if r.Params["mlp"] != MLPParams || r.Params["unet"] != UNetParams || r.Params["s2dunet"] != S2DUNetParams || r.Params["uvit"] != UViTParams {
 		t.Errorf("params %v", r.Params)
 	}
 	for _, c := range Cases {

@@ -55,6 +55,7 @@ type Ours struct {
 	rng     *rand.Rand
 	mlp     *ddpm.Trainer
 	unet    *ddpm.Trainer
+	cpu     map[string]*ddpm.Trainer // the issue-21 networks' trainers, by cpuNets key
 	fns     map[string]func() error  // the prepared cases
 	est     map[string]time.Duration // one call's time, from the sizing call of Prepare
 }
@@ -70,9 +71,9 @@ func NewOurs(backend compute.Backend, opt Options) (*Ours, error) {
 		return nil, err
 	}
 	o := &Ours{backend: backend, name: BackendName(backend), opt: opt, sched: sched, rng: rand.New(rand.NewPCG(1, 2)),
-		fns: map[string]func() error{}, est: map[string]time.Duration{}}
+		fns: map[string]func() error{}, est: map[string]time.Duration{}, cpu: map[string]*ddpm.Trainer{}}
 	fmt.Fprintf(opt.Progress, "bench: ours on %s, sizes %+v, %d warm-up calls per case, then %d rounds of %d timed calls, GOMAXPROCS=%d, load %s\n",
-		o.name, opt.Sizes, opt.Warmup, opt.Rounds, opt.Reps, runtime.GOMAXPROCS(0), loadAvg())
+		o.name, opt.Sizes, opt.warmups(), opt.Rounds, opt.Reps, runtime.GOMAXPROCS(0), loadAvg())
 	return o, nil
 }
 
@@ -88,12 +89,12 @@ func (o *Ours) Prepare(c string) error {
 		o.fns[c] = fn
 	}
 	label := fmt.Sprintf("%s [%s]", c, o.name)
-	for i := range o.opt.Warmup {
+	for i := range o.opt.warmups() {
 		start := time.Now()
 		if err := fn(); err != nil {
 			return fmt.Errorf("bench: %s: %w", label, err)
 		}
-		fmt.Fprintf(o.opt.Progress, "bench: %s warm-up %d/%d: %.1f ms\n", label, i+1, o.opt.Warmup, ms(time.Since(start)))
+		fmt.Fprintf(o.opt.Progress, "bench: %s warm-up %d/%d: %.1f ms\n", label, i+1, o.opt.warmups(), ms(time.Since(start)))
 	}
 	start := time.Now()
 	if err := fn(); err != nil {
@@ -103,13 +104,14 @@ func (o *Ours) Prepare(c string) error {
 	return nil
 }
 
-// Time times about reps calls of the prepared case c with go-benchmarks (see [measure]).
+// Time times at least reps calls of the prepared case c, and at least
+// opt.MinRound of calls, with go-benchmarks (see [measure]).
 func (o *Ours) Time(c string, reps int) ([]float64, error) {
 	fn, ok := o.fns[c]
 	if !ok {
 		return nil, fmt.Errorf("bench: %s on %s: not prepared", c, o.name)
 	}
-	times, err := measure(fmt.Sprintf("%s [%s]", c, o.name), o.est[c], reps, o.opt.Progress, fn)
+	times, err := measure(fmt.Sprintf("%s [%s]", c, o.name), o.est[c], reps, o.opt.minRound(), o.opt.Progress, fn)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s on %s: %w", c, o.name, err)
 	}
@@ -162,8 +164,45 @@ func (o *Ours) build(c string) (func() error, error) {
 			return func() error { _, _, err := tr.Step(x0); return err }, nil
 		}
 		return forwardCase(o.backend, tr.Store, net, uniform(rng, sz.UNetBatch, 28, 28, 1), steps(rng, sz.UNetBatch, sz.T))
+	case S2DUNetTrain, S2DUNetForward, UViTTrain, UViTForward:
+		return o.cpuNetCase(c)
 	}
 	return nil, fmt.Errorf("unknown case %q", c)
+}
+
+// cpuNets are the networks of the issue-21 cases (nets' defaults, for
+// MNIST), by case name prefix, with the parameter counts the peer has too.
+var cpuNets = map[string]struct {
+	net    nets.Network
+	params int
+}{
+	"s2dunet": {nets.S2DUNetConfig{}, S2DUNetParams},
+	"uvit":    {nets.UViTConfig{}, UViTParams},
+}
+
+// cpuNetCase builds an s2dunet_* or uvit_* case: a training step of the
+// network on x0 [CPUBatch, 28, 28, 1], or its forward on the trained store.
+func (o *Ours) cpuNetCase(c string) (func() error, error) {
+	sz, rng := o.opt.Sizes, o.rng
+	key, kind, _ := strings.Cut(c, "_")
+	entry := cpuNets[key]
+	n, err := entry.net.For(nets.Spec{Dims: []int{28, 28, 1}})
+	if err != nil {
+		return nil, err
+	}
+	net := n.Net()
+	tr, ok := o.cpu[key]
+	if !ok {
+		if tr, err = trainedStore(o.backend, o.sched, net, uniform(rng, sz.CPUBatch, 28, 28, 1), entry.params, key, o.opt.Progress); err != nil {
+			return nil, err
+		}
+		o.cpu[key] = tr
+	}
+	if kind == "train" {
+		x0 := uniform(rng, sz.CPUBatch, 28, 28, 1)
+		return func() error { _, _, err := tr.Step(x0); return err }, nil
+	}
+	return forwardCase(o.backend, tr.Store, net, uniform(rng, sz.CPUBatch, 28, 28, 1), steps(rng, sz.CPUBatch, sz.T))
 }
 
 // RunOursWith times opt.Cases on backend alone (no peer): each case
@@ -287,32 +326,46 @@ func prod(dims []int) int {
 	return p
 }
 
-// measure hands fn to go-benchmarks for (reps − ½) × est, est being one
-// call's time, so that about reps calls are timed. The go-benchmarks table
-// (mean, median, 10th/90th percentiles, count) is printed on os.Stdout; the
-// returned times (ms) are those of the very same calls.
-func measure(label string, est time.Duration, reps int, pw io.Writer, fn func() error) (times []float64, err error) {
+// measure hands fn to go-benchmarks for max((reps − ½) × est, minRound),
+// est being one call's time, then times more calls of its own until at
+// least reps calls and minRound of call time are done (go-benchmarks stops
+// at a wall-clock timer, which a long first call or a wrong est can leave
+// short of either). The go-benchmarks table (mean, median, 10th/90th
+// percentiles, count) is printed on os.Stdout; the returned times (ms) are
+// those of every timed call, the extra ones included.
+func measure(label string, est time.Duration, reps int, minRound time.Duration, pw io.Writer, fn func() error) (times []float64, err error) {
 	var runErr error
+	var total time.Duration
 	timed := func() {
 		if runErr != nil {
 			return
 		}
 		start := time.Now()
 		if runErr = fn(); runErr == nil {
-			times = append(times, ms(time.Since(start)))
+			d := time.Since(start)
+			total += d
+			times = append(times, ms(d))
 		}
 	}
 	// go-benchmarks v0.1.1 divides by the number of calls, which is 0 if its
 	// timer fires before the first call: keep the duration well above zero.
-	d := max(time.Duration((float64(reps)-0.5)*float64(est)), 10*time.Millisecond)
-	fmt.Fprintf(pw, "bench: %s: sizing call %.1f ms, timing for %v\n", label, ms(est), d.Round(time.Millisecond))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("go-benchmarks: %v", r)
-		}
+	d := max(time.Duration((float64(reps)-0.5)*float64(est)), minRound, 10*time.Millisecond)
+	fmt.Fprintf(pw, "bench: %s: sizing call %.1f ms, timing for %v (at least %d calls and %v of calls)\n", label, ms(est), d.Round(time.Millisecond), reps, minRound)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("go-benchmarks: %v", r)
+			}
+		}()
+		benchmarks.New(benchmarks.NamedFunction{Name: label, Func: timed}).
+			WithWarmUps(0).WithDuration(d).WithQuantiles(10, 90).WithColumnSize(11).Done()
 	}()
-	benchmarks.New(benchmarks.NamedFunction{Name: label, Func: timed}).
-		WithWarmUps(0).WithDuration(d).WithQuantiles(10, 90).WithColumnSize(11).Done()
+	if err != nil {
+		return nil, err
+	}
+	for runErr == nil && (len(times) < reps || total < minRound) {
+		timed()
+	}
 	if runErr != nil {
 		return nil, runErr
 	}

@@ -72,7 +72,7 @@ func StartPeer(opt Options) (*Peer, error) {
 	args := []string{script, "--serve",
 		"--threads", fmt.Sprint(opt.Threads),
 		"--mlp-batch", fmt.Sprint(sz.MLPBatch), "--unet-batch", fmt.Sprint(sz.UNetBatch),
-		"--chain-points", fmt.Sprint(sz.ChainPoints), "--T", fmt.Sprint(sz.T)}
+		"--chain-points", fmt.Sprint(sz.ChainPoints), "--T", fmt.Sprint(sz.T), "--cpu-batch", fmt.Sprint(sz.CPUBatch)}
 	p.cmd = exec.Command(opt.Python, args...)
 	p.cmd.Env = peerEnv()
 	p.cmd.Stderr = io.MultiWriter(opt.Progress, p.tail)
@@ -96,9 +96,12 @@ func StartPeer(opt Options) (*Peer, error) {
 		p.Close()
 		return nil, err
 	}
-	if p.Report.Params["mlp"] != MLPParams || p.Report.Params["unet"] != UNetParams {
-		p.Close()
-		return nil, fmt.Errorf("bench: peer parameter counts %v, want mlp %d and unet %d", p.Report.Params, MLPParams, UNetParams)
+	want := map[string]int{"mlp": MLPParams, "unet": UNetParams, "s2dunet": S2DUNetParams, "uvit": UViTParams}
+	for name, n := range want {
+		if p.Report.Params[name] != n {
+			p.Close()
+			return nil, fmt.Errorf("bench: peer parameter counts %v, want %v: not the networks ours run", p.Report.Params, want)
+		}
 	}
 	return p, nil
 }
@@ -109,7 +112,7 @@ var peerScript = peerPy
 // Prepare builds case c in the peer and runs opt.Warmup untimed calls.
 func (p *Peer) Prepare(c string) error {
 	var ok struct{ OK bool }
-	if err := p.order(map[string]any{"op": "prepare", "case": c, "warmup": p.opt.Warmup}, &ok); err != nil {
+	if err := p.order(map[string]any{"op": "prepare", "case": c, "warmup": p.opt.warmups()}, &ok); err != nil {
 		return err
 	}
 	if !ok.OK {
@@ -118,14 +121,20 @@ func (p *Peer) Prepare(c string) error {
 	return nil
 }
 
-// Time times reps calls of case c in the peer.
+// Time times at least reps calls of case c in the peer, and at least
+// opt.MinRound of calls.
 func (p *Peer) Time(c string, reps int) ([]float64, error) {
 	var r struct{ Ms []float64 }
-	if err := p.order(map[string]any{"op": "time", "case": c, "reps": reps}, &r); err != nil {
+	minMs := ms(p.opt.minRound())
+	if err := p.order(map[string]any{"op": "time", "case": c, "reps": reps, "min_ms": minMs}, &r); err != nil {
 		return nil, err
 	}
-	if len(r.Ms) != reps {
-		return nil, fmt.Errorf("bench: peer: %s: %d times for %d calls", c, len(r.Ms), reps)
+	total := 0.0
+	for _, m := range r.Ms {
+		total += m
+	}
+	if len(r.Ms) < reps || total < minMs {
+		return nil, fmt.Errorf("bench: peer: %s: %d times (%.1f ms) for at least %d calls and %.0f ms", c, len(r.Ms), total, reps, minMs)
 	}
 	return r.Ms, nil
 }
@@ -194,7 +203,7 @@ func RunPeerWith(opt Options) (*PeerReport, error) {
 		return nil, err
 	}
 	r := p.Report
-	r.Warmup, r.Reps, r.Cases = opt.Warmup, opt.Rounds*opt.Reps, map[string]Stats{}
+	r.Warmup, r.Reps, r.Cases = opt.warmups(), opt.Rounds*opt.Reps, map[string]Stats{}
 	for _, c := range opt.Cases {
 		if err := p.Prepare(c); err != nil {
 			p.Close()

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""PyTorch peer of ddpm-go's benchmark (package bench, bench/peer.go): the same two networks
-and the same four cases, timed on the CPU.
+"""PyTorch peer of ddpm-go's benchmark (package bench, bench/peer.go): the same networks
+and the same cases, timed on the CPU.
 
 Networks (parameter counts must be exactly those of package nets):
-  mlp   concat(x, sinusoidal(t, 32)) -> 256 -> 256 -> 256 -> 2, SiLU   141,058
-  unet  nets.UNetConfig{} defaults (MNIST, base 32, 28/14/7)          776,929
+  mlp      concat(x, sinusoidal(t, 32)) -> 256 -> 256 -> 256 -> 2, SiLU         141,058
+  unet     nets.UNetConfig{} defaults (MNIST, base 32, 28/14/7)                776,929
+  s2dunet  nets.S2DUNetConfig{}: pixel_unshuffle 2, the U-Net of base 32,
+           mults (1, 2) on 14x14x4, pixel_shuffle 2                            494,820
+  uvit     nets.UViTConfig{}: a U-ViT on 4x4 patches, width 128, 7 blocks,
+           4 heads, time token, long skips                                    1,518,224
 
 Cases (names shared with package bench):
   mlp_train     one step of Ho et al. Algorithm 1 (t ~ U{0..T-1}, eps ~ N(0, I),
@@ -15,6 +19,8 @@ Cases (names shared with package bench):
   mlp_chain     Ho et al. Algorithm 2 (ancestral, sigma_t^2 = beta_t) on 2,000
                 2-D points, T = 1000 steps, with the MLP, no grad
   mlp_forward   one MLP forward on [2000, 2], no grad (for "chain vs T x forward")
+  s2dunet_train, uvit_train      a training step as unet_train on x0 [32, 1, 28, 28]
+  s2dunet_forward, uvit_forward  a forward on [32, 1, 28, 28], no grad
 
 Each case: --warmup untimed runs, then --reps timed runs (time.perf_counter);
 the JSON on stdout gives the median and the 10th/90th percentiles (linear
@@ -27,7 +33,9 @@ alternate its own timings with the peer's, round after round, on the same
 work (bench/peer.go):
   start                                   -> {"torch": ..., "params": ..., "blas": ..., ...}
   {"op": "prepare", "case": C, "warmup": W} -> {"ok": true}   (builds C once, W untimed runs)
-  {"op": "time", "case": C, "reps": N}      -> {"ms": [t1, ..., tN]}
+  {"op": "time", "case": C, "reps": N, "min_ms": M}
+                                          -> {"ms": [t1, ..., tK]}   (K >= N calls, and calls until
+                                             their times add up to M ms; M default 0)
   end of stdin                            -> exit 0
 An order that fails is answered {"error": "..."}.
 
@@ -42,8 +50,9 @@ import re
 import sys
 import time
 
-CASES = ["mlp_train", "unet_train", "unet_forward", "mlp_chain", "mlp_forward"]
-MLP_PARAMS, UNET_PARAMS = 141058, 776929
+CASES = ["mlp_train", "unet_train", "unet_forward", "mlp_chain", "mlp_forward",
+         "s2dunet_train", "s2dunet_forward", "uvit_train", "uvit_forward"]
+PARAMS = {"mlp": 141058, "unet": 776929, "s2dunet": 494820, "uvit": 1518224}
 
 
 def parse_args():
@@ -52,16 +61,17 @@ def parse_args():
     p.add_argument("--reps", type=int, default=5, help="timed repetitions per case (default 5)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs before timing (default 1)")
     p.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
-    p.add_argument("--tiny", action="store_true", help="tiny sizes for a smoke test (batch 8/2, 50 points, T=10)")
+    p.add_argument("--tiny", action="store_true", help="tiny sizes for a smoke test (batch 8/2/2, 50 points, T=10)")
     p.add_argument("--mlp-batch", type=int, help="MLP training batch (default 1024)")
     p.add_argument("--unet-batch", type=int, help="U-Net batch, training and forward (default 128)")
     p.add_argument("--chain-points", type=int, help="points of the sampling chain and mlp_forward (default 2000)")
     p.add_argument("--T", type=int, help="diffusion steps (default 1000)")
+    p.add_argument("--cpu-batch", type=int, help="batch of the s2dunet and uvit cases (default 32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--serve", action="store_true", help="take orders on stdin (see the module doc); package bench uses it")
     a = p.parse_args()
-    tiny = dict(mlp_batch=8, unet_batch=2, chain_points=50, T=10)
-    full = dict(mlp_batch=1024, unet_batch=128, chain_points=2000, T=1000)
+    tiny = dict(mlp_batch=8, unet_batch=2, chain_points=50, T=10, cpu_batch=2)
+    full = dict(mlp_batch=1024, unet_batch=128, chain_points=2000, T=1000, cpu_batch=32)
     for k, v in (tiny if a.tiny else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -194,6 +204,86 @@ class UNet(nn.Module):
         return self.out_conv(F.silu(self.out_norm(h)))
 
 
+class S2DUNet(nn.Module):
+    """nets.S2DUNetConfig{}: x [B, C, S, S] -> pixel_unshuffle(p) [B, p^2 C, S/p, S/p] -> the U-Net
+    above (base 32, mults (1, 2)) -> pixel_shuffle(p) [B, C, S, S]. (torch orders the p^2 C
+    channels (c, dy, dx), nets (dy, dx, c): the same for C = 1, and the same count anyway.)"""
+
+    def __init__(self, patch=2, base=32, mults=(1, 2), in_ch=1):
+        super().__init__()
+        self.p = patch
+        self.unet = UNet(base=base, mults=mults, in_ch=patch * patch * in_ch)
+
+    def forward(self, x, t):
+        return F.pixel_shuffle(self.unet(F.pixel_unshuffle(x, self.p), t), self.p)
+
+
+class UViTBlock(nn.Module):
+    """nets.UViTConfig's block: pre-LayerNorm, multi-head self-attention (one qkv Linear with
+    bias, one proj), MLP D -> 4D -> D with GELU; an out block first maps concat(h, skip) 2D -> D."""
+
+    def __init__(self, dim, heads, ratio=4, skip=False):
+        super().__init__()
+        self.heads = heads
+        self.skip = nn.Linear(2 * dim, dim) if skip else None
+        self.norm1, self.qkv, self.proj = nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.norm2, self.fc1, self.fc2 = nn.LayerNorm(dim), nn.Linear(dim, ratio * dim), nn.Linear(ratio * dim, dim)
+
+    def forward(self, x, skip=None):
+        if self.skip is not None:
+            x = self.skip(torch.cat([x, skip], dim=-1))
+        B, N, D = x.shape
+        H = self.heads
+        qkv = self.qkv(self.norm1(x)).reshape(B, N, 3, H, D // H).permute(2, 0, 3, 1, 4)  # [3, B, H, N, d]
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = torch.softmax(q @ k.transpose(-2, -1) * (D // H) ** -0.5, dim=-1)  # [B, H, N, N]
+        x = x + self.proj((attn @ v).transpose(1, 2).reshape(B, N, D))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class UViT(nn.Module):
+    """nets.UViTConfig{} (see its doc comment): 4x4 patches -> Linear 16 -> 128; time token
+    sinusoidal(t, 32) -> Linear 32->128 -> SiLU -> Linear 128->128; learned positions [1+49, 128];
+    3 in blocks, 1 middle, 3 out blocks with long skips; LayerNorm -> Linear 128 -> 16 (zero-init)
+    -> drop the time token -> pixel_shuffle(4). Weights N(0, 0.02^2), biases 0, as nets."""
+
+    def __init__(self, patch=4, dim=128, depth=7, heads=4, ratio=4, in_ch=1, size=28, temb_dim=32):
+        super().__init__()
+        self.p, self.temb_dim, self.side = patch, temb_dim, size // patch
+        self.patch = nn.Linear(patch * patch * in_ch, dim)
+        self.time0, self.time1 = nn.Linear(temb_dim, dim), nn.Linear(dim, dim)
+        self.pos = nn.Parameter(torch.zeros(1, 1 + self.side ** 2, dim))
+        k = (depth - 1) // 2
+        self.ins = nn.ModuleList(UViTBlock(dim, heads, ratio) for _ in range(k))
+        self.mid = UViTBlock(dim, heads, ratio)
+        self.outs = nn.ModuleList(UViTBlock(dim, heads, ratio, skip=True) for _ in range(k))
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, patch * patch * in_ch)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, std=0.02)
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.pos, std=0.02)
+        nn.init.zeros_(self.head.weight)
+
+    def forward(self, x, t):
+        B = x.shape[0]
+        h = F.pixel_unshuffle(x, self.p).flatten(2).transpose(1, 2)  # [B, N, p^2 C]
+        h = self.patch(h)  # [B, N, D]
+        temb = self.time1(F.silu(self.time0(timestep_embedding(t, self.temb_dim))))  # [B, D]
+        h = torch.cat([temb[:, None, :], h], dim=1) + self.pos  # [B, 1+N, D]
+        skips = []
+        for blk in self.ins:
+            h = blk(h)
+            skips.append(h)
+        h = self.mid(h)
+        for blk in self.outs:
+            h = blk(h, skips.pop())
+        h = self.head(self.norm(h))[:, 1:]  # [B, N, p^2 C]
+        h = h.transpose(1, 2).reshape(B, -1, self.side, self.side)
+        return F.pixel_shuffle(h, self.p)  # [B, C, S, S]
+
+
 def num_params(m):
     return sum(p.numel() for p in m.parameters())
 
@@ -304,18 +394,20 @@ def blas_info():
 def setup():
     """The two networks, the fixed inputs and a builder per case."""
     torch.manual_seed(args.seed)
-    mlp, unet = MLP(), UNet()
-    params = {"mlp": num_params(mlp), "unet": num_params(unet)}
-    log("torch %s, %d threads; parameters: mlp %d (want %d), unet %d (want %d)"
-        % (torch.__version__, torch.get_num_threads(), params["mlp"], MLP_PARAMS, params["unet"], UNET_PARAMS))
-    if params != {"mlp": MLP_PARAMS, "unet": UNET_PARAMS}:
-        sys.exit("peer.py: parameter counts %s differ from ddpm-go's mlp %d, unet %d" % (params, MLP_PARAMS, UNET_PARAMS))
+    mlp, unet, s2dunet, uvit = MLP(), UNet(), S2DUNet(), UViT()
+    params = {"mlp": num_params(mlp), "unet": num_params(unet), "s2dunet": num_params(s2dunet), "uvit": num_params(uvit)}
+    log("torch %s, %d threads; parameters: %s (want %s)"
+        % (torch.__version__, torch.get_num_threads(), params, PARAMS))
+    if params != PARAMS:
+        sys.exit("peer.py: parameter counts %s differ from ddpm-go's %s" % (params, PARAMS))
     g = torch.Generator().manual_seed(args.seed + 1)
     x_mlp = torch.randn(args.mlp_batch, 2, generator=g)
     x_img = torch.rand(args.unet_batch, 1, 28, 28, generator=g) * 2 - 1
     t_img = torch.randint(0, args.T, (args.unet_batch,), generator=g)
     x_pts = torch.randn(args.chain_points, 2, generator=g)
     t_pts = torch.randint(0, args.T, (args.chain_points,), generator=g)
+    x_cpu = torch.rand(args.cpu_batch, 1, 28, 28, generator=g) * 2 - 1
+    t_cpu = torch.randint(0, args.T, (args.cpu_batch,), generator=g)
 
     def unet_forward():
         with torch.no_grad():
@@ -325,6 +417,12 @@ def setup():
         with torch.no_grad():
             return mlp(x_pts, t_pts)
 
+    def forward_of(net):
+        def run():
+            with torch.no_grad():
+                return net(x_cpu, t_cpu)
+        return run
+
     # Order: training first, so that the forward and the chain run on trained
     # weights, as package bench does (the speed does not depend on the values).
     builders = {
@@ -333,6 +431,10 @@ def setup():
         "unet_forward": lambda: unet_forward,
         "mlp_chain": lambda: ancestral_chain(mlp, args.chain_points, args.T),
         "mlp_forward": lambda: mlp_forward,
+        "s2dunet_train": lambda: TrainStep(s2dunet, x_cpu, args.T),
+        "s2dunet_forward": lambda: forward_of(s2dunet),
+        "uvit_train": lambda: TrainStep(uvit, x_cpu, args.T),
+        "uvit_forward": lambda: forward_of(uvit),
     }
     return params, builders
 
@@ -349,7 +451,7 @@ def header(params, load_start):
         "blas": blas_info(),
         "params": params,
         "sizes": {"mlp_batch": args.mlp_batch, "unet_batch": args.unet_batch,
-                  "chain_points": args.chain_points, "T": args.T},
+                  "chain_points": args.chain_points, "T": args.T, "cpu_batch": args.cpu_batch},
     }
 
 
@@ -382,12 +484,15 @@ def serve():
                     log("%s warm-up %d: %.1f ms" % (name, i + 1, (time.perf_counter() - t0) * 1e3))
                 reply({"ok": True})
             elif order["op"] == "time":
-                ms = []
-                for _ in range(int(order["reps"])):
+                # At least reps calls, and calls until their times add up to
+                # min_ms (package bench's Options.MinRound): a millisecond case
+                # gets hundreds of calls per round.
+                ms, reps, min_ms = [], int(order["reps"]), float(order.get("min_ms", 0))
+                while len(ms) < reps or sum(ms) < min_ms:
                     t0 = time.perf_counter()
                     fn()
                     ms.append((time.perf_counter() - t0) * 1e3)
-                log("%s: %s ms" % (name, ", ".join("%.1f" % m for m in ms)))
+                log("%s: %d calls, median %.2f ms" % (name, len(ms), percentile(sorted(ms), 50)))
                 reply({"ms": ms})
             else:
                 raise ValueError("unknown op %r" % order["op"])

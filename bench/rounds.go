@@ -12,8 +12,8 @@ type Side interface {
 	// Prepare readies case c: builds it (once) and runs its untimed warm-up
 	// calls (the first compiles).
 	Prepare(c string) error
-	// Time times about reps calls of case c, prepared, and returns each
-	// call's time in ms.
+	// Time times at least reps calls of case c, prepared, and at least the
+	// side's Options.MinRound of calls, and returns each call's time in ms.
 	Time(c string, reps int) ([]float64, error)
 }
 
@@ -27,9 +27,10 @@ type Rounds struct {
 }
 
 // Alternate prepares case c on ours and on peer (nil: ours only), then runs
-// rounds rounds of reps timed calls each, ours then the peer's in every
-// round (ABAB…), so that both sides of a round see the machine in the same
-// state.
+// rounds rounds of at least reps timed calls each (and at least each
+// side's Options.MinRound of calls: see [Side]), ours then the peer's in
+// every round (ABAB…), so that both sides of a round see the machine in the
+// same state.
 func Alternate(c string, ours, peer Side, rounds, reps int, progress io.Writer) (Rounds, error) {
 	r := Rounds{Case: c}
 	if rounds < 1 || reps < 1 {

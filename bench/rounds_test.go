@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSide is a Side whose calls take the times it is given, round by
@@ -96,9 +97,10 @@ func TestAlternateRoundsWithFakeTimers(t *testing.T) {
 }
 
 // fakePeerPy speaks peer.py's --serve protocol without torch: every call
-// "takes" 2 ms, an unknown case is answered with an error.
-const fakePeerPy = `import json, sys
-print(json.dumps({"torch": "fake", "python": "3", "threads": 1, "params": {"mlp": 141058, "unet": 776929},
+// "takes" 2 ms (reps calls, or more to fill min_ms), an unknown case is
+// answered with an error.
+const fakePeerPy = `import json, math, sys
+print(json.dumps({"torch": "fake", "python": "3", "threads": 1, "params": {"mlp": 141058, "unet": 776929, "s2dunet": 494820, "uvit": 1518224},
                   "sizes": {"T": 10}, "blas": {"sgemm_2048_gflops": 1.5}, "loadavg_start": [0, 0, 0]}), flush=True)
 for line in sys.stdin:
     o = json.loads(line)
@@ -107,7 +109,7 @@ for line in sys.stdin:
     elif o["op"] == "prepare":
         print(json.dumps({"ok": True}), flush=True)
     else:
-        print(json.dumps({"ms": [2.0] * o["reps"]}), flush=True)
+        print(json.dumps({"ms": [2.0] * max(o["reps"], math.ceil(o.get("min_ms", 0) / 2))}), flush=True)
 `
 
 // The Go side of the peer protocol, against a fake peer.
@@ -133,6 +135,12 @@ func TestPeerProtocol(t *testing.T) {
 	if ms, err := p.Time(MLPTrain, 3); err != nil || !reflect.DeepEqual(ms, []float64{2, 2, 2}) {
 		t.Errorf("Time = %v, %v", ms, err)
 	}
+	// A round of at least MinRound = 9 ms of calls: five 2-ms calls.
+	p.opt.MinRound = 9 * time.Millisecond
+	if ms, err := p.Time(MLPTrain, 3); err != nil || !reflect.DeepEqual(ms, []float64{2, 2, 2, 2, 2}) {
+		t.Errorf("Time with MinRound 9 ms = %v, %v", ms, err)
+	}
+	p.opt.MinRound = 0
 	if err := p.Prepare("nope"); err == nil || !strings.Contains(err.Error(), "unknown case") {
 		t.Errorf("unknown case: err = %v", err)
 	}

@@ -56,8 +56,8 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 		}
 		fmt.Fprintf(stdout, "peer: torch %s, %d threads, sgemm 2048² %.1f GFLOP/s, load at start %v\n", p.Report.Torch, p.Report.Threads, blas.GFLOPS, p.Report.LoadAvg)
 	}
-	fmt.Fprintf(stdout, "method: per case, %d alternating rounds (ours, then the peer) of %d timed call(s) each after %d warm-up call(s); ratio = median of the per-round ratios [min, max]\n",
-		opt.Rounds, opt.Reps, opt.Warmup)
+	fmt.Fprintf(stdout, "method: per case, %d alternating rounds (ours, then the peer), each side timing at least %d call(s) and %v of calls per round, after %d warm-up call(s); ratio = median of the per-round ratios [min, max]\n",
+		opt.Rounds, opt.Reps, opt.minRound(), opt.warmups())
 	var all []Result
 	var errs []error
 	for _, bc := range cfg.Backends {

@@ -42,3 +42,42 @@ func SelfAttention(scope *model.Scope, x *Node, groups int) *Node {
 
 // attentionParams is the parameter count of [SelfAttention] on C channels.
 func attentionParams(c int) int { return 2*c + 4*(c*c+c) }
+
+// MultiHeadSelfAttention is the multi-head self-attention of Vaswani et
+// al. (2017, §3.2.2) over the N tokens of x [B, N, D], with H heads of
+// width d = D/H (U-ViT's and DiT's Attention: one qkv projection, one
+// output projection):
+//
+//	q, k, v = split₃(x W_qkv + b_qkv)               [B, N, D] each, "qkv" (D → 3D)
+//	q_h, k_h, v_h = head h of each                  [B, H, N, d]
+//	A_h = softmax_m(q_h,n · k_h,m / √d)             [B, H, N, N]
+//	y = concat_h(A_h v_h) W_o + b_o                 [B, N, D], "proj"
+//
+// x [B, N, D] → y [B, N, D], with no residual (the caller adds it). Its
+// parameters number 4·(D² + D). The qkv projection has a bias as DiT's
+// (timm's qkv_bias=True); U-ViT's configurations drop it. Both products are
+// DotGenerals with batch axes (B, H) and one contracting axis on each side
+// (gomlxfix.DotGeneral, as [SelfAttention]: its gradient holds whatever the
+// pairing). It panics unless x is [B, N, D] with D a multiple of heads.
+func MultiHeadSelfAttention(scope *model.Scope, x *Node, heads int) *Node {
+	if x.Rank() != 3 || heads < 1 || x.Shape().Dimensions[2]%heads != 0 {
+		panicf("nets.MultiHeadSelfAttention: want x [B, N, D] with D a multiple of heads ≥ 1, got shape %s and heads=%d", x.Shape(), heads)
+	}
+	d := x.Shape().Dimensions
+	B, N, D := d[0], d[1], d[2]
+	H, dh := heads, D/heads
+	qkv := Reshape(Dense(scope.At("qkv"), x, 3*D), B, N, 3, H, dh) // [B, N, 3, H, d]
+	qkv = TransposeAllAxes(qkv, 2, 0, 3, 1, 4)                     // [3, B, H, N, d]
+	part := func(i int) *Node {
+		return Reshape(Slice(qkv, AxisRange(i, i+1)), B, H, N, dh) // [B, H, N, d]
+	}
+	q, k, v := part(0), part(1), part(2)
+	logits := gomlxfix.DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, H, N, N]
+	attn := Softmax(MulScalar(logits, 1/math.Sqrt(float64(dh))), 3)                   // [B, H, N, N], rows sum to 1
+	a := gomlxfix.DotGeneral(attn, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1})   // [B, H, N, d]
+	a = Reshape(TransposeAllAxes(a, 0, 2, 1, 3), B, N, D)                             // [B, N, H·d]
+	return Dense(scope.At("proj"), a, D)                                              // [B, N, D]
+}
+
+// multiHeadAttentionParams is the parameter count of [MultiHeadSelfAttention] on width D.
+func multiHeadAttentionParams(d int) int { return 4 * (d*d + d) }

@@ -1,6 +1,8 @@
 package nets
 
 import (
+	"math"
+
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
@@ -42,4 +44,16 @@ func expandLeft(v *Node, rank int) *Node {
 // (2020) use it as the U-Net's nonlinearity.
 func SiLU(x *Node) *Node {
 	return Mul(x, Sigmoid(x))
+}
+
+// GELU is the Gaussian error linear unit (Hendrycks & Gimpel 2016,
+// arXiv:1606.08415) in its exact form, PyTorch's nn.GELU() default and the
+// activation of U-ViT's and DiT's MLPs (DiT: the tanh approximation),
+//
+//	GELU(x) = x·Φ(x) = x·½(1 + erf(x/√2)),  element-wise.
+//
+// Written out rather than GoMLX's activation.Gelu, whose fused form we
+// have not checked on both backends; Erf has a gradient in GoMLX v0.28.
+func GELU(x *Node) *Node {
+	return Mul(x, MulScalar(OnePlus(Erf(MulScalar(x, 1/math.Sqrt2))), 0.5))
 }

@@ -68,3 +68,22 @@ func TestDenseGradientFromRandomIntN(t *testing.T) {
 		t.Errorf("%d gradients, want 2", len(outs))
 	}
 }
+
+// GELU against x·½(1 + erf(x/√2)) in float64 (math.Erf), and its gradient
+// against Φ(x) + x·φ(x).
+func TestGELUMatchesReference(t *testing.T) {
+	xs := []float64{-4, -1.5, -0.3, 0, 0.2, 1, 2.5, 6}
+	xT, xs := tensorOf(xs, len(xs))
+	outs := callN(t, model.NewStore(), func(_ *model.Scope, x *Node) []*Node {
+		y := GELU(x)
+		return []*Node{y, Gradient(ReduceAllSum(y), x)[0]}
+	}, xT)
+	y, dy := values(t, outs[0]), values(t, outs[1])
+	for i, x := range xs {
+		phi := 0.5 * (1 + math.Erf(x/math.Sqrt2))
+		want, wantD := x*phi, phi+x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		if math.Abs(y[i]-want) > 1e-6*max(1, math.Abs(want)) || math.Abs(dy[i]-wantD) > 1e-5 {
+			t.Errorf("GELU(%g) = %.7f, GELU' = %.7f; want %.7f, %.7f", x, y[i], dy[i], want, wantD)
+		}
+	}
+}

@@ -307,7 +307,7 @@ func flagNames(name string) []string {
 // network after its flags are parsed.
 type Flag struct {
 	Name  string
-	Usage string   // the first network's usage, with its default for the data of spec
+	Usage string   // the first network's usage, with the defaults for the data ("default 2", or "default 2 for s2d-unet, 4 for uvit" when they differ)
 	Nets  []string // the networks that have it
 	Paths []string // the fields it sets, Owner.Field, as a *field.Error names them
 }
@@ -316,6 +316,7 @@ type Flag struct {
 // the defaults for image data of imageDims and point data of pointDims.
 func Flags(imageDims, pointDims []int) []Flag {
 	byName := map[string]*Flag{}
+	defaults := map[string][]string{} // flag → "value for net" of each network with a default
 	for _, r := range registry {
 		dims := pointDims
 		if r.image {
@@ -325,17 +326,28 @@ func Flags(imageDims, pointDims []int) []Flag {
 			f, ok := byName[p.Flag]
 			if !ok {
 				f = &Flag{Name: p.Flag, Usage: p.Usage}
-				if p.Default != "" {
-					f.Usage += " (default " + p.Default + ")"
-				}
 				byName[p.Flag] = f
 			}
 			f.Nets = append(f.Nets, r.name)
 			f.Paths = append(f.Paths, p.Owner+"."+p.Field)
+			if p.Default != "" {
+				defaults[p.Flag] = append(defaults[p.Flag], p.Default+" for "+r.name)
+			}
 		}
 	}
 	var out []Flag
 	for _, f := range byName {
+		// One default for all the networks that have one is said once.
+		if d := defaults[f.Name]; len(d) > 0 {
+			values := map[string]bool{}
+			for _, s := range d {
+				values[s[:strings.LastIndex(s, " for ")]] = true
+			}
+			if len(values) == 1 {
+				d = []string{d[0][:strings.LastIndex(d[0], " for ")]}
+			}
+			f.Usage += " (default " + strings.Join(d, ", ") + ")"
+		}
 		out = append(out, *f)
 	}
 	slices.SortFunc(out, func(a, b Flag) int { return strings.Compare(a.Name, b.Name) })
