@@ -117,7 +117,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{Config{Data: "spiral"}, "unknown data \"spiral\""},
 		{Config{Data: "moons", Network: nets.UNetConfig{}}, "network unet is not for moons: use mlp"},
-		{Config{Data: MNIST, Network: nets.MLPConfig{}}, "network mlp is not for mnist: use unet"},
+		{Config{Data: MNIST, Network: nets.MLPConfig{}}, "network mlp is not for mnist: use s2d-unet or unet or uvit"},
 		{Config{TrainConfig: ddpm.TrainConfig{Prediction: ddpm.Prediction(7)}}, "is not a target"},
 		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "ScheduleConfig.T = -1 must lie in [1, 100000]"},
 		{Config{Batch: -4}, "Config.Batch = -4 must lie in [1,"},

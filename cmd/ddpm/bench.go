@@ -12,7 +12,7 @@ import (
 func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("bench")
 	rounds := fs.Int("rounds", bench.DefaultRounds, "alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios")
-	reps := fs.Int("reps", 1, "about this many timed calls per side and round (go-benchmarks runs ours for (reps − ½) × one call's time)")
+	reps := fs.Int("reps", 1, "at least this many timed calls per side and round (each side also times at least 0.5 s of calls)")
 	warmup := fs.Int("warmup", 1, "untimed calls per case before timing (after the compiling first call of each training step)")
 	threads := fs.Int("threads", 2, "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)")
 	backends := fs.String("backend", "xla:cpu,go", `comma-separated GoMLX backends ("go" runs as `+bench.GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)
