@@ -99,16 +99,20 @@ func BasePreset(data string) Preset {
 }
 
 // Plan completes the length and place of a run of cfg from preset p (the
-// zero Preset for none), as `ddpm train` does: the steps (opt.Steps, else
-// the preset's, else the data's base preset's; for a wall-time recipe as
-// many as fit in its budget on this machine, timed by [StepsFor]), the wall
-// budget (opt.MaxWall, else the preset's minutes), the folder (opt.Dir, else
-// runs/<data>-<model>-seed<seed>), and for a preset that decays to its end
-// the decay's last step (a folder that holds such a run already keeps its
-// planned steps). Before it times, it runs every check of [Preflight]. cfg
-// must be complete (Config.WithDefaults). It returns the run [Prepare]d
-// (every check passed, nothing created) and the step rate it timed (0 when
-// it timed none).
+// zero Preset for none), as `ddpm train` does:
+//
+//   - the steps: opt.Steps, else the preset's, else the data's base
+//     preset's; for a wall-time recipe, as many as fit in its budget on this
+//     machine ([StepsFor]; a folder that holds such a run keeps its planned
+//     steps), its wall limit then raised by a tenth (at least 30 s) so that
+//     the planned steps, not the limit, end the run;
+//   - the wall budget: opt.MaxWall, else the preset's minutes;
+//   - the folder: opt.Dir, else runs/<data>-<model>-seed<seed>;
+//   - for a preset that decays to its end, the decay's last step.
+//
+// Before it times, it runs every check of [Preflight]. cfg must be complete
+// (Config.WithDefaults). It returns the run [Prepare]d (every check passed,
+// nothing created) and the step rate it timed (0 when it timed none).
 func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *Prepared, rate float64, err error) {
 	if err := opt.Validate(); err != nil {
 		return nil, 0, err
@@ -147,6 +151,9 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *P
 		if opt.Steps, rate, err = StepsFor(backend, cfg, opt.MaxWall, 20); err != nil {
 			return nil, 0, err
 		}
+		// The steps fill the budget; the wall limit only stops a run whose
+		// machine slowed down (a run cut before its decay ends is much worse).
+		opt.MaxWall += max(opt.MaxWall/10, 30*time.Second)
 	}
 	if p.DecayToEnd && cfg.DecaySteps == 0 {
 		cfg.DecaySteps = int(opt.Steps)
