@@ -7,8 +7,11 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/field"
 )
 
 // Config is what `ddpm bench` needs: [Run] starts the peer, times each
@@ -27,11 +30,43 @@ type Config struct {
 	NoPeer   bool   // skip the peer (ours only; ratios are then "-").
 }
 
+// Validate checks cfg before any work; the error is a *field.Error naming
+// the field: counts out of range, an unknown case, fewer than DefaultRounds
+// rounds for a comparison with the peer (a median of fewer is noise), an
+// output that may not be written (atomicfile's rule).
+func (cfg Config) Validate() error {
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("bench", "Config", name, v, want, args...)
+	}
+	switch {
+	case cfg.Rounds < 0:
+		return bad("Rounds", cfg.Rounds, "must be ≥ 1 (0: %d)", DefaultRounds)
+	case cfg.Rounds != 0 && cfg.Rounds < DefaultRounds && !cfg.NoPeer && cfg.Sizes != TinySizes:
+		return bad("Rounds", cfg.Rounds, "is too few for a comparison with the peer: at least %d (or tiny sizes, or no peer)", DefaultRounds)
+	case cfg.Reps < 0:
+		return bad("Reps", cfg.Reps, "must be ≥ 1 (0: 1)")
+	case cfg.Threads < 0:
+		return bad("Threads", cfg.Threads, "must be ≥ 1 (0: 2)")
+	}
+	for _, c := range cfg.Cases {
+		if !slices.Contains(Cases, c) {
+			return bad("Cases", c, "is not a case: use some of %s", strings.Join(Cases, ","))
+		}
+	}
+	if err := CheckOut(cfg.Out); err != nil {
+		return bad("Out", cfg.Out, "cannot be written: %v", err)
+	}
+	return nil
+}
+
 // Run runs the whole benchmark. It writes the table and the chain lines to
 // stdout, progress to cfg.Progress, and returns the results. A backend that
 // cannot start (say, no XLA plugin) is reported on stdout and skipped; Run
 // errors if none ran, or if the peer fails.
 func Run(cfg Config, stdout io.Writer) ([]Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	opt, err := cfg.Options.withDefaults()
 	if err != nil {
 		return nil, err

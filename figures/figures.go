@@ -18,7 +18,9 @@ package figures
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/data"
@@ -44,9 +46,25 @@ type Figure struct {
 	Make func() ([]byte, error)
 }
 
+// WeightFiles lists the weight files (*.ddpm, sorted) of the folder dir, for
+// [Config.All]. A missing dir is an error when required, else no files.
+func WeightFiles(dir string, required bool) ([]string, error) {
+	st, err := os.Stat(dir)
+	if err != nil && !required {
+		return nil, nil
+	}
+	if err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("figures: %s is not a folder of weight files", dir)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.ddpm"))
+	sort.Strings(files)
+	return files, err
+}
+
 // All lists the README's figures in the order "ddpm figures" writes them:
 // the four fixed ones, then samples_<name>.png for each weight file in
-// weightFiles (<name>.ddpm).
+// weightFiles (<name>.ddpm), and guidance_<name>.png for a class-conditional
+// image model; a weight file that does not load is an error.
 func (fc Config) All(weightFiles []string) ([]Figure, error) {
 	figs := []Figure{
 		{"schedules.png", Schedules},

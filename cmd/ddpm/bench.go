@@ -2,59 +2,42 @@ package main
 
 import (
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/bench"
 )
 
-// runBench is "ddpm bench": flags → bench.Run.
+// runBench is "ddpm bench": flags → bench.Run (which checks them first).
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("bench")
-	rounds := fs.Int("rounds", bench.DefaultRounds, "alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios")
-	reps := fs.Int("reps", 1, "at least this many timed calls per side and round (each side also times at least 0.5 s of calls)")
-	warmup := fs.Int("warmup", 1, "untimed calls per case before timing (after the compiling first call of each training step)")
-	threads := fs.Int("threads", 2, "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)")
-	backends := fs.String("backend", "xla:cpu,go", `comma-separated GoMLX backends ("go" runs as `+bench.GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)
-	out := fs.String("out", "bench/results.json", `results JSON ("" for none)`)
-	cases := fs.String("cases", strings.Join(bench.Cases, ","), "comma-separated cases")
-	python := fs.String("python", "/usr/bin/python3", "interpreter with Debian's python3-torch (bench/install-peer.sh)")
-	noPeer := fs.Bool("no-peer", false, "skip the PyTorch peer")
-	tiny := fs.Bool("tiny", false, "tiny sizes (batch 8/2, 50 points, T=10): a smoke test, not a benchmark")
-	quiet := fs.Bool("q", false, "no progress lines on stderr")
-	if code, ok := fs.parse("usage: ddpm bench [flags]: time ddpm-go's training, forward and sampling against PyTorch (bench/peer.py)", args, stderr); !ok {
+	f := newFlags("bench")
+	cfg := bench.Config{Out: "bench/results.json", Options: bench.Options{Rounds: bench.DefaultRounds, Reps: 1, Warmup: 1, Threads: 2, Python: "/usr/bin/python3"}}
+	f.Bind(&cfg.Rounds, "rounds", "Config.Rounds", "alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios", true)
+	f.Bind(&cfg.Reps, "reps", "Config.Reps", "at least this many timed calls per side and round (each side also times at least 0.5 s of calls)", true)
+	f.Bind(&cfg.Warmup, "warmup", "", "untimed calls per case before timing (after the compiling first call of each training step)", false)
+	f.Bind(&cfg.Threads, "threads", "Config.Threads", "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)", true)
+	backends := f.String("backend", "xla:cpu,go", `comma-separated GoMLX backends ("go" runs as `+bench.GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)
+	f.Bind(&cfg.Out, "out", "Config.Out", `results JSON ("" for none)`, false)
+	cases := f.String("cases", strings.Join(bench.Cases, ","), "comma-separated cases")
+	f.Field("cases", "Config.Cases")
+	f.Bind(&cfg.Python, "python", "", "interpreter with Debian's python3-torch (bench/install-peer.sh)", false)
+	f.Bind(&cfg.NoPeer, "no-peer", "", "skip the PyTorch peer", false)
+	tiny := f.Bool("tiny", false, "tiny sizes (batch 8/2, 50 points, T=10): a smoke test, not a benchmark")
+	quiet := f.Bool("q", false, "no progress lines on stderr")
+	if code, ok := f.parse("usage: ddpm bench [flags]: time ddpm-go's training, forward and sampling against PyTorch (bench/peer.py)", args, stderr); !ok {
 		return code
 	}
-	if *reps < 1 || *warmup < 0 || *threads < 1 || *rounds < 1 {
-		return fail(stderr, "bench", badFlag("want -reps ≥ 1, -rounds ≥ 1, -warmup ≥ 0 and -threads ≥ 1"), 2)
-	}
-	if *rounds < bench.DefaultRounds && !*tiny && !*noPeer {
-		return fail(stderr, "bench", badFlag("-rounds %d: a comparison with the peer takes at least %d rounds (or use -tiny)", *rounds, bench.DefaultRounds), 2)
-	}
-	if err := bench.CheckOut(*out); err != nil {
-		return fail(stderr, "bench", badFlag("-out %s: %v", *out, err), 2)
-	}
-	cfg := bench.Config{Out: *out, NoPeer: *noPeer}
-	for _, b := range strings.Split(*backends, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			cfg.Backends = append(cfg.Backends, b)
-		}
-	}
-	cfg.Cases = strings.Split(*cases, ",")
-	for _, c := range cfg.Cases {
-		if !slices.Contains(bench.Cases, c) {
-			return fail(stderr, "bench", badFlag("-cases: unknown case %q: use some of %s", c, strings.Join(bench.Cases, ",")), 2)
-		}
-	}
-	cfg.Rounds, cfg.Reps, cfg.Warmup, cfg.Threads, cfg.Python = *rounds, *reps, *warmup, *threads, *python
-	if *warmup == 0 {
-		cfg.Warmup = -1 // Options: 0 means the default
+	cfg.Backends, cfg.Cases = strings.FieldsFunc(*backends, func(r rune) bool { return r == ',' || r == ' ' }), strings.Split(*cases, ",")
+	if cfg.Warmup == 0 {
+		cfg.Warmup = -1 // -warmup 0: none (bench.Options' 0 is the default)
 	}
 	if *tiny {
 		cfg.Sizes = bench.TinySizes
 	}
 	if !*quiet {
 		cfg.Progress = stderr
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail(stderr, "bench", f.explain(err), 2)
 	}
 	if _, err := bench.Run(cfg, stdout); err != nil {
 		return fail(stderr, "bench", err, 1)

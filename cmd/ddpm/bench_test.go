@@ -23,7 +23,7 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("-reps 0: code %d", code)
 	}
 	stderr.Reset()
-	if code := run([]string{"bench", "-rounds", "3"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "at least 5 rounds") {
+	if code := run([]string{"bench", "-rounds", "3"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "-rounds 3 is too few for a comparison with the peer: at least 5") {
 		t.Errorf("-rounds 3 with the peer: code %d, stderr %q", code, stderr.String())
 	}
 	out := filepath.Join(t.TempDir(), "r.json")

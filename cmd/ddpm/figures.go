@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
@@ -24,17 +22,10 @@ func runFigures(args []string, stdout, stderr io.Writer) int {
 	if code, ok := fs.parse("usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the README's figures as PNG files", args, stderr); !ok {
 		return code
 	}
-	if st, err := os.Stat(*weights); err != nil || !st.IsDir() {
-		if fs.Given("weights") || err == nil {
-			return fail(stderr, "figures", badFlag("-weights %s: not a folder of weight files", *weights), 2)
-		}
-		*weights = "" // the default folder is optional: no sample figures
+	files, err := figures.WeightFiles(*weights, fs.Given("weights")) // the default folder is optional: no sample figures
+	if err != nil {
+		return fail(stderr, "figures", badFlag("-weights: %s", message(err)), 2)
 	}
-	var files []string
-	if *weights != "" {
-		files, _ = filepath.Glob(filepath.Join(*weights, "*.ddpm")) // the pattern is valid
-	}
-	sort.Strings(files)
 	backend, err := ddpm.Backend()
 	if err != nil {
 		return fail(stderr, "figures", err, 1)
