@@ -157,7 +157,7 @@ func Decode(name string, raw json.RawMessage) (Network, error) {
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(p.Interface()); err != nil {
-			return nil, fmt.Errorf("nets: the %s configuration %s: %v", name, raw, err)
+			return nil, fmt.Errorf("nets: the %s configuration: %v", name, err) // not raw: it may span lines
 		}
 	}
 	return p.Elem().Interface().(Network), nil
