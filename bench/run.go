@@ -43,6 +43,8 @@ func (cfg Config) Validate() error {
 		return bad("Rounds", cfg.Rounds, "must be ≥ 1 (0: %d)", DefaultRounds)
 	case cfg.Rounds != 0 && cfg.Rounds < DefaultRounds && !cfg.NoPeer && cfg.Sizes != TinySizes:
 		return bad("Rounds", cfg.Rounds, "is too few for a comparison with the peer: at least %d (or tiny sizes, or no peer)", DefaultRounds)
+	case cfg.Warmup < -1:
+		return bad("Warmup", cfg.Warmup, "must be ≥ 0 (or -1: none)")
 	case cfg.Reps < 0:
 		return bad("Reps", cfg.Reps, "must be ≥ 1 (0: 1)")
 	case cfg.Threads < 0:

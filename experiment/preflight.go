@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -39,6 +40,7 @@ func init() {
 // which has not yet created or changed anything: [Prepared.Train] runs it.
 type Prepared struct {
 	backend compute.Backend
+	budget  time.Duration // Plan's wall budget (opt.MaxWall, else the preset's minutes), before it raised the wall limit
 	cfg     Config
 	opt     RunOptions
 	sched   *ddpm.Schedule
@@ -49,6 +51,10 @@ type Prepared struct {
 	init       *model.Store
 	initDigest string
 }
+
+// Budget is the wall budget [Plan] planned the steps for (0: none): the
+// wall limit, Options().MaxWall, is a tenth above it.
+func (r *Prepared) Budget() time.Duration { return r.budget }
 
 // Config is the run's configuration with its defaults filled.
 func (p *Prepared) Config() Config { return p.cfg }

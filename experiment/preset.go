@@ -123,6 +123,7 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *P
 	if opt.MaxWall == 0 && p.Minutes > 0 {
 		opt.MaxWall = time.Duration(p.Minutes * float64(time.Minute))
 	}
+	budget := opt.MaxWall
 	if opt.Steps == 0 {
 		opt.Steps = p.Steps
 		if p.Name == "" {
@@ -158,7 +159,9 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *P
 	if p.DecayToEnd && cfg.DecaySteps == 0 {
 		cfg.DecaySteps = int(opt.Steps)
 	}
-	run, err = Prepare(backend, cfg, opt)
+	if run, err = Prepare(backend, cfg, opt); run != nil {
+		run.budget = budget
+	}
 	return run, rate, err
 }
 

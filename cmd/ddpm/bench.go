@@ -13,7 +13,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	cfg := bench.Config{Out: "bench/results.json", Options: bench.Options{Rounds: bench.DefaultRounds, Reps: 1, Warmup: 1, Threads: 2, Python: "/usr/bin/python3"}}
 	f.Bind(&cfg.Rounds, "rounds", "Config.Rounds", "alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios", true)
 	f.Bind(&cfg.Reps, "reps", "Config.Reps", "at least this many timed calls per side and round (each side also times at least 0.5 s of calls)", true)
-	f.Bind(&cfg.Warmup, "warmup", "", "untimed calls per case before timing (after the compiling first call of each training step)", false)
+	f.Bind(&cfg.Warmup, "warmup", "Config.Warmup", "untimed calls per case before timing (after the compiling first call of each training step)", false)
 	f.Bind(&cfg.Threads, "threads", "Config.Threads", "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)", true)
 	backends := f.String("backend", "xla:cpu,go", `comma-separated GoMLX backends ("go" runs as `+bench.GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)
 	f.Bind(&cfg.Out, "out", "Config.Out", `results JSON ("" for none)`, false)

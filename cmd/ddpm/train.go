@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -51,16 +50,12 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		opt.Progress = stderr
 	}
-	budget := opt.MaxWall // Plan raises the wall limit above the budget, so that the planned steps end the run
-	if budget == 0 {
-		budget = time.Duration(p.Minutes * float64(time.Minute))
-	}
 	run, rate, err := experiment.Plan(backend, cfg, p, opt)
 	var res *experiment.Result
 	if err == nil {
 		cfg, opt = run.Config(), run.Options()
 		if rate > 0 {
-			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, budget, opt.Steps, opt.MaxWall)
+			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, run.Budget(), opt.Steps, opt.MaxWall)
 		}
 		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
 		res, err = run.Train()
