@@ -129,3 +129,81 @@ func equalBools(a, b []bool) bool {
 	}
 	return true
 }
+
+// GuidedWithin against Eq. 6 applied only where the mask is on: at a step
+// outside the interval the output is the conditional network's, inside it is
+// (1 + w)·cond − w·uncond; a mask that is nowhere on is the conditional network.
+func TestGuidedWithinInterval(t *testing.T) {
+	t.Parallel()
+	net := func(_ *model.Scope, xt, t, y *Node) *Node {
+		return Add(Mul(xt, InsertAxes(ConvertDType(AddScalar(y, 1), xt.DType()), -1)), InsertAxes(ConvertDType(t, xt.DType()), -1))
+	}
+	x := []float64{0.5, -1, 2, 3}
+	tt := []int32{0, 1, 2, 3}
+	on := []bool{false, true, true, false}
+	const w = 1.5
+	for _, mask := range [][]bool{on, {false, false, false, false}} {
+		g, err := GuidedWithin(net, 3, []int32{1}, w, mask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := flat64(run1(t, func(x, t *Node) *Node { return g(nil, InsertAxes(x, -1), t) }, tensors.FromValue(x), tensors.FromValue(tt)))
+		for i := range x {
+			cond, null := x[i]*2+float64(tt[i]), x[i]*4+float64(tt[i])
+			want := cond
+			if mask[tt[i]] {
+				want = (1+w)*cond - w*null
+			}
+			if math.Abs(got[i]-want) > 1e-12 {
+				t.Errorf("mask %v: t=%d: %g, want %g", mask, tt[i], got[i], want)
+			}
+		}
+	}
+}
+
+// The interval in σ_t = √((1−ᾱ_t)/ᾱ_t) picks the steps of the schedule
+// whose noise level lies in (lo, hi]: on the linear schedule of Ho et al.
+// (T = 1000) ᾱ at index 0 is 0.9999 (NOTES.md's reference), σ = 0.01, and σ
+// grows with t, so the mask is one run of consecutive indices.
+func TestGuidanceIntervalMask(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{})
+	sig := Sigmas(s)
+	if math.Abs(sig[0]-math.Sqrt(1e-4/0.9999)) > 1e-12 {
+		t.Errorf("σ at index 0 = %g, want √(1e-4/0.9999)", sig[0])
+	}
+	iv := GuidanceInterval{Lo: 0.3, Hi: 5}
+	m := iv.Mask(s)
+	first, last, runs := -1, -1, 0
+	for i, on := range m {
+		if on != (sig[i] > 0.3 && sig[i] <= 5) {
+			t.Fatalf("index %d: on=%v with σ=%g", i, on, sig[i])
+		}
+		if on && (i == 0 || !m[i-1]) {
+			runs++
+			first = i
+		}
+		if on {
+			last = i
+		}
+	}
+	if runs != 1 || first <= 0 || last >= s.T-1 {
+		t.Errorf("mask of (0.3, 5]: %d runs from %d to %d, want one inner run", runs, first, last)
+	}
+	if (GuidanceInterval{}).Mask(s) != nil {
+		t.Error("zero interval: want nil (every step)")
+	}
+	var parsed GuidanceInterval
+	if err := parsed.UnmarshalText([]byte("0.3, inf")); err != nil || parsed.Lo != 0.3 || !math.IsInf(parsed.Hi, 1) {
+		t.Errorf("0.3,inf: %v %v", parsed, err)
+	}
+	if parsed.String() != "0.3,+Inf" {
+		t.Errorf("String %q", parsed.String())
+	}
+	for _, bad := range []string{"", "1", "2,1", "1,1", "-1,2", "a,b", "nan,1", "0,0"} {
+		var v GuidanceInterval
+		if err := v.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q accepted as %v", bad, v)
+		}
+	}
+}

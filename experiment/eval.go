@@ -83,6 +83,9 @@ type EvalConfig struct {
 	// also scored by the share of samples the MNIST classifier reads as their
 	// label; default 0 (the conditional model alone).
 	Guidance float64
+	// GuidanceInterval limits the guidance to the noise levels
+	// σ_lo < σ_t ≤ σ_hi (ddpm.GuidanceInterval); zero: every step.
+	GuidanceInterval ddpm.GuidanceInterval
 	// Unconditional samples a class-conditional model at the null label
 	// instead (no labels, no guidance).
 	Unconditional bool
@@ -138,6 +141,10 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with -cond)")
 	case e.Guidance != 0 && e.Unconditional:
 		return e, bad("Guidance", e.Guidance, "needs labels: leave out unconditional sampling")
+	case e.GuidanceInterval.Validate() != nil:
+		return e, bad("GuidanceInterval", e.GuidanceInterval, "must be σ_lo,σ_hi with 0 ≤ σ_lo < σ_hi")
+	case !e.GuidanceInterval.IsZero() && e.Guidance == 0:
+		return e, bad("GuidanceInterval", e.GuidanceInterval, "limits guidance: give a guidance weight w > 0 too")
 	}
 	if err := e.Sample.Validate(c.Schedule.T); err != nil {
 		return e, err
@@ -241,6 +248,10 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	if labels != nil {
 		res.Extra["guidance"] = cfg.Guidance
 		res.Notes["labels"] = fmt.Sprintf("class-conditional model sampled with the balanced labels 0…%d and guidance w = %g", m.Config.NumClasses-1, cfg.Guidance)
+		if !cfg.GuidanceInterval.IsZero() {
+			res.Extra["guidance_interval"] = []float64{cfg.GuidanceInterval.Lo, cfg.GuidanceInterval.Hi}
+			res.Notes["labels"] += fmt.Sprintf(" at the noise levels %g < σ_t ≤ %g only", cfg.GuidanceInterval.Lo, cfg.GuidanceInterval.Hi)
+		}
 	}
 	if img {
 		err = evalImages(backend, m, cfg, samples, labels, res)
@@ -274,7 +285,7 @@ func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg Ev
 		for done := 0; done < cfg.N; done += batch {
 			labels = append(labels, BalancedLabels(min(batch, cfg.N-done), m.Config.NumClasses)...)
 		}
-		g = Guidance{Labels: labels, W: cfg.Guidance}
+		g = Guidance{Labels: labels, W: cfg.Guidance, Interval: cfg.GuidanceInterval}
 	}
 	x, err := m.SampleMany(backend, sc, g, cfg.N, cfg.Seed, SampleOptions{Batch: batch, Progress: cfg.Log})
 	if err != nil {
@@ -423,7 +434,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", res.Notes["nll"])
 	}
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
-	nll, err := ddpm.NLL(backend, m.Store, m.Schedule, m.Net(), ddpm.NLLConfig{Prediction: m.Config.Prediction, Seed: cfg.Seed, Variance: m.Config.Variance(), Stride: cfg.NLLStride}, x0)
+	nll, err := ddpm.NLL(backend, m.Store, m.Schedule, m.Net(), m.NLLConfig(cfg.Seed, cfg.NLLStride), x0)
 	if err != nil {
 		return err
 	}

@@ -276,7 +276,7 @@ func TestConditionalRun(t *testing.T) {
 	backend := ddpm.MustBackend()
 	cfg := Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
-	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test"})
+	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,6 +286,13 @@ func TestConditionalRun(t *testing.T) {
 	}
 	if m.Config.NumClasses != 8 || m.Config.Network.(nets.MLPConfig).NumClasses != 8 || m.Config.PUncond != ddpm.DefaultPUncond {
 		t.Fatalf("loaded config: %+v", m.Config)
+	}
+	if m.DefaultGuidance() != 0.25 { // RunOptions.Guidance is the weight file's default w
+		t.Errorf("DefaultGuidance %g, want 0.25 (provenance %+v)", m.DefaultGuidance(), m.Provenance.Guidance)
+	}
+	// Guidance limited to an interval that holds no step is the conditional model.
+	if _, err := m.Guidance(GuidanceOptions{Label: 1, Interval: ddpm.GuidanceInterval{Lo: 0.5, Hi: 2}}, 4); err == nil {
+		t.Error("an interval without a guidance weight accepted")
 	}
 	const n, label = 400, 2
 	x, _, err := m.SampleGuided(backend, m.Config.SampleConfig(ddpm.Ancestral), Guidance{Labels: []int32{label}, W: 1}, n, 1)

@@ -31,6 +31,11 @@ type Preset struct {
 	// DecayToEnd: the learning rate decays to 0 at the run's last step
 	// (Config.DecaySteps is set to the planned steps, see [Preset.ForSteps]).
 	DecayToEnd bool
+	// Guidance, for a class-conditional recipe, is the classifier-free
+	// guidance weight w measured best for it (the README's tables); its
+	// weight files name it as their default (Provenance.Guidance), which
+	// `ddpm sample`, `ddpm eval` and notebook 05 use unless told otherwise.
+	Guidance float64
 }
 
 // ForSteps is the preset's configuration for a run of the given steps: with
@@ -51,15 +56,35 @@ var presets = map[string]Preset{
 	"ho2020": {Name: "ho2020", Doc: "Ho et al. (2020)'s image recipe: batch 128, Adam 2e-4 with 1,000 warm-up steps (they used 5,000), clipping at 1, EMA 0.9999",
 		Config: Config{Data: MNIST, Batch: 128, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-4, WarmupSteps: 1000, GradClip: 1, EMADecay: 0.9999}},
 		Steps:  20000},
-	"mnist-gpu": {Name: "mnist-gpu", Doc: "MNIST on a GPU (scripts/gpu-mnist.sh, notebook 05 on CUDA): the base-32 U-Net, batch 128, Adam 5e-4 with 500 warm-up steps and a cosine decay to 0 at the last step, EMA 0.9995 with warm-up, 15,000 steps (2.5 minutes on one H200)",
+	"mnist-gpu": {Name: "mnist-gpu", Doc: "MNIST on a GPU (scripts/gpu-mnist.sh; notebook 05 on CUDA trains its class-conditional twin, mnist-gpu-cond): the base-32 U-Net, batch 128, Adam 5e-4 with 500 warm-up steps and a cosine decay to 0 at the last step, EMA 0.9995 with warm-up, 15,000 steps (2.5 minutes on one H200)",
 		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 32}, Batch: 128,
 			TrainConfig: ddpm.TrainConfig{LearningRate: 5e-4, WarmupSteps: 500, GradClip: 1, EMADecay: 0.9995, EMAWarmup: true}},
 		Steps: 15000, DecayToEnd: true},
-	"mnist-cpu": {Name: "mnist-cpu", Doc: "MNIST on two CPU cores in ten minutes (notebook 05, the README's \"MNIST on a CPU\"): the space-to-depth U-Net (s2d-unet, p = 2: the U-Net at 14²×4, base 32, mults 1,2; 494,820 parameters), batch 32, v with min-SNR-5, Adam 4e-3 with 100 warm-up steps and a cosine decay to 0 at the last step, EMA 0.999 with warm-up",
-		Config: Config{Data: MNIST, Network: nets.S2DUNetConfig{Patch: 2, UNetConfig: nets.UNetConfig{Base: 32, Mults: []int{1, 2}}}, Batch: 32,
+	"mnist-gpu-cond": {Name: "mnist-gpu-cond", Doc: "mnist-gpu, class-conditional for classifier-free guidance (p_uncond 0.1): the recipe of weights/mnist_cond.ddpm and of notebook 05 on CUDA; its best MNIST-FD is at w = 0 (by_guidance in weights/mnist_cond.json)",
+		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 32}, Batch: 128,
+			TrainConfig: ddpm.TrainConfig{NumClasses: 10, LearningRate: 5e-4, WarmupSteps: 500, GradClip: 1, EMADecay: 0.9995, EMAWarmup: true, PUncond: 0.1}},
+		Steps: 15000, DecayToEnd: true},
+	"mnist-cpu": {Name: "mnist-cpu", Doc: fmt.Sprintf("MNIST on two CPU cores in ten minutes (notebook 05, the README's \"MNIST on a CPU\"), class-conditional: mnist-cpu-uncond's network and optimiser with a label embedding, trained on the null label with probability p_uncond = %g, sampled with classifier-free guidance w = %g by default", pUncondCPU, guidanceCPU),
+		Config: Config{Data: MNIST, Network: s2dCPU, Batch: 32,
+			TrainConfig: ddpm.TrainConfig{NumClasses: 10, Prediction: ddpm.PredictV, MinSNRGamma: 5, LearningRate: 4e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.999, EMAWarmup: true, PUncond: pUncondCPU}},
+		Minutes: 10, DecayToEnd: true, Guidance: guidanceCPU},
+	"mnist-cpu-uncond": {Name: "mnist-cpu-uncond", Doc: "MNIST on two CPU cores in ten minutes, unconditional: the space-to-depth U-Net (s2d-unet, p = 2: the U-Net at 14²×4, base 32, mults 1,2; 494,820 parameters), batch 32, v with min-SNR-5, Adam 4e-3 with 100 warm-up steps and a cosine decay to 0 at the last step, EMA 0.999 with warm-up",
+		Config: Config{Data: MNIST, Network: s2dCPU, Batch: 32,
 			TrainConfig: ddpm.TrainConfig{Prediction: ddpm.PredictV, MinSNRGamma: 5, LearningRate: 4e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.999, EMAWarmup: true}},
 		Minutes: 10, DecayToEnd: true},
 }
+
+// s2dCPU is the network of the CPU recipes: the space-to-depth U-Net at
+// 14²×4 (Hoogeboom et al. 2023), the best five-minute screen of the README's
+// "MNIST on a CPU" table.
+var s2dCPU = nets.S2DUNetConfig{Patch: 2, UNetConfig: nets.UNetConfig{Base: 32, Mults: []int{1, 2}}}
+
+// The conditional CPU recipe's label-dropping probability and default
+// guidance weight, as found by the search in docs/cpu.md.
+const (
+	pUncondCPU  = 0.1
+	guidanceCPU = 0.3
+)
 
 // PresetNames lists the presets, sorted.
 func PresetNames() []string {
@@ -159,6 +184,9 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *P
 	if p.DecayToEnd && cfg.DecaySteps == 0 {
 		cfg.DecaySteps = int(opt.Steps)
 	}
+	if opt.Guidance == 0 && cfg.NumClasses > 0 {
+		opt.Guidance = p.Guidance
+	}
 	if run, err = Prepare(backend, cfg, opt); run != nil {
 		run.budget = budget
 	}
@@ -184,6 +212,8 @@ func (o RunOptions) Validate() error {
 		return bad("MaxWall", o.MaxWall, "must be > 0 (0: no limit)")
 	case o.StopAfter < 0:
 		return bad("StopAfter", o.StopAfter, "must be ≥ 0")
+	case !(o.Guidance >= 0) || o.Guidance > ddpm.MaxGuidance:
+		return bad("Guidance", o.Guidance, "must be a finite guidance weight ≥ 0 (0: none named)")
 	}
 	return nil
 }

@@ -62,6 +62,10 @@ type RunOptions struct {
 	// writes its checkpoint, ends the progress line and returns an
 	// [*Interrupted].
 	Interrupt <-chan os.Signal
+	// Guidance, for a class-conditional run, is the guidance weight w its
+	// weight file names as its default for sampling (Provenance.Guidance;
+	// [Plan] sets a preset's); 0 names none.
+	Guidance float64
 }
 
 // Result summarises a training call.
@@ -277,6 +281,10 @@ func (p *Prepared) Train() (*Result, error) {
 		res.WeightsPath = filepath.Join(opt.Dir, weightsName)
 		prov := NewProvenance(cfg, res, opt.Command)
 		prov.Init = initPath
+		if opt.Guidance > 0 && cfg.NumClasses > 0 {
+			w := opt.Guidance
+			prov.Guidance = &w
+		}
 		if err := saveRunWeights(run, store, cfg, prov); err != nil {
 			return nil, err
 		}

@@ -38,6 +38,19 @@ type Provenance struct {
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	History     []Change           `json:"history,omitempty"` // configuration changes on resume
 	Init        string             `json:"init,omitempty"`    // the weight file the run started from (-init)
+	// Guidance, for class-conditional weights, is the guidance weight w
+	// that `ddpm sample` and `ddpm eval` use when -guidance is not given
+	// (the recipe's measured best, see Preset.Guidance); nil: w = 0.
+	Guidance *float64 `json:"guidance,omitempty"`
+}
+
+// DefaultGuidance is the guidance weight the weights' provenance names for
+// sampling when none is asked for: 0 for unconditional weights or none named.
+func (m *Model) DefaultGuidance() float64 {
+	if m.Config.NumClasses == 0 || m.Provenance.Guidance == nil {
+		return 0
+	}
+	return *m.Provenance.Guidance
 }
 
 // weightsMeta is the metadata of a weight file.
@@ -154,6 +167,13 @@ func LoadWeights(path string) (*Model, error) {
 	return &Model{Config: cfg, Provenance: meta.Provenance, Schedule: sched, Store: store, Path: path}, nil
 }
 
+// NLLConfig is the configuration of ddpm.NLL for this model: its
+// prediction and reverse variance (learned or fixed, as trained), with the
+// bound's noise seed and stride (1: every term).
+func (m *Model) NLLConfig(seed int64, stride int) ddpm.NLLConfig {
+	return ddpm.NLLConfig{Prediction: m.Config.Prediction, Variance: m.Config.Variance(), Seed: seed, Stride: stride}
+}
+
 // Net is the model's network (ddpm's samplers and bound read its
 // variables under ddpm.NetScope of Store).
 func (m *Model) Net() ddpm.Net { return m.Config.Network.Net() }
@@ -167,6 +187,9 @@ type Guidance struct {
 	Labels []int32
 	// W ≥ 0 is the guidance weight; 0 is the conditional model alone.
 	W float64
+	// Interval limits guidance to the noise levels σ_lo < σ_t ≤ σ_hi
+	// (ddpm.GuidanceInterval); the zero value guides at every step.
+	Interval ddpm.GuidanceInterval
 }
 
 // GuidanceOptions are a sampling command's choice of labels and guidance
@@ -177,6 +200,9 @@ type GuidanceOptions struct {
 	Label int
 	// W is the guidance weight w ≥ 0 (0: the conditional model alone).
 	W float64
+	// Interval limits guidance to an interval of noise levels
+	// (ddpm.GuidanceInterval; zero: every step).
+	Interval ddpm.GuidanceInterval
 	// Unconditional samples a class-conditional model at the null label.
 	Unconditional bool
 }
@@ -199,6 +225,12 @@ func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
 		return Guidance{}, bad("W", o.W, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
 	case k == 0 && o.Unconditional:
 		return Guidance{}, bad("Unconditional", o.Unconditional, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+	case k == 0 && !o.Interval.IsZero():
+		return Guidance{}, bad("Interval", o.Interval, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+	case o.Interval.Validate() != nil:
+		return Guidance{}, bad("Interval", o.Interval, "must be σ_lo,σ_hi with 0 ≤ σ_lo < σ_hi")
+	case !o.Interval.IsZero() && o.W == 0:
+		return Guidance{}, bad("Interval", o.Interval, "limits guidance: give a guidance weight w > 0 too")
 	case o.Unconditional && (o.Label >= 0 || o.W != 0):
 		return Guidance{}, bad("Unconditional", o.Unconditional, "samples the null label: leave out the label and the guidance")
 	case o.Label < -1 || o.Label >= max(k, 1):
@@ -207,9 +239,9 @@ func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
 		return Guidance{}, nil
 	}
 	if o.Label >= 0 {
-		return Guidance{Labels: []int32{int32(o.Label)}, W: o.W}, nil
+		return Guidance{Labels: []int32{int32(o.Label)}, W: o.W, Interval: o.Interval}, nil
 	}
-	return Guidance{Labels: BalancedLabels(n, k), W: o.W}, nil
+	return Guidance{Labels: BalancedLabels(n, k), W: o.W, Interval: o.Interval}, nil
 }
 
 // BalancedLabels are n labels 0, 1, …, k−1, 0, 1, …: the evaluation's and
@@ -242,7 +274,7 @@ func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g 
 			return nil, fmt.Errorf("experiment: guidance w=%g needs labels (classes 0…%d)", g.W, k-1)
 		}
 		var err error
-		net, err = ddpm.Guided(m.Config.Network.CondNet(), k, g.Labels, g.W)
+		net, err = ddpm.GuidedWithin(m.Config.Network.CondNet(), k, g.Labels, g.W, g.Interval.Mask(m.Schedule))
 		if err != nil {
 			return nil, err
 		}

@@ -3,11 +3,15 @@
 # mnist-cpu, changed by the flags given, for a wall-time budget on this
 # machine (ddpm train plans the steps its cosine decay needs from a timed
 # probe), then scores the weights by the table's protocol (2,000 DDIM-50
-# η = 1 samples, seed 7, MNIST-FD against the test digits with its floor),
-# and appends one line to $OUT/results.tsv.
+# η = 1 samples, seed 7, MNIST-FD against the test digits with its floor; a
+# class-conditional model with the balanced labels 0…9 and the weight file's
+# default guidance weight, which the preset names), and appends one line to
+# $OUT/results.tsv (its w, and the share read as the digit asked for, are
+# the last columns; scripts/guidance-grid.sh scores other w).
 #
 #   bash scripts/mnist-cpu-run.sh NAME MINUTES [ddpm train flags...]
 #   bash scripts/mnist-cpu-run.sh s2d-p2 5 -model s2d-unet -patch 2
+#   bash scripts/mnist-cpu-run.sh uncond 10 -preset mnist-cpu-uncond
 #
 # Run it alone on the machine: two XLA CPU jobs side by side slow each
 # other far more than 2x, and the budget is wall time. OUT defaults to
@@ -38,9 +42,12 @@ d, name, minutes, secs, cpu, flags = sys.argv[1:]
 e = json.load(open(d + ".eval.json"))
 p = e["provenance"]
 fd = next(m for m in e["metrics"] if m["name"] == "MNIST-FD")
-conf = e["extra"]["confident_share"]["samples"]
+x = e["extra"]
+conf = x["confident_share"]["samples"]
+w = x.get("guidance", "-")
+asked = round(100 * x["label_accuracy"], 1) if "label_accuracy" in x else "-"
 rate = p["steps_per_sec"] * p["batch"]
 print("\t".join(map(str, [name, minutes, flags, p["steps"], round(p["wall_seconds"]), secs, round(rate), p["parameters"],
-                         round(fd["value"], 3), round(fd["floor"], 3), round(fd["ratio"], 2), round(100 * conf, 1), cpu])))
+                         round(fd["value"], 3), round(fd["floor"], 3), round(fd["ratio"], 2), round(100 * conf, 1), cpu, w, asked])))
 PY
 tail -1 "$out/results.tsv"

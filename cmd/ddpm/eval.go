@@ -24,7 +24,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	f.Bind(&c.SampleBatch, "sample-batch", "EvalConfig.SampleBatch", "images: samples drawn per compiled call (bounds memory; default 1000)", true)
 	f.Bind(&c.Classifier, "classifier", "EvalConfig.Classifier", "MNIST classifier weights for MNIST-FD (default "+classifier.DefaultPath()+")", false)
 	f.Bind(&c.DataDir, "data-dir", "EvalConfig.DataDir", "folder of the MNIST IDX files (default: the GoMNIST module's copy)", false)
-	f.Bind(&c.Guidance, "guidance", "EvalConfig.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0", false)
+	f.Bind(&c.Guidance, "guidance", "EvalConfig.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
+	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024); default every step")
+	f.Field("guidance-interval", "EvalConfig.GuidanceInterval")
 	f.Bind(&c.Unconditional, "unconditional", "EvalConfig.Unconditional", "class-conditional weights: evaluate the unconditional model (the null label)", false)
 	if code, ok := f.parse(
 		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
@@ -42,6 +44,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	if c.Sample, err = sampler(m); err != nil {
 		return fail(stderr, "eval", err, 2)
+	}
+	if !f.Given("guidance") && !c.Unconditional {
+		c.Guidance = m.DefaultGuidance() // the weight file's own default w
 	}
 	if err := experiment.EvalPreflight(m, c); err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)

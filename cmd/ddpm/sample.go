@@ -24,7 +24,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	out := f.String("out", "samples.png", "output PNG: a grid of images or a 2-D scatter over the data")
 	o := experiment.GuidanceOptions{Label: -1}
 	f.Bind(&o.Label, "label", "GuidanceOptions.Label", "class-conditional weights: the label of every sample (default: labels 0, 1, …, k−1, 0, … in turn)", false)
-	f.Bind(&o.W, "guidance", "GuidanceOptions.W", "class-conditional weights: classifier-free guidance weight w ≥ 0 (Ho & Salimans Eq. 6; 0: the conditional model)", false)
+	f.Bind(&o.W, "guidance", "GuidanceOptions.W", "class-conditional weights: classifier-free guidance weight w ≥ 0 (Ho & Salimans Eq. 6; 0: the conditional model; default: the weight file's own, its provenance's \"guidance\", else 0)", false)
+	f.TextVar(&o.Interval, "guidance-interval", o.Interval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024); default every step")
+	f.Field("guidance-interval", "GuidanceOptions.Interval")
 	f.Bind(&o.Unconditional, "unconditional", "GuidanceOptions.Unconditional", "class-conditional weights: sample the unconditional model (the null label)", false)
 	if code, ok := f.parse("usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG", args, stderr); !ok {
 		return code
@@ -51,6 +53,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 		if m.Config.IsImage() && m.Config.NumClasses == 10 && o.Label < 0 && !o.Unconditional {
 			n = 100 // a 10×10 grid: column j holds label j
 		}
+	}
+	if !f.Given("guidance") && !o.Unconditional {
+		o.W = m.DefaultGuidance() // the weight file's own default w
 	}
 	g, err := m.Guidance(o, n)
 	if err != nil {
