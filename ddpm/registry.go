@@ -20,6 +20,11 @@ import (
 // the command line's flags and the figures read the registry: none of them
 // switches on a sampler's name, and a name that is not registered is an
 // error everywhere.
+//
+// Adding a sampler is its file (a SamplerKind constant, its loop, an init
+// calling registerSampler) and its test; a sampler with knobs also adds
+// their fields to SampleConfig, the one configuration callers fill (see
+// heun.go, dpmsolver.go).
 
 // samplerDef describes one registered sampler.
 type samplerDef struct {
