@@ -1,17 +1,54 @@
 package ddpm
 
 import (
+	"slices"
+
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/ml/model"
 )
 
+func init() {
+	registerSampler(samplerDef{
+		kind:    Ancestral,
+		summary: "Ho et al. (2020) Algorithm 2: T steps, or -steps S on the respaced schedule",
+		knobs: []SamplerKnob{{
+			Field: "Variance", What: "the ancestral sampler's σ_t² = β̃_t",
+			Ptr: func(c *SampleConfig) any { return &c.Variance },
+			set: func(c SampleConfig) bool { return c.Variance == FixedSmall },
+		}},
+		defaultSteps: func(int) int { return 0 },
+		timesteps: func(c SampleConfig, T int) []int {
+			if c.Steps <= 0 || c.Steps >= T {
+				return allTimesteps(T)
+			}
+			return spacedTimesteps(c.Steps, c.Spacing, T)
+		},
+		iterations:  func(c SampleConfig, T int) int { return len(c.Timesteps(T)) },
+		evaluations: func(c SampleConfig, T int) int { return len(c.Timesteps(T)) },
+		build: func(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) chain {
+			if cfg.Steps > 0 && cfg.Steps < s.T {
+				// Algorithm 2 on the respaced schedule (Nichol & Dhariwal 2021 §4):
+				// the loop runs over respaced indices S−1 … 0, the net sees ts[t'].
+				ts := cfg.Timesteps(s.T)
+				slices.Reverse(ts)
+				r, err := Respace(s, ts)
+				if err != nil {
+					panic(err) // cannot happen: Timesteps are strictly monotone in [0, T)
+				}
+				s, net = r, RespacedNet(net, ts)
+			}
+			return chain{loops: s.T, step: simpleStep(ancestralLoop(scope, s, net, cfg, shape))}
+		},
+	})
+}
+
 // ancestralLoop is iteration j of Ho et al. (2020) Algorithm 2 over s's T
 // steps, array index t = T−1−j: x_{t−1} = μ_θ(x_t, t) + σ_t z. A respaced
 // chain (SampleConfig.Steps < T) runs it on the schedule [Respace] made,
 // which [SampleGraph] passes as s.
-func ancestralLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) loopStep {
+func ancestralLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) func(j, x, rng *Node) (*Node, *Node) {
 	sigma := ancestralSigma(s, cfg.Variance)
 	return func(j, x, rng *Node) (*Node, *Node) {
 		t := Sub(Const(x.Graph(), int32(s.T-1)), j)

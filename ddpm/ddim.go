@@ -3,6 +3,7 @@ package ddpm
 import (
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -26,6 +27,35 @@ func ddimSigma(ab, abPrev, eta float64) float64 {
 	return eta * math.Sqrt((1-abPrev)/(1-ab)*(1-ab/abPrev))
 }
 
+func init() {
+	registerSampler(samplerDef{
+		kind:    DDIM,
+		summary: "Song, Meng & Ermon (2021) Eq. 12 on S steps; η = 0 deterministic, η = 1 DDPM-like",
+		knobs: []SamplerKnob{
+			{Field: "Eta", What: "DDIM's η", Flag: "eta", Usage: "DDIM η in [0, 1]",
+				Ptr: func(c *SampleConfig) any { return &c.Eta }},
+			{Field: "FinalAlphaBarFirst", What: "a DDIM convention", Flag: "final-alpha-first",
+				Usage: "DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)",
+				Ptr:   func(c *SampleConfig) any { return &c.FinalAlphaBarFirst }},
+			{Field: "RawEpsDirection", What: "a DDIM convention", Flag: "raw-eps",
+				Usage: "DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)",
+				Ptr:   func(c *SampleConfig) any { return &c.RawEpsDirection }},
+		},
+		defaultSteps: func(T int) int { return min(DefaultDDIMSteps, T) },
+		validate: func(c SampleConfig, _ int) error {
+			if !(c.Eta >= 0 && c.Eta <= 1) { // NaN too
+				return field.New("ddpm", "SampleConfig", "Eta", c.Eta, "must lie in [0, 1]")
+			}
+			return nil
+		},
+		iterations:  func(c SampleConfig, _ int) int { return c.Steps },
+		evaluations: func(c SampleConfig, _ int) int { return c.Steps },
+		build: func(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) chain {
+			return chain{loops: cfg.Steps, step: simpleStep(ddimLoop(scope, s, net, cfg, shape))}
+		},
+	})
+}
+
 // ddimLoop is iteration j of the DDIM sampler (Song, Meng & Ermon 2021,
 // Eq. 12) over the S steps ts = cfg.Timesteps(T), from the noisiest:
 //
@@ -33,7 +63,7 @@ func ddimSigma(ab, abPrev, eta float64) float64 {
 //
 // with ᾱ_prev of the step after the last one from cfg.FinalAlphaBarFirst
 // and x̂_0, ε̂ from [PredToX0Eps] (x̂_0 clipped to ±cfg.ClipX0).
-func ddimLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) loopStep {
+func ddimLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) func(j, x, rng *Node) (*Node, *Node) {
 	ts := cfg.Timesteps(s.T)
 	S := len(ts)
 	abPrev, sig, dirCoef := make([]float64, S), make([]float64, S), make([]float64, S)

@@ -37,6 +37,9 @@
 //	min-SNR-γ weights (Hang 2023)   MinSNRWeights, LSimpleWeighted, TrainConfig.MinSNRGamma
 //	L_T, L_{t−1}, L_0 (Eqs. 5, 13)  PriorBPD, VLBTermBPD, NormalKL, DiscretizedGaussianLogLikelihood, NLL
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph
+//	DPM-Solver++(2M) (Lu 2022)      DPMSolverPP2M (dpmsolver.go)
+//	EDM Heun, S_churn (Karras 2022) Heun, SampleConfig.SChurn, STMin, STMax, SNoise (heun.go)
+//	the samplers, one file each     Samplers, SamplerKnobs, SampleConfig.Iterations, Evaluations (registry.go)
 //	DDIM spacings (diffusers)       SampleConfig.Spacing, FinalAlphaBarFirst, RawEpsDirection
 //	Σ_θ, L_hybrid (Nichol 2021)     Learned, LearnedLogVariance, SplitLearned, LHybrid, Respace, RespacedNet
 //	guidance (Ho & Salimans 2022)  CondNet, Guided, GuidedOutput, NullLabel, NewCondTrainer, Trainer.StepLabeled

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
@@ -215,6 +216,68 @@ func (m *GaussianMixture) ScoreAt(sigmas []float64) func(x, level *Node) *Node {
 	}
 }
 
+func init() {
+	registerSampler(samplerDef{
+		kind:    Langevin,
+		summary: "annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) on the ε-model's score: S levels × K steps",
+		knobs: []SamplerKnob{
+			{Field: "LangevinK", What: "Langevin's steps per level", Flag: "langevin-k", ZeroIsDefault: true,
+				Usage: "Langevin: steps per noise level K (default 10)",
+				Ptr:   func(c *SampleConfig) any { return &c.LangevinK }},
+			{Field: "LangevinEps", What: "Langevin's step size", Flag: "langevin-eps", ZeroIsDefault: true,
+				Usage: "Langevin: ε of the step α_i = ε σ_i²/σ_L² (default σ_L²: α_i = σ_i²)",
+				Ptr:   func(c *SampleConfig) any { return &c.LangevinEps }},
+		},
+		defaultSteps: func(T int) int { return min(DefaultLangevinLevels, T) },
+		withDefaults: func(c SampleConfig, s *Schedule) SampleConfig {
+			if c.LangevinK == 0 {
+				c.LangevinK = 10
+			}
+			if c.LangevinEps == 0 && c.Steps >= 1 {
+				ts := c.Timesteps(s.T)
+				c.LangevinEps = 1 - s.AlphasBar[ts[len(ts)-1]]
+			}
+			return c
+		},
+		validate: func(c SampleConfig, _ int) error {
+			bad := func(name string, v any, want string) error { return field.New("ddpm", "SampleConfig", name, v, want) }
+			switch {
+			case c.ClipX0 > 0:
+				return bad("ClipX0", c.ClipX0, "is not used by the langevin sampler")
+			case c.LangevinK < 0:
+				return bad("LangevinK", c.LangevinK, "must be ≥ 1 (0: the default)")
+			case math.IsNaN(c.LangevinEps) || math.IsInf(c.LangevinEps, 0) || c.LangevinEps < 0:
+				return bad("LangevinEps", c.LangevinEps, "must be a finite number > 0 (0: the default)")
+			case c.Prediction != PredictEps:
+				return bad("Prediction", c.Prediction, "cannot drive the Langevin sampler, which needs an ε-prediction network")
+			case c.Spacing != "" && c.Spacing != SpacingTrailing:
+				return bad("Spacing", c.Spacing, "is for the other samplers; langevin always uses the trailing ladder")
+			}
+			return nil
+		},
+		timesteps: func(c SampleConfig, T int) []int { return spacedTimesteps(c.Steps, SpacingTrailing, T) },
+		iterations: func(c SampleConfig, _ int) int {
+			if c.LangevinK == 0 {
+				c.LangevinK = 10
+			}
+			return c.Steps * c.LangevinK
+		},
+		// K calls per level and the final denoising call.
+		evaluations: func(c SampleConfig, T int) int { return c.Iterations(T) + 1 },
+		build: func(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) chain {
+			// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
+			// last denoising step x̂_0 = E[x_0|x_t] from the ε-model (Tweedie).
+			ts := cfg.Timesteps(s.T)
+			denoise := func(x *Node) *Node {
+				tLast := Const(x.Graph(), int32(ts[len(ts)-1]))
+				x0, _ := PredToX0Eps(s, PredictEps, prediction(cfg, net(scope, x, batchOf(tLast, shape))), x, tLast, 0)
+				return x0
+			}
+			return chain{loops: len(ts) * cfg.LangevinK, step: simpleStep(langevinLoop(scope, s, net, cfg, shape)), denoise: denoise}
+		},
+	})
+}
+
 // langevinLoop is iteration j of the annealed Langevin sampler (Song &
 // Ermon 2019, Algorithm 1) driven by the ε-model's score −ε_θ/√(1−ᾱ_t)
 // ([EpsScore]) over the ladder ts = cfg.Timesteps(T) of L levels, K =
@@ -223,7 +286,7 @@ func (m *GaussianMixture) ScoreAt(sigmas []float64) func(x, level *Node) *Node {
 //	x ← x + (α_l/2) ∇ log q(x_{t_l}) + √α_l z,   α_l = ε σ_l²/σ_L²,  σ_l² = 1 − ᾱ_{t_l}
 //
 // with ε = cfg.LangevinEps ([AnnealedStepSizes]).
-func langevinLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) loopStep {
+func langevinLoop(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, shape shapes.Shape) func(j, x, rng *Node) (*Node, *Node) {
 	ts := cfg.Timesteps(s.T)
 	L, K := len(ts), cfg.LangevinK
 	sig2 := make([]float64, L)

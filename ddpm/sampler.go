@@ -2,7 +2,6 @@ package ddpm
 
 import (
 	"math"
-	"slices"
 
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
@@ -20,7 +19,9 @@ import (
 // the optimal ε of Gaussian data) ignore scope.
 type Net func(scope *model.Scope, xt, t *Node) *Node
 
-// SamplerKind names a sampler.
+// SamplerKind names a sampler of the registry (see [Samplers]): each is one
+// file of this package that registers itself (DPMSolverPP2M in
+// dpmsolver.go, Heun in heun.go).
 type SamplerKind string
 
 const (
@@ -35,6 +36,8 @@ const (
 )
 
 // SampleConfig configures [NewSampler]. Zero values take the defaults given.
+// The fields from Eta on are the knobs of one sampler each (see
+// [SamplerKnob]): the other samplers refuse them.
 type SampleConfig struct {
 	Kind       SamplerKind  // default Ancestral.
 	Prediction Prediction   // what the network outputs; default PredictEps.
@@ -42,30 +45,23 @@ type SampleConfig struct {
 	// ClipX0 > 0 clips x̂_0 to [−ClipX0, ClipX0] at each step (Ho et al.'s
 	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
 	ClipX0 float64
-	// Steps is DDIM's S and Langevin's number of noise levels; default
+	// Steps is the number of steps S of the samplers that skip steps (DDIM,
+	// DPM-Solver++, Heun) and Langevin's number of noise levels; default
 	// [DefaultSteps]. Ancestral takes T steps by default; with 0 < Steps < T
 	// it runs Algorithm 2 on the schedule respaced to the Steps indices of
 	// Spacing (Nichol & Dhariwal 2021 §4, see [Respace]), the network called
 	// at the original t.
 	Steps int
+	// SnapshotEvery > 0 records x every that many iterations (plus x_T) in
+	// the returned snapshots (see [SampleConfig.Iterations]); 0 records none.
+	SnapshotEvery int
+	// Spacing chooses the S steps among the T of every sampler but
+	// Langevin (see [Spacing]); default SpacingTrailing. Langevin always
+	// uses the trailing ladder.
+	Spacing Spacing
+
 	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
 	Eta float64
-	// LangevinK is the number of Langevin steps per level; default 10.
-	LangevinK int
-	// LangevinEps is ε in Song & Ermon's step α_i = ε σ_i²/σ_L², with
-	// σ_i² = 1−ᾱ_{t_i} and σ_L the smallest level. Default σ_L², so that
-	// α_i = σ_i²: each level steps by its own noise variance. (Song & Ermon
-	// used α_i/σ_i² = 0.2 with K = 100; for x_0 ~ N(0.5, 0.25) the defaults
-	// S = 100, K = 10 give a law within 2 % in mean and 6 % in variance,
-	// see TestSamplersReproduceGaussianData.)
-	LangevinEps float64
-	// SnapshotEvery > 0 records x every that many steps (plus x_T) in the
-	// returned snapshots; 0 records none.
-	SnapshotEvery int
-	// Spacing chooses DDIM's (and respaced Ancestral's) S steps among the T
-	// (see [Spacing]); default SpacingTrailing. Langevin always uses the
-	// trailing ladder.
-	Spacing Spacing
 	// FinalAlphaBarFirst sets ᾱ_prev of DDIM's last step: false (default)
 	// ᾱ_prev = 1, the clean data (diffusers' set_alpha_to_one=True); true
 	// ᾱ_prev = ᾱ at array index 0 (set_alpha_to_one=False).
@@ -76,27 +72,47 @@ type SampleConfig struct {
 	// posterior mean); true keeps the network's ε̂ as predicted (diffusers'
 	// DDIMScheduler). See [PredToX0Eps].
 	RawEpsDirection bool
+	// LangevinK is the number of Langevin steps per level; default 10.
+	LangevinK int
+	// LangevinEps is ε in Song & Ermon's step α_i = ε σ_i²/σ_L², with
+	// σ_i² = 1−ᾱ_{t_i} and σ_L the smallest level. Default σ_L², so that
+	// α_i = σ_i²: each level steps by its own noise variance. (Song & Ermon
+	// used α_i/σ_i² = 0.2 with K = 100; for x_0 ~ N(0.5, 0.25) the defaults
+	// S = 100, K = 10 give a law within 2 % in mean and 6 % in variance,
+	// see TestSamplersReproduceGaussianData.)
+	LangevinEps float64
+	// SChurn > 0 makes Heun stochastic (Karras et al. 2022, Algorithm 2):
+	// at each step whose σ lies in [STMin, STMax] the noise level is first
+	// raised to σ̂ = σ(1+γ), γ = min(SChurn/S, √2−1), by fresh noise of
+	// scale SNoise. Default 0: Algorithm 1, deterministic.
+	SChurn float64
+	// STMin and STMax bound the σ at which Heun churns (S_tmin, S_tmax,
+	// in σ = √((1−ᾱ)/ᾱ)); defaults 0 and +∞ (STMax 0 stands for +∞).
+	STMin, STMax float64
+	// SNoise is Heun's S_noise, the scale of the churn noise; default 1
+	// (Karras et al. used 1.003 to 1.007 on ImageNet).
+	SNoise float64
 }
 
 // WithDefaults returns c with its zero fields set to their defaults for
 // the schedule s: Kind Ancestral; Steps [DefaultSteps] (for Ancestral 0,
-// all T steps); Langevin's LangevinK 10 and LangevinEps σ_L² (the
-// variance of the last level, so that α_i = σ_i²).
+// all T steps); the sampler's own knobs at its defaults (Langevin's
+// LangevinK 10 and LangevinEps σ_L², the variance of the last level, so
+// that α_i = σ_i²; Heun's SNoise 1 when it churns). A kind that is not
+// registered is left as it is, for [SampleConfig.Validate] to refuse.
 func (c SampleConfig) WithDefaults(s *Schedule) SampleConfig {
 	if c.Kind == "" {
 		c.Kind = Ancestral
 	}
-	if c.Steps == 0 {
-		c.Steps = DefaultSteps(c.Kind, s.T)
+	d, ok := lookupSampler(c.Kind)
+	if !ok {
+		return c
 	}
-	if c.Kind == Langevin {
-		if c.LangevinK == 0 {
-			c.LangevinK = 10
-		}
-		if c.LangevinEps == 0 && c.Steps >= 1 && c.Steps <= s.T {
-			ts := c.Timesteps(s.T)
-			c.LangevinEps = 1 - s.AlphasBar[ts[len(ts)-1]]
-		}
+	if c.Steps == 0 {
+		c.Steps = d.defaultSteps(s.T)
+	}
+	if d.withDefaults != nil && c.Steps >= 0 && c.Steps <= s.T {
+		c = d.withDefaults(c, s)
 	}
 	return c
 }
@@ -104,85 +120,43 @@ func (c SampleConfig) WithDefaults(s *Schedule) SampleConfig {
 // Validate checks c for a schedule of T steps (before or after
 // [SampleConfig.WithDefaults]: a zero field is its default); the error is a
 // *field.Error naming the first field that is out of range or that the
-// kind of sampler does not use.
+// kind of sampler does not use. A kind that is not registered is an error.
 func (c SampleConfig) Validate(T int) error {
 	bad := func(name string, v any, want string, args ...any) error {
 		return field.New("ddpm", "SampleConfig", name, v, want, args...)
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	kind := c.Kind
-	if kind == "" {
-		kind = Ancestral
+	d, ok := lookupSampler(c.Kind)
+	if !ok {
+		return bad("Kind", c.Kind, "is not a sampler: use %s", samplerList())
 	}
-	switch kind {
-	case Ancestral, DDIM, Langevin:
-	default:
-		return bad("Kind", kind, "is not a sampler: use ancestral, ddim or langevin")
-	}
-	only := func(name string, v any, set bool, k SamplerKind, what string) error {
-		if set && kind != k {
-			return bad(name, v, "is %s, not for the %s sampler", what, kind)
-		}
-		return nil
-	}
+	c.Kind = d.kind
 	switch {
 	case c.Steps < 0 || c.Steps > T:
 		return bad("Steps", c.Steps, "must lie in [1, T = %d] (0: the default)", T)
-	case !(c.Eta >= 0 && c.Eta <= 1): // NaN too
-		return bad("Eta", c.Eta, "must lie in [0, 1]")
 	case !finite(c.ClipX0) || c.ClipX0 < 0:
 		return bad("ClipX0", c.ClipX0, "must be a finite number ≥ 0 (0: no clipping)")
-	case c.ClipX0 > 0 && kind == Langevin:
-		return bad("ClipX0", c.ClipX0, "is not used by the langevin sampler")
 	case c.Variance < FixedLarge || c.Variance > Learned:
 		return bad("Variance", int(c.Variance), "is not a variance")
-	case c.Variance == FixedSmall && kind != Ancestral:
-		return bad("Variance", c.Variance, "is for the ancestral sampler, not %s", kind)
 	case c.SnapshotEvery < 0:
 		return bad("SnapshotEvery", c.SnapshotEvery, "must be ≥ 0")
-	case c.LangevinK < 0:
-		return bad("LangevinK", c.LangevinK, "must be ≥ 1 (0: the default)")
-	case !finite(c.LangevinEps) || c.LangevinEps < 0:
-		return bad("LangevinEps", c.LangevinEps, "must be a finite number > 0 (0: the default)")
-	case kind == Langevin && c.Prediction != PredictEps:
-		return bad("Prediction", c.Prediction, "cannot drive the Langevin sampler, which needs an ε-prediction network")
 	}
 	switch c.Spacing {
 	case "", SpacingTrailing, SpacingLeading, SpacingLinspace:
 	default:
 		return bad("Spacing", c.Spacing, "is not a spacing: use trailing, leading or linspace")
 	}
-	for _, err := range []error{
-		only("Eta", c.Eta, c.Eta != 0, DDIM, "DDIM's η"),
-		only("FinalAlphaBarFirst", c.FinalAlphaBarFirst, c.FinalAlphaBarFirst, DDIM, "a DDIM convention"),
-		only("RawEpsDirection", c.RawEpsDirection, c.RawEpsDirection, DDIM, "a DDIM convention"),
-		only("LangevinK", c.LangevinK, c.LangevinK != 0, Langevin, "Langevin's steps per level"),
-		only("LangevinEps", c.LangevinEps, c.LangevinEps != 0, Langevin, "Langevin's step size"),
-	} {
-		if err != nil {
-			return err
+	// Another sampler's knob, set, is refused.
+	for _, k := range SamplerKnobs() {
+		if k.Sampler != d.kind && k.isSet(c) {
+			return bad(k.Field, k.value(c), "is %s, not for the %s sampler", k.What, d.kind)
 		}
 	}
-	if kind == Langevin && c.Spacing != "" && c.Spacing != SpacingTrailing {
-		return bad("Spacing", c.Spacing, "is for the ddim and (respaced) ancestral samplers; langevin always uses the trailing ladder")
+	if d.validate != nil {
+		return d.validate(c, T)
 	}
 	return nil
 }
-
-// numIterations is the number of loop iterations of the sampler.
-func (c SampleConfig) numIterations(T int) int {
-	switch c.Kind {
-	case DDIM:
-		return c.Steps
-	case Langevin:
-		return c.Steps * c.LangevinK
-	}
-	return T
-}
-
-// loopStep is iteration j of a sampler's loop: x and the RNG state in,
-// their next values out. ancestralLoop, ddimLoop and langevinLoop build one.
-type loopStep func(j, x, rng *Node) (xNew, rngNew *Node)
 
 // batchOf broadcasts a scalar array index t to the batch of shape: [B] int32.
 func batchOf(t *Node, shape shapes.Shape) *Node {
@@ -200,54 +174,47 @@ func int32s(ts []int) []int32 {
 
 // SampleGraph builds the whole sampling chain from x_T as one graph.While
 // loop and returns x_0 and, when cfg.SnapshotEvery > 0, the snapshots
-// [K+1, …] (x_T first; snapshot j is x after min(j·SnapshotEvery, n) loop
-// iterations). cfg must already hold its defaults (see [NewSampler]).
+// [K+1, …] (x_T first; snapshot j is x after min(j·SnapshotEvery, n)
+// iterations, n = cfg.Iterations(T)). The sampler is cfg.Kind's of the
+// registry, which must hold it (an unknown kind panics). cfg must already hold its defaults (see [NewSampler]).
 // The network's variables must already exist in scope's store: a network
 // that creates variables while the loop is built panics with a message
 // saying so.
 func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT, rngState *Node) (x0, snapshots *Node) {
+	return runChain(scope, mustSampler(cfg.Kind).build(scope, s, net, cfg, xT.Shape()), cfg.SnapshotEvery, xT, rngState)
+}
+
+// runChain runs ch from x_T as one graph.While loop, with snapshots every
+// that many iterations when every > 0 (see [SampleGraph]).
+func runChain(scope *model.Scope, ch chain, every int, xT, rngState *Node) (x0, snapshots *Node) {
 	g := xT.Graph()
 	shape := xT.Shape()
-	if cfg.Kind == Ancestral && cfg.Steps > 0 && cfg.Steps < s.T {
-		// Algorithm 2 on the respaced schedule (Nichol & Dhariwal 2021 §4):
-		// the loop runs over respaced indices S−1 … 0, the net sees ts[t'].
-		ts := cfg.Timesteps(s.T)
-		slices.Reverse(ts)
-		r, err := Respace(s, ts)
-		if err != nil {
-			panic(err) // cannot happen: Timesteps are strictly monotone in [0, T)
-		}
-		s, net = r, RespacedNet(net, ts)
+	n := ch.loops
+	if ch.last != nil {
+		n++
 	}
-	n := cfg.numIterations(s.T)
-	every := cfg.SnapshotEvery
 	numSnaps := 0
 	if every > 0 {
 		numSnaps = (n+every-1)/every + 1
 	}
-	var step loopStep
-	switch cfg.Kind {
-	case Ancestral:
-		step = ancestralLoop(scope, s, net, cfg, shape)
-	case DDIM:
-		step = ddimLoop(scope, s, net, cfg, shape)
-	case Langevin:
-		step = langevinLoop(scope, s, net, cfg, shape)
-	}
 
-	// State: step j, RNG state, x, [snapshots]; the network's variables ride
-	// along (gomlxfix.WhileVariables).
+	// State: step j, RNG state, x, [snapshots], the sampler's own state; the
+	// network's variables ride along (gomlxfix.WhileVariables).
 	init := []*Node{Const(g, int32(0)), rngState, xT}
 	if numSnaps > 0 {
 		snapDims := append([]int{numSnaps}, shape.Dimensions...)
 		init = append(init, gomlxfix.SetRow(Zeros(g, shapes.Make(shape.DType, snapDims...)), xT, Const(g, int32(0))))
 	}
+	own := len(init)
+	if ch.init != nil {
+		init = append(init, ch.init(xT)...)
+	}
 	before := scope.Store().NumVariables()
 	out := gomlxfix.WhileVariables(scope.Store(), init,
-		func(g *Graph, ps []*Node) *Node { return LessThan(ps[0], Const(g, int32(n))) },
+		func(g *Graph, ps []*Node) *Node { return LessThan(ps[0], Const(g, int32(ch.loops))) },
 		func(g *Graph, ps []*Node) []*Node {
 			j, rng, x := ps[0], ps[1], ps[2]
-			x, rng = step(j, x, rng)
+			x, rng, state := ch.step(j, x, rng, ps[own:])
 			if made := scope.Store().NumVariables() - before; made > 0 {
 				panicf("ddpm: the sampler's network created %d new variable(s): its weights are not in the store. Sample a store that holds them under %q: the Trainer's store, EMAStore of it, or experiment.LoadWeights' (the sampler reads the network under NetScope, as the Trainer builds it)", made, "/"+NetScope)
 			}
@@ -257,18 +224,20 @@ func SampleGraph(scope *model.Scope, s *Schedule, net Net, cfg SampleConfig, xT,
 				slot := Div(AddScalar(next, int32(every-1)), Const(g, int32(every))) // ⌈(j+1)/every⌉
 				outs = append(outs, gomlxfix.SetRow(ps[3], x, slot))
 			}
-			return outs
+			return append(outs, state...)
 		})
 	x0 = out[2]
-	if cfg.Kind == Langevin {
-		// Langevin ends at level t_L (σ_L² = 1−ᾱ at the last step, > 0): one
-		// last denoising step x̂_0 = E[x_0|x_t] from the ε-model (Tweedie).
-		ts := cfg.Timesteps(s.T)
-		tLast := Const(g, int32(ts[len(ts)-1]))
-		x0, _ = PredToX0Eps(s, PredictEps, prediction(cfg, net(scope, x0, batchOf(tLast, shape))), x0, tLast, 0)
-	}
 	if numSnaps > 0 {
 		snapshots = out[3]
+	}
+	if ch.last != nil {
+		x0 = ch.last(x0, out[1], out[own:])
+		if numSnaps > 0 { // after all n iterations: the last slot
+			snapshots = gomlxfix.SetRow(snapshots, x0, Const(g, int32(numSnaps-1)))
+		}
+	}
+	if ch.denoise != nil {
+		x0 = ch.denoise(x0)
 	}
 	return x0, snapshots
 }

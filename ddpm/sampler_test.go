@@ -121,6 +121,14 @@ func TestSamplersReproduceGaussianData(t *testing.T) {
 		{"DDIM η=1 S=T", SampleConfig{Kind: DDIM, Steps: 1000, Eta: 1}, 1e-3, 0.02},
 		{"Langevin defaults (S=100, K=10)", SampleConfig{Kind: Langevin}, 0.012, 0.06},
 		{"Langevin S=100 K=20 ε=2σ_L²", SampleConfig{Kind: Langevin, Steps: 100, LangevinK: 20, LangevinEps: 2 * (1 - s.AlphasBar[9])}, 0.003, 0.025},
+		// The second-order samplers at their default S = 50: the exact law's
+		// variance is 0.2506 (DPM-Solver++(2M)) and 0.2457 (Heun) against
+		// DDIM's 0.222 above (the float64 references of dpmsolver_test.go
+		// and heun_test.go); the mean is short by √ᾱ_{t_0} m (x_T ~ N(0, I)).
+		{"DPM-Solver++(2M) S=50", SampleConfig{Kind: DPMSolverPP2M}, 2e-3, 0.01},
+		{"Heun S=50", SampleConfig{Kind: Heun}, 2e-3, 0.025},
+		// Algorithm 2 with churn at every step (γ = √2−1): 0.2513, mean 0.50000.
+		{"Heun S=50 S_churn=40", SampleConfig{Kind: Heun, SChurn: 40}, 1e-3, 0.01},
 	} {
 		sm, err := NewSampler(backend, model.NewStore(), s, net, c.cfg)
 		if err != nil {
@@ -171,6 +179,12 @@ func refLaw(s *Schedule, m, v float64, cfg SampleConfig) law {
 			f, nv := refDDIMStep(s, m, v, t, prev, cfg.Eta)
 			l = l.affine(f, nv)
 		}
+	case DPMSolverPP2M:
+		f := func(x float64) float64 { return refDPMSolver(s, m, v, ts, true, x) }
+		c := f(0)
+		l = law{c, (f(1) - c) * (f(1) - c)} // affine in x_T ~ N(0, 1)
+	case Heun:
+		l = refHeunLaw(s, m, v, cfg, ts, true)
 	case Langevin:
 		last := 1 - s.AlphasBar[ts[len(ts)-1]]
 		for _, t := range ts {

@@ -26,43 +26,49 @@ const (
 
 // The default number of steps of the samplers that skip steps (at most T).
 const (
-	DefaultDDIMSteps      = 50  // DDIM's S (the README's MNIST-FD uses it)
+	DefaultDDIMSteps      = 50  // S of DDIM (the README's MNIST-FD uses it), DPM-Solver++ and Heun
 	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
 )
 
 // DefaultSteps is the default Steps of a sampler of kind over T diffusion
-// steps: min(DefaultDDIMSteps, T) for DDIM, min(DefaultLangevinLevels, T)
-// for Langevin, 0 (all T steps) for Ancestral.
+// steps: min(DefaultDDIMSteps, T) for DDIM, DPM-Solver++ and Heun,
+// min(DefaultLangevinLevels, T) for Langevin, 0 (all T steps) for
+// Ancestral — each sampler declares its own. It panics for a kind that is
+// not registered ([SampleConfig.Validate] refuses it with an error).
 func DefaultSteps(kind SamplerKind, T int) int {
-	switch kind {
-	case DDIM:
-		return min(DefaultDDIMSteps, T)
-	case Langevin:
-		return min(DefaultLangevinLevels, T)
-	}
-	return 0
+	return mustSampler(kind).defaultSteps(T)
 }
 
 // Timesteps returns the array indices t visited by the sampler, in sampling
 // order (from the noisiest). Ancestral: T−1, …, 0, or with 0 < Steps < T the
-// S indices of c.Spacing; DDIM: S indices with c.Spacing (see [Spacing]);
-// Langevin: S indices with the trailing spacing.
+// S indices of c.Spacing; DDIM, DPM-Solver++ and Heun: S indices with
+// c.Spacing (see [Spacing]); Langevin: S indices with the trailing spacing.
+// It panics for a kind that is not registered (it used to run such a
+// kind over all T steps; [SampleConfig.Validate] refuses it with an error).
 func (c SampleConfig) Timesteps(T int) []int {
-	if c.Kind != DDIM && c.Kind != Langevin && (c.Steps <= 0 || c.Steps >= T) {
-		ts := make([]int, T)
-		for j := range T {
-			ts[T-1-j] = j
-		}
-		return ts
+	d := mustSampler(c.Kind)
+	c.Kind = d.kind
+	if c.Steps == 0 {
+		c.Steps = d.defaultSteps(T)
 	}
-	n := c.Steps
-	if n == 0 { // the defaults of NewSampler
-		n = DefaultSteps(c.Kind, T)
+	if d.timesteps != nil {
+		return d.timesteps(c, T)
 	}
-	spacing := c.Spacing
-	if c.Kind == Langevin || spacing == "" {
-		spacing = SpacingTrailing
+	return spacedTimesteps(c.Steps, c.Spacing, T)
+}
+
+// allTimesteps is T−1, …, 0.
+func allTimesteps(T int) []int {
+	ts := make([]int, T)
+	for j := range T {
+		ts[T-1-j] = j
 	}
+	return ts
+}
+
+// spacedTimesteps is the n indices of spacing among T, noisiest first (see
+// [Spacing]; "" is SpacingTrailing).
+func spacedTimesteps(n int, spacing Spacing, T int) []int {
 	ts := make([]int, n)
 	for j := range n {
 		var v int

@@ -132,7 +132,7 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	case e.SampleBatch < 1:
 		return e, bad("SampleBatch", e.SampleBatch, "must be ≥ 1")
 	case e.Sample.Kind == ddpm.Langevin:
-		return e, bad("Sample.Kind", e.Sample.Kind, "is not an evaluation sampler: use ancestral or ddim")
+		return e, bad("Sample.Kind", e.Sample.Kind, "is not an evaluation sampler: use any other one")
 	case !(e.Guidance >= 0) || e.Guidance > ddpm.MaxGuidance:
 		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
 	case e.Guidance != 0 && c.NumClasses == 0:
@@ -165,7 +165,7 @@ type EvalReport struct {
 	Provenance Provenance         `json:"provenance"` // of the weights
 	N          int                `json:"n"`
 	Sampler    string             `json:"sampler"`
-	Steps      int                `json:"steps,omitempty"` // DDIM's S
+	Steps      int                `json:"steps,omitempty"` // S of a sampler that skips steps
 	Eta        float64            `json:"eta,omitempty"`
 	Seed       int64              `json:"seed"`
 	Backend    string             `json:"backend"`
@@ -174,6 +174,10 @@ type EvalReport struct {
 	Notes      map[string]string  `json:"notes,omitempty"`
 	Extra      map[string]any     `json:"extra,omitempty"`
 	Timings    map[string]float64 `json:"timings_seconds"`
+
+	// Evaluations is the number of network evaluations of one chain
+	// (ddpm.SampleConfig.Evaluations), the cost samplers are compared at.
+	Evaluations int `json:"evaluations"`
 
 	// Reports are the metrics with their floors (NaN and ±Inf kept; Metrics
 	// has them as null, which JSON can hold).
@@ -228,6 +232,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	if sc.Kind == ddpm.DDIM || sc.Steps > 0 {
 		res.Steps, res.Eta = sc.Steps, sc.Eta
 	}
+	res.Evaluations = sc.Evaluations(m.Schedule.T)
 	if (sc.Spacing != "" && sc.Spacing != ddpm.SpacingTrailing) || sc.FinalAlphaBarFirst || sc.RawEpsDirection {
 		res.Notes["sampler"] = fmt.Sprintf("spacing %s, final ᾱ_prev of the first step %v, raw ε̂ direction %v", sc.Spacing, sc.FinalAlphaBarFirst, sc.RawEpsDirection)
 	}

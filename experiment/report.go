@@ -13,7 +13,13 @@ func (r *EvalReport) WriteText(out io.Writer) error {
 	fmt.Fprintf(w, "weights  %s (%s, %s, %d steps on %s)\n", r.Weights, r.Data, r.Model, p.Steps, p.Backend)
 	s := r.Sampler
 	if r.Steps > 0 {
-		s += fmt.Sprintf(" S=%d η=%g", r.Steps, r.Eta)
+		s += fmt.Sprintf(" S=%d", r.Steps)
+		if r.Sampler == "ddim" {
+			s += fmt.Sprintf(" η=%g", r.Eta)
+		}
+	}
+	if r.Evaluations > 0 {
+		s += fmt.Sprintf(" (%d network evaluations)", r.Evaluations)
 	}
 	fmt.Fprintf(w, "samples  %d, %s, seed %d, on %s\n\n", r.N, s, r.Seed, r.Backend)
 	if len(r.Reports) > 0 {

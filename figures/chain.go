@@ -24,10 +24,14 @@ type Chain struct {
 }
 
 // NewChain wraps the snapshots snaps of a chain run with the sampler cfg on a
-// model of configuration m whose schedule has T steps.
+// model of configuration m whose schedule has T steps. A sampler that is
+// not registered, or a configuration ddpm refuses, is an error.
 func NewChain(m experiment.Config, cfg ddpm.SampleConfig, T int, snaps *tensors.Tensor, seed int64) (*Chain, error) {
 	if cfg.SnapshotEvery <= 0 || snaps == nil || snaps.Shape().Rank() < 3 {
 		return nil, fmt.Errorf("figures: a chain needs its snapshots (SnapshotEvery > 0): got every=%d", cfg.SnapshotEvery)
+	}
+	if err := cfg.Validate(T); err != nil {
+		return nil, err
 	}
 	c := &Chain{Model: m, Sample: cfg, T: T, Snaps: snaps, flat: tensors.MustCopyFlatData[float32](snaps)}
 	if !m.IsImage() {
@@ -43,27 +47,21 @@ func NewChain(m experiment.Config, cfg ddpm.SampleConfig, T int, snaps *tensors.
 // Len is the number of snapshots.
 func (c *Chain) Len() int { return c.Snaps.Shape().Dimensions[0] }
 
-// iterations is the number of iterations of the chain.
-func (c *Chain) iterations() int {
-	switch c.Sample.Kind {
-	case ddpm.DDIM:
-		return len(c.Sample.Timesteps(c.T))
-	case ddpm.Langevin:
-		return len(c.Sample.Timesteps(c.T)) * max(c.Sample.LangevinK, 1)
-	}
-	return c.T
-}
-
 // Label says where snapshot j is: "x_500 (after 500 of 1000 steps)", the
-// subscript being the paper step the chain has reached (0 at the end).
+// subscript being the paper step the chain has reached (0 at the end) and
+// the count the sampler's own (ddpm.SampleConfig.Iterations: a respaced
+// ancestral chain of 50 steps has 50, not T). A sampler that takes several
+// iterations per step (Langevin's K per level) is labelled by its
+// iterations alone: "after 500 of 1000 langevin steps".
 func (c *Chain) Label(j int) string {
-	n := c.iterations()
+	n := c.Sample.Iterations(c.T)
 	i := min(j*c.Sample.SnapshotEvery, n)
-	if c.Sample.Kind == ddpm.Langevin {
-		return fmt.Sprintf("after %d of %d Langevin steps", i, n)
+	ts := c.Sample.Timesteps(c.T)
+	if len(ts) != n {
+		return fmt.Sprintf("after %d of %d %s steps", i, n, c.Sample.Kind)
 	}
 	t := 0
-	if ts := c.Sample.Timesteps(c.T); i < len(ts) {
+	if i < len(ts) {
 		t = ts[i] + 1
 	}
 	return fmt.Sprintf("x_%d (after %d of %d steps)", t, i, n)

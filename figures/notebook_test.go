@@ -171,4 +171,27 @@ func TestChainLabelsAndFrames(t *testing.T) {
 	if got := d.Label(1); got != "x_500 (after 25 of 50 steps)" {
 		t.Errorf("DDIM label %q", got)
 	}
+	// Each sampler's own count: a respaced ancestral chain of 50 steps was
+	// labelled "of 1000 steps"; Heun's 20 steps are 20 iterations (39
+	// network calls); Langevin's 100 levels × 10 are 1000 iterations.
+	for _, c := range []struct {
+		cfg  ddpm.SampleConfig
+		want string
+	}{
+		{ddpm.SampleConfig{Kind: ddpm.Ancestral, Steps: 50, SnapshotEvery: 25}, "x_500 (after 25 of 50 steps)"},
+		{ddpm.SampleConfig{Kind: ddpm.Heun, Steps: 20, SnapshotEvery: 10}, "x_500 (after 10 of 20 steps)"},
+		{ddpm.SampleConfig{Kind: ddpm.DPMSolverPP2M, Steps: 20, SnapshotEvery: 10}, "x_500 (after 10 of 20 steps)"},
+		{ddpm.SampleConfig{Kind: ddpm.Langevin, SnapshotEvery: 500}, "after 500 of 1000 langevin steps"},
+	} {
+		ch, err := NewChain(experiment.Config{Data: "swissroll"}, c.cfg, 1000, snaps, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ch.Label(1); got != c.want {
+			t.Errorf("%s label %q, want %q", c.cfg.Kind, got, c.want)
+		}
+	}
+	if _, err := NewChain(experiment.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: "euler", SnapshotEvery: 1}, 1000, snaps, 1); err == nil || !strings.Contains(err.Error(), "not a sampler") {
+		t.Errorf("a chain of an unknown sampler: %v", err)
+	}
 }

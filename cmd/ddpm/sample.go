@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
@@ -87,15 +88,23 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 // field, checked by ddpm.SampleConfig.Validate.
 func samplerFlags(f *flags) func(m *experiment.Model) (ddpm.SampleConfig, error) {
 	v := ddpm.SampleConfig{Kind: ddpm.Ancestral, Spacing: ddpm.SpacingTrailing}
-	f.Bind(&v.Kind, "sampler", "SampleConfig.Kind", "sampler: ancestral (Algorithm 2), ddim or langevin (eval: ancestral or ddim)", false)
-	f.Bind(&v.Steps, "steps", "SampleConfig.Steps", fmt.Sprintf("DDIM steps S (default %d) / Langevin levels (default %d); ancestral: respace the schedule to S steps (default T)", ddpm.DefaultDDIMSteps, ddpm.DefaultLangevinLevels), true)
-	f.Bind(&v.Eta, "eta", "SampleConfig.Eta", "DDIM η in [0, 1]", false)
+	var kinds []string
+	for _, s := range ddpm.Samplers() {
+		kinds = append(kinds, fmt.Sprintf("%s: %s", s.Kind, s.Summary))
+	}
+	f.Bind(&v.Kind, "sampler", "SampleConfig.Kind", "sampler (eval: all but langevin):\n"+strings.Join(kinds, "\n"), false)
+	f.Bind(&v.Steps, "steps", "SampleConfig.Steps", fmt.Sprintf("steps S of ddim, dpm++2m, heun (default %d) / Langevin levels (default %d); ancestral: respace the schedule to S steps (default T)", ddpm.DefaultDDIMSteps, ddpm.DefaultLangevinLevels), true)
 	f.TextVar(&v.Variance, "variance", v.Variance, "ancestral σ_t²: large (β_t) or small (β̃_t)")
 	f.Field("variance", "SampleConfig.Variance")
 	f.Bind(&v.ClipX0, "clip", "SampleConfig.ClipX0", "clip x̂_0 to [−clip, clip] (default 1 for images, off for 2-D; 0: off)", false)
-	f.Bind(&v.Spacing, "spacing", "SampleConfig.Spacing", "which S of the T steps DDIM (and a respaced ancestral chain) visits: trailing, leading or linspace (diffusers' timestep_spacing)", false)
-	f.Bind(&v.FinalAlphaBarFirst, "final-alpha-first", "SampleConfig.FinalAlphaBarFirst", "DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)", false)
-	f.Bind(&v.RawEpsDirection, "raw-eps", "SampleConfig.RawEpsDirection", "DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)", false)
+	f.Bind(&v.Spacing, "spacing", "SampleConfig.Spacing", "which S of the T steps a sampler that skips steps (and a respaced ancestral chain) visits: trailing, leading or linspace (diffusers' timestep_spacing)", false)
+	// Each sampler's own knobs, as it declares them (ddpm.SamplerKnob):
+	// another sampler refuses them (SampleConfig.Validate).
+	for _, k := range ddpm.SamplerKnobs() {
+		if k.Flag != "" {
+			f.Bind(k.Ptr(&v), k.Flag, "SampleConfig."+k.Field, k.Usage, k.ZeroIsDefault)
+		}
+	}
 	f.Field("sampler", "EvalConfig.Sample.Kind")
 	return func(m *experiment.Model) (ddpm.SampleConfig, error) {
 		sc := m.Config.SampleConfig(v.Kind)
