@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/provenance"
@@ -129,7 +130,7 @@ func LoadWeights(path string) (*Model, error) {
 	}
 	var meta weightsMeta
 	if err := json.Unmarshal(raw, &meta); err != nil || meta.Format != weightsFormat {
-		return nil, fmt.Errorf("experiment: %s is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)", path)
+		return nil, fmt.Errorf("experiment: %s %s", path, notWeights(raw))
 	}
 	if meta.Config.Data == MNIST && meta.Config.DataDir != "" {
 		if _, err := os.Stat(meta.Config.DataDir); err != nil {
@@ -152,6 +153,28 @@ func LoadWeights(path string) (*Model, error) {
 		return nil, err
 	}
 	return &Model{Config: cfg, Provenance: meta.Provenance, Schedule: sched, Store: store, Path: path}, nil
+}
+
+// notWeights says what a ckpt file that is not a weight file is, from its
+// metadata, and what to use instead: the MNIST classifier's weights (read by
+// eval -classifier), a run's checkpoint (its folder's weights.ddpm is the
+// model), or something else.
+func notWeights(meta []byte) string {
+	var m struct {
+		Format string           `json:"format"`
+		Step   *int64           `json:"step"`
+		Losses *json.RawMessage `json:"losses"`
+	}
+	_ = json.Unmarshal(meta, &m)
+	switch {
+	case m.Format == classifier.MetaFormat:
+		return "is the MNIST classifier's weight file (eval -classifier reads it), not a diffusion model: use the weights.ddpm a training wrote (ddpm train)"
+	case m.Format == "" && m.Step != nil && m.Losses != nil:
+		return fmt.Sprintf("is a training checkpoint (step %d), not a weight file: use the weights.ddpm in its run folder (ddpm train writes it at the end, and -steps %d on that folder writes it from this checkpoint)", *m.Step, *m.Step)
+	case m.Format != "":
+		return fmt.Sprintf("is a ddpm checkpoint file of format %q, not a ddpm-go weight file: use the weights.ddpm a training wrote", m.Format)
+	}
+	return "is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)"
 }
 
 // Net is the model's network (ddpm's samplers and bound read its
