@@ -255,6 +255,9 @@ func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.S
 // GuidedSampler is [Model.Sampler] with the labels and guidance weight of
 // g, for a class-conditional model (trained with NumClasses > 0).
 func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance) (*ddpm.Sampler, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	net := m.Net()
 	if g.Labels != nil || g.W != 0 {
 		k := m.Config.NumClasses
@@ -290,6 +293,9 @@ func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, se
 // in one compiled call (for large n see [Model.SampleMany]). Samples holding
 // a NaN or an infinity are an error (they are neither written nor scored).
 func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("experiment: %d samples: at least 1", n)
+	}
 	sm, err := m.GuidedSampler(backend, cfg, g)
 	if err != nil {
 		return nil, nil, err
@@ -302,6 +308,19 @@ func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g G
 		return nil, nil, err
 	}
 	return x0, snapshots, nil
+}
+
+// usable says whether m is a model to sample or evaluate: not nil, with
+// weights and a schedule, as LoadWeights returns it (a notebook that
+// ignored LoadWeights's error holds a nil *Model).
+func (m *Model) usable() error {
+	switch {
+	case m == nil:
+		return fmt.Errorf("experiment: a nil *Model: LoadWeights returns one with its error (check it)")
+	case m.Store == nil || m.Schedule == nil || m.Config.Network == nil:
+		return fmt.Errorf("experiment: a Model without weights, schedule or network: make it with LoadWeights")
+	}
+	return nil
 }
 
 // trimPkg is err's message without its package prefix ("nets: ", …), for
