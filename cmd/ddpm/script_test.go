@@ -12,8 +12,8 @@ import (
 // in one line, exit 2, before it builds or creates anything ($OUT stays
 // absent). Before, a NAME with a slash or a MINUTES of "abc" got through
 // the build and failed later, a NAME of ".." put the run folder beside
-// $OUT, and -dir or -max-time among the flags silently overrode the
-// script's own, so that the row described another run.
+// $OUT, and -dir among the flags silently overrode the script's own, so
+// that it scored a folder that was not the run's.
 func TestMNISTCPURunScriptArgs(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
@@ -37,7 +37,8 @@ func TestMNISTCPURunScriptArgs(t *testing.T) {
 		{[]string{"n", "5m"}, "MINUTES '5m'"},
 		{[]string{"n", "1e9"}, "MINUTES '1e9'"},
 		{[]string{"n", "5", "-dir", "elsewhere"}, "-dir is set by the script"},
-		{[]string{"n", "5", "-max-time=3m"}, "-max-time=3m is set by the script"},
+		{[]string{"n", "5", "-dir=elsewhere"}, "-dir=elsewhere is set by the script"},
+		{[]string{"n", "5", "-checkpoint-every", "10"}, "-checkpoint-every is set by the script"},
 		{[]string{"n", "5", "--preset", "mnist-gpu"}, "--preset is set by the script"},
 	} {
 		cmd := exec.Command("bash", append([]string{script}, c.args...)...)
