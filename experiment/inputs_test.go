@@ -125,7 +125,7 @@ func TestNotWeightsSaysWhatItIs(t *testing.T) {
 	}
 	for _, c := range []struct{ path, want string }{
 		{filepath.Join("..", "classifier", classifier.WeightsFile), "is the MNIST classifier's weight file (eval -classifier reads it)"},
-		{(&ckpt.Run{Dir: dir}).Path(2), "is a training checkpoint (step 2), not a weight file: use the weights.ddpm in its run folder"},
+		{(&ckpt.Run{Dir: dir}).Path(2), "is a training checkpoint (step 2), not a ddpm-go weight file: use the weights.ddpm in its run folder"},
 	} {
 		_, err := LoadWeights(c.path)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
