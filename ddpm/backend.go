@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
+	_ "github.com/ddpm-go/ddpm-go/internal/gomlxfix/klogquiet" // before go-xla's init: no start-up line when HOME is unset
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go"
 	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla"
