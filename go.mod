@@ -3,6 +3,7 @@ module github.com/ddpm-go/ddpm-go
 go 1.26.8
 
 require (
+	github.com/go-logr/logr v1.4.3
 	github.com/gomlx/compute v0.1.2
 	github.com/gomlx/go-xla v0.4.1
 	github.com/gomlx/gomlx v0.28.2
@@ -10,6 +11,7 @@ require (
 	github.com/janpfeifer/gonb v0.11.3
 	gonum.org/v1/gonum v0.16.0
 	gonum.org/v1/plot v0.15.2
+	k8s.io/klog/v2 v2.140.0
 )
 
 require (
@@ -19,7 +21,6 @@ require (
 	git.sr.ht/~sbinet/gg v0.6.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/campoy/embedmd v1.0.0 // indirect
-	github.com/go-logr/logr v1.4.3 // indirect
 	github.com/gofrs/flock v0.13.0 // indirect
 	github.com/gofrs/uuid v4.4.0+incompatible // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
@@ -33,5 +34,4 @@ require (
 	golang.org/x/term v0.40.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
-	k8s.io/klog/v2 v2.140.0 // indirect
 )

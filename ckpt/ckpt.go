@@ -20,10 +20,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"math"
 	"os"
 	"sort"
 
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -121,7 +124,7 @@ func encode(store *model.Store, path string, meta any, keep func(*model.Variable
 // a NaN or an infinity is an error wrapping [ErrNonFinite] that also names
 // the variable (and store is left unchanged).
 func Load(store *model.Store, path string) (json.RawMessage, error) {
-	h, data, err := read(path)
+	h, data, err := read(path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -155,53 +158,102 @@ func load(store *model.Store, h *header, data []byte, path string) (json.RawMess
 	return h.Meta, nil
 }
 
-// ReadMeta returns the metadata of a checkpoint file without loading its variables.
+// ReadMeta returns the metadata of a checkpoint file without reading its
+// variables: the file's structure is checked (magic bytes, header, the
+// variables' sizes against the file's), their checksums are not.
 func ReadMeta(path string) (json.RawMessage, error) {
-	h, _, err := read(path)
+	h, _, err := read(path, false)
 	if err != nil {
 		return nil, err
 	}
 	return h.Meta, nil
 }
 
-func read(path string) (*header, []byte, error) {
-	raw, err := os.ReadFile(path)
+// maxHeaderBytes bounds the JSON header a reader allocates: a checkpoint's
+// header carries the loss of every step (about 20 bytes each) and one line
+// per variable, so 256 MiB is some ten million steps; a corrupt length
+// beyond it is refused before anything is allocated.
+const maxHeaderBytes = 1 << 28
+
+// read opens path through the one input rule (internal/inputfile: a regular
+// file, never a device, FIFO, socket or folder) and decodes it.
+func read(path string, body bool) (*header, []byte, error) {
+	f, size, err := inputfile.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, nil, fmt.Errorf("ckpt: %s: no such file", path)
 		}
-		return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
+		return nil, nil, fmt.Errorf("ckpt: %w", err)
 	}
-	return parse(raw, path)
+	defer f.Close()
+	return decode(f, size, path, body)
 }
 
-// parse splits the bytes of a checkpoint file into its header and data and
-// checks every variable's header against the data it points to.
+// parse is [decode] of a file's bytes in memory.
 func parse(raw []byte, path string) (*header, []byte, error) {
-	if len(raw) < len(magic)+4 || string(raw[:len(magic)]) != magic {
+	return decode(bytes.NewReader(raw), int64(len(raw)), path, true)
+}
+
+// decode reads a checkpoint file of size bytes from r in the order that
+// lets nothing be read or allocated before it is known to fit: the magic
+// bytes and the header's length first, then the header (its length checked
+// against the file's size), then every variable's header checked against
+// the data section's size, which must be exactly the bytes the variables
+// announce — fewer is a truncated file, more is bytes a ckpt writer never
+// writes (refused: they would be silently ignored) — and only then, when
+// body is true, the data.
+func decode(r io.Reader, size int64, path string, body bool) (*header, []byte, error) {
+	var pre [len(magic) + 4]byte
+	n0, err := io.ReadFull(r, pre[:])
+	if n0 < len(magic) || string(pre[:len(magic)]) != magic {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, fmt.Errorf("ckpt: %s: %v", path, err)
+		}
 		return nil, nil, fmt.Errorf("ckpt: %s: not a ddpm checkpoint (bad magic bytes)", path)
 	}
-	n := int(binary.LittleEndian.Uint32(raw[len(magic):]))
-	start := len(magic) + 4
-	if start+n > len(raw) {
-		return nil, nil, fmt.Errorf("ckpt: %s: truncated: header needs %d bytes, file has %d", path, n, len(raw)-start)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ckpt: %s: truncated: %d bytes, shorter than the %d-byte preamble", path, n0, len(pre))
+	}
+	start := int64(len(pre))
+	n := int64(binary.LittleEndian.Uint32(pre[len(magic):]))
+	if start+n > size {
+		return nil, nil, fmt.Errorf("ckpt: %s: truncated: header needs %d bytes, file has %d", path, n, size-start)
+	}
+	if n > maxHeaderBytes {
+		return nil, nil, fmt.Errorf("ckpt: %s: corrupt header: it announces %d bytes, more than the %d a checkpoint's header holds", path, n, maxHeaderBytes)
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, nil, fmt.Errorf("ckpt: %s: reading the header: %v (did the file change while it was read?)", path, err)
 	}
 	var h header
-	if err := json.Unmarshal(raw[start:start+n], &h); err != nil {
+	if err := json.Unmarshal(hdr, &h); err != nil {
 		return nil, nil, fmt.Errorf("ckpt: %s: corrupt header: %v", path, err)
 	}
-	data := raw[start+n:]
-	var need int64
+	dataLen := size - start - n
+	var need uint64 // the end of the furthest variable; a range that overflows is vh.check's to refuse
 	for _, vh := range h.Vars {
-		need = max(need, vh.Offset+vh.Bytes)
+		if vh.Offset >= 0 && vh.Bytes >= 0 && vh.Offset <= math.MaxInt64-vh.Bytes {
+			need = max(need, uint64(vh.Offset+vh.Bytes))
+		}
 	}
-	if need > int64(len(data)) {
-		return nil, nil, fmt.Errorf("ckpt: %s: truncated: expected %d data bytes, got %d", path, need, len(data))
+	if need > uint64(dataLen) {
+		return nil, nil, fmt.Errorf("ckpt: %s: truncated: expected %d data bytes, got %d", path, need, dataLen)
 	}
 	for _, vh := range h.Vars {
-		if err := vh.check(int64(len(data))); err != nil {
+		if err := vh.check(dataLen); err != nil {
 			return nil, nil, fmt.Errorf("ckpt: %s: %w", path, err)
 		}
+	}
+	if uint64(dataLen) > need {
+		return nil, nil, fmt.Errorf("ckpt: %s: %d bytes after the %d data bytes its header announces: not a file ckpt wrote (appended to, or corrupt)", path, uint64(dataLen)-need, need)
+	}
+	if !body {
+		return &h, nil, nil
+	}
+	data := make([]byte, need)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, nil, fmt.Errorf("ckpt: %s: reading the data: %v (did the file change while it was read?)", path, err)
 	}
 	return &h, data, nil
 }

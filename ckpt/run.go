@@ -3,6 +3,7 @@ package ckpt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -28,6 +30,11 @@ type Run struct {
 	Removed []string
 	lock    *dirLock
 }
+
+// MaxRunJSON bounds the size of a run.json a reader accepts (a run's
+// configuration is a few KiB): a larger file, or a device or FIFO in its
+// place, is refused before it is read (internal/inputfile).
+const MaxRunJSON = 1 << 20
 
 var ckptName = regexp.MustCompile(`^ckpt-(\d+)\.ddpm$`)
 
@@ -95,7 +102,7 @@ func (r *Run) open(want []byte, amend func(have []byte) error) error {
 	}
 	r.Removed = removed
 	idPath := filepath.Join(dir, "run.json")
-	have, err := os.ReadFile(idPath)
+	have, err := inputfile.ReadFile(idPath, MaxRunJSON)
 	switch {
 	case err == nil:
 		if jsonEqual(have, want) {
@@ -108,10 +115,10 @@ func (r *Run) open(want []byte, amend func(have []byte) error) error {
 			return err
 		}
 		return r.WriteFile("run.json", atomicfile.JSON, want)
-	case os.IsNotExist(err):
+	case errors.Is(err, os.ErrNotExist):
 		return r.WriteFile("run.json", atomicfile.JSON, want)
 	default:
-		return fmt.Errorf("ckpt: %s: %w", idPath, err)
+		return fmt.Errorf("ckpt: %w", err)
 	}
 }
 

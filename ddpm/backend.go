@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
+	_ "github.com/ddpm-go/ddpm-go/internal/gomlxfix/klogquiet" // before go-xla's init: no start-up line when HOME is unset
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the pure-Go backend "go"
 	"github.com/gomlx/go-xla/compute/xla"  // registers the XLA backend "xla"
@@ -87,6 +88,10 @@ func backendConfig() (config, reason string, err error) {
 	}
 	sort.Strings(names)
 	why := "no XLA PJRT plugin found (run scripts/install-xla-cpu.sh for XLA CPU)"
+	if v, ok := os.LookupEnv(pjrt.PJRTPluginPathsEnv); ok {
+		// Set, go-xla searches its folders alone (even when it is empty).
+		why = fmt.Sprintf("no XLA PJRT plugin on $%s=%q: only its folders are searched when it is set; unset it for the default folders", pjrt.PJRTPluginPathsEnv, v)
+	}
 	if len(names) > 0 {
 		why = fmt.Sprintf("no cpu/cuda PJRT plugin among %v", names)
 	}
@@ -160,6 +165,11 @@ func checkPluginFiles() error {
 // notAPlugin says why the file at path cannot be a PJRT plugin for this
 // process ("" when it may be one).
 func notAPlugin(path string) string {
+	// Only a regular file can be one; opening a FIFO would wait for a writer
+	// (ours and dlopen's alike), a folder is no library.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Sprintf("a %s, not a shared library", map[bool]string{true: "folder", false: "FIFO, device or socket"}[st.IsDir()])
+	}
 	f, err := elf.Open(path)
 	if err != nil {
 		if _, serr := os.Stat(path); serr != nil {

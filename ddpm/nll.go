@@ -75,6 +75,10 @@ func NLLTerm(s *Schedule, cfg NLLConfig, out, x0, xt, t *Node) *Node {
 // The network reads its variables under [NetScope] of store, as the
 // [Trainer] made them.
 func NLL(backend compute.Backend, store *model.Store, s *Schedule, net Net, cfg NLLConfig, x0 *tensors.Tensor) (*NLLResult, error) {
+	if backend == nil || store == nil || s == nil || net == nil || x0 == nil {
+		return nil, fmt.Errorf("ddpm: NLL needs a backend, a store, a schedule, a network and x0: got a nil one (backend %t, store %t, schedule %t, net %t, x0 %t)",
+			backend != nil, store != nil, s != nil, net != nil, x0 != nil)
+	}
 	dims := x0.Shape().Dimensions
 	if len(dims) < 2 || x0.DType() != dtypes.Float32 {
 		return nil, fmt.Errorf("ddpm: NLL wants x0 as float32 [B, …] with rank ≥ 2, got %s", x0.Shape())

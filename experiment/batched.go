@@ -40,6 +40,9 @@ func DefaultSampleBatch(c Config) int {
 // holding a NaN or an infinity are an error (they are neither written nor
 // scored). Snapshots are not taken (use SampleGuided).
 func (m *Model) SampleMany(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64, o SampleOptions) (*tensors.Tensor, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	if n < 1 {
 		return nil, fmt.Errorf("experiment: %d samples: at least 1", n)
 	}

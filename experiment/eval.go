@@ -221,6 +221,9 @@ func finite(v float64) *float64 {
 //     evalImages; then the NLL bound (Eq. 5) on the first cfg.NLLExamples
 //     test images.
 func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	cfg, err := cfg.WithDefaults(m.Config)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 )
 
 // Change is a change of a run's configuration on resume, recorded in the
@@ -25,6 +27,10 @@ type Change struct {
 }
 
 const historyName = "history.json"
+
+// maxHistoryJSON bounds the history.json a reader accepts (one short entry
+// per resume with a lower learning rate).
+const maxHistoryJSON = 16 << 20
 
 // ParseRunJSON reads the configuration stored as run.json in a run folder.
 func ParseRunJSON(raw []byte) (Config, error) {
@@ -42,18 +48,32 @@ func ParseRunJSON(raw []byte) (Config, error) {
 
 // amendLR is the ckpt.OpenRunAmend hook of Train: a run.json that differs
 // from cfg only by a higher learning rate is accepted (old is set to it);
-// any other difference is refused, naming the fields.
-func amendLR(dir string, cfg Config, old *Config) func(have []byte) error {
+// any other difference is refused, naming the fields. A torn run.json (one
+// that does not parse) is replaced by the configuration the folder's newest
+// checkpoint or weight file records ([recordedConfig]), *rebuiltFrom set to
+// that file, and compared in the same way: the same command resumes the run
+// and rebuilds run.json; another is refused naming the fields that differ.
+func amendLR(dir string, cfg Config, old *Config, rebuiltFrom *string) func(have []byte) error {
 	return func(have []byte) error {
+		idPath := filepath.Join(dir, "run.json")
 		prev, err := ParseRunJSON(have)
+		torn := ""
 		if err != nil {
-			return fmt.Errorf("%s: %w: delete the folder to start over, or choose another", filepath.Join(dir, "run.json"), err)
+			rec, from, ok := recordedConfig(dir)
+			if !ok {
+				return fmt.Errorf("%s: %w, and no checkpoint or weight file in the folder records the run's configuration (written by an earlier version): restore run.json from a copy, train in another folder (-dir), or start a new run from its weights (-init %s)",
+					idPath, err, filepath.Join(dir, weightsName))
+			}
+			prev, torn = rec, from
 		}
 		same := prev
 		same.LearningRate = cfg.LearningRate
 		diff, err := configDiff(same, cfg)
 		if err != nil {
 			return err
+		}
+		if diff != "" && torn != "" {
+			return fmt.Errorf("%s is torn; the run's configuration, recorded in %s, differs from this command's in %s: run the command that started the run to rebuild run.json and resume, or choose another folder (-dir)", idPath, torn, diff)
 		}
 		if diff != "" {
 			return fmt.Errorf("%s holds a different run (its run.json differs in %s): choose another folder, or delete that one to start over", dir, diff)
@@ -64,8 +84,55 @@ func amendLR(dir string, cfg Config, old *Config) func(have []byte) error {
 		if cfg.LearningRate < prev.LearningRate { // else run.json only changes form (a file of an earlier version)
 			*old = prev
 		}
+		*rebuiltFrom = torn
 		return nil
 	}
+}
+
+// recordedConfig is the configuration of the run in dir as its files other
+// than run.json record it: the newest checkpoint that holds one (every
+// checkpoint does since issue 27), else its weights.ddpm; from names the
+// file. ok is false when none does.
+func recordedConfig(dir string) (cfg Config, from string, ok bool) {
+	r := &ckpt.Run{Dir: dir}
+	steps, _ := r.Steps()
+	for i := len(steps) - 1; i >= 0; i-- {
+		raw, err := ckpt.ReadMeta(r.Path(steps[i]))
+		var m checkpointMeta
+		if err != nil || json.Unmarshal(raw, &m) != nil || len(m.Config) == 0 {
+			continue
+		}
+		if c, err := ParseRunJSON(m.Config); err == nil {
+			return c, r.Path(steps[i]), true
+		}
+	}
+	path := filepath.Join(dir, weightsName)
+	if raw, err := ckpt.ReadMeta(path); err == nil {
+		var m struct {
+			Format string          `json:"format"`
+			Config json.RawMessage `json:"config"`
+		}
+		if json.Unmarshal(raw, &m) == nil && m.Format == weightsFormat {
+			if c, err := ParseRunJSON(m.Config); err == nil {
+				return c, path, true
+			}
+		}
+	}
+	return Config{}, "", false
+}
+
+// runConfig is the configuration of the run in dir: its run.json, or, when
+// that is torn, the one its checkpoints record ([recordedConfig]); ok is
+// false when there is none.
+func runConfig(dir string) (Config, bool) {
+	if raw, err := inputfile.ReadFile(filepath.Join(dir, "run.json"), ckpt.MaxRunJSON); err == nil {
+		if c, err := ParseRunJSON(raw); err == nil {
+			return c, true
+		}
+		c, _, ok := recordedConfig(dir)
+		return c, ok
+	}
+	return Config{}, false
 }
 
 // configDiff names the top-level JSON fields in which a and b differ.
@@ -100,8 +167,8 @@ func configDiff(a, b Config) (string, error) {
 
 // readHistory reads a run folder's history.json (none: nil).
 func readHistory(dir string) ([]Change, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, historyName))
-	if os.IsNotExist(err) {
+	raw, err := inputfile.ReadFile(filepath.Join(dir, historyName), maxHistoryJSON)
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err

@@ -21,6 +21,10 @@ type checkpointMeta struct {
 	// -init is refused; empty for a run started from scratch.
 	Init       string `json:"init,omitempty"`
 	InitSHA256 string `json:"init_sha256,omitempty"`
+	// Config is the run's configuration, run.json's content, so that a torn
+	// run.json is rebuilt from the newest checkpoint (see [recordedConfig]);
+	// absent from checkpoints of earlier versions.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // checkpointLosses returns the losses a checkpoint's metadata carries: nil

@@ -17,6 +17,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -55,6 +56,11 @@ type Prepared struct {
 // Budget is the wall budget [Plan] planned the steps for (0: none): the
 // wall limit, Options().MaxWall, is a tenth above it.
 func (r *Prepared) Budget() time.Duration { return r.budget }
+
+// SetInterrupt sets the options' Interrupt channel (RunOptions.Interrupt),
+// for a caller that installs its signal handler after [Plan] read the
+// inputs, so that a signal while they are read stops the program.
+func (p *Prepared) SetInterrupt(c <-chan os.Signal) { p.opt.Interrupt = c }
 
 // Config is the run's configuration with its defaults filled.
 func (p *Prepared) Config() Config { return p.cfg }
@@ -116,8 +122,14 @@ func Prepare(backend compute.Backend, cfg Config, opt RunOptions) (*Prepared, er
 		return nil, err
 	}
 	if opt.InitFrom != "" {
+		// Its structure first (a regular file, magic bytes, header, size),
+		// then its digest: hashing a 20 GB file that is no weight file, or
+		// /dev/zero, before looking at it would take long or never end.
+		if _, err := ckpt.ReadMeta(opt.InitFrom); err != nil {
+			return nil, initError(opt.InitFrom, err)
+		}
 		if p.initDigest, err = fileDigest(opt.InitFrom); err != nil {
-			return nil, fmt.Errorf("experiment: -init %s: %w", opt.InitFrom, err)
+			return nil, initError(opt.InitFrom, err)
 		}
 	}
 	if err := st.check(opt, p.initDigest); err != nil {
@@ -281,11 +293,12 @@ func checkFolder(cfg Config, opt RunOptions) (folderState, error) {
 	if err := ckpt.ProbeLock(dir); err != nil {
 		return folderState{}, err
 	}
-	if have, err := os.ReadFile(filepath.Join(dir, "run.json")); err == nil {
+	if have, err := inputfile.ReadFile(filepath.Join(dir, "run.json"), ckpt.MaxRunJSON); err == nil {
 		want, _ := json.Marshal(cfg)
 		if !jsonSame(have, want) {
 			var prev Config
-			if err := amendLR(dir, cfg, &prev)(have); err != nil {
+			var from string
+			if err := amendLR(dir, cfg, &prev, &from)(have); err != nil {
 				return folderState{}, err
 			}
 		}
@@ -395,8 +408,10 @@ func (e *AlreadyDone) Error() string {
 }
 
 // fileDigest is the SHA-256 of the file at path, in hex.
+// It reads the file only if it is a regular file (internal/inputfile):
+// hashing -init /dev/zero would never end.
 func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -157,10 +156,8 @@ func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *P
 	}
 	if opt.Steps == 0 && p.DecayToEnd && cfg.DecaySteps == 0 {
 		// A wall-time recipe resumed: the steps its decay was planned for.
-		if raw, err := os.ReadFile(filepath.Join(opt.Dir, "run.json")); err == nil {
-			if prev, err := ParseRunJSON(raw); err == nil && prev.DecaySteps > 0 {
-				cfg.DecaySteps, opt.Steps = prev.DecaySteps, int64(prev.DecaySteps)
-			}
+		if prev, ok := runConfig(opt.Dir); ok && prev.DecaySteps > 0 {
+			cfg.DecaySteps, opt.Steps = prev.DecaySteps, int64(prev.DecaySteps)
 		}
 	}
 	if opt.Steps == 0 { // a wall-time recipe: as many steps as fit, timed here

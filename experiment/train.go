@@ -21,6 +21,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
+	"github.com/ddpm-go/ddpm-go/internal/inputfile"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -104,12 +105,16 @@ func (p *Prepared) Train() (*Result, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	var prev Config // the run.json found, when it had a higher learning rate
-	run, err := ckpt.OpenRunAmend(opt.Dir, cfg, opt.Keep, amendLR(opt.Dir, cfg, &prev))
+	var prev Config        // the run.json found, when it had a higher learning rate
+	var rebuiltFrom string // the file a torn run.json was rebuilt from
+	run, err := ckpt.OpenRunAmend(opt.Dir, cfg, opt.Keep, amendLR(opt.Dir, cfg, &prev, &rebuiltFrom))
 	if err != nil {
 		return nil, err
 	}
 	defer run.Close()
+	if rebuiltFrom != "" {
+		fmt.Fprintf(logw, "%s was torn: rebuilt from the configuration recorded in %s\n", filepath.Join(opt.Dir, "run.json"), rebuiltFrom)
+	}
 	if len(run.Removed) > 0 {
 		fmt.Fprintf(logw, "removed %d temporary file(s) of an interrupted write in %s\n", len(run.Removed), opt.Dir)
 	}
@@ -199,6 +204,10 @@ func (p *Prepared) Train() (*Result, error) {
 	// could not read it back), and a checkpoint already written is not
 	// written again. Weights that became NaN or infinite are never written:
 	// the run stops as diverged.
+	cfgJSON, err := json.Marshal(cfg) // run.json's content, kept in every checkpoint
+	if err != nil {
+		return nil, fmt.Errorf("experiment: %w", err)
+	}
 	savedAt := res.StartStep
 	if !found {
 		savedAt = -1
@@ -207,7 +216,7 @@ func (p *Prepared) Train() (*Result, error) {
 		if step == 0 || step == savedAt {
 			return nil
 		}
-		meta := checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest}
+		meta := checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
 		if err := run.Save(store, step, meta); errors.Is(err, ckpt.ErrNonFinite) {
 			bar.done()
 			return diverged(run, cfg, step, step+1, fmt.Sprintf("the weights after step %d hold a NaN or an infinity", step))
@@ -292,12 +301,27 @@ func (p *Prepared) Train() (*Result, error) {
 	return res, nil
 }
 
+// initError is err, about the -init file path, as one line that names the
+// flag once: "experiment: -init PATH: what is wrong" or "experiment: -init
+// PATH is a FIFO (named pipe), not a regular file".
+func initError(path string, err error) error {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "experiment: "), "ckpt: ")
+	if rest, ok := strings.CutPrefix(msg, path+": "); ok {
+		msg = ": " + rest
+	} else if rest, ok := strings.CutPrefix(msg, path+" "); ok {
+		msg = " " + rest
+	} else {
+		msg = ": " + msg
+	}
+	return &reworded{fmt.Sprintf("experiment: -init %s%s", path, msg), err}
+}
+
 // initStore is the store of a new run started from the weight file path,
 // whose network must be cfg's and whose weights must be finite.
 func initStore(cfg Config, path string) (*model.Store, error) {
 	m, err := LoadWeights(path)
 	if err != nil {
-		return nil, &reworded{fmt.Sprintf("experiment: -init %s: %s", path, strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(err.Error(), "experiment: "), "ckpt: "), path+": ")), err}
+		return nil, initError(path, err)
 	}
 	a, b := m.Config, cfg
 	if !reflect.DeepEqual(a.Network, b.Network) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
@@ -354,7 +378,7 @@ func LossCurve(cfg Config, losses []float64) ([]byte, error) {
 
 // readLosses reads loss.csv, keeping the steps ≤ upTo (those a checkpoint covers).
 func readLosses(path string, upTo int64) ([]float64, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("experiment: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/provenance"
@@ -142,7 +143,7 @@ func LoadWeights(path string) (*Model, error) {
 	}
 	var meta weightsMeta
 	if err := json.Unmarshal(raw, &meta); err != nil || meta.Format != weightsFormat {
-		return nil, fmt.Errorf("experiment: %s is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)", path)
+		return nil, fmt.Errorf("experiment: %s %s", path, notWeights(raw))
 	}
 	if meta.Config.Data == MNIST && meta.Config.DataDir != "" {
 		if _, err := os.Stat(meta.Config.DataDir); err != nil {
@@ -172,6 +173,28 @@ func LoadWeights(path string) (*Model, error) {
 // bound's noise seed and stride (1: every term).
 func (m *Model) NLLConfig(seed int64, stride int) ddpm.NLLConfig {
 	return ddpm.NLLConfig{Prediction: m.Config.Prediction, Variance: m.Config.Variance(), Seed: seed, Stride: stride}
+}
+
+// notWeights says what a ckpt file that is not a weight file is, from its
+// metadata, and what to use instead: the MNIST classifier's weights (read by
+// eval -classifier), a run's checkpoint (its folder's weights.ddpm is the
+// model), or something else.
+func notWeights(meta []byte) string {
+	var m struct {
+		Format string           `json:"format"`
+		Step   *int64           `json:"step"`
+		Losses *json.RawMessage `json:"losses"`
+	}
+	_ = json.Unmarshal(meta, &m)
+	switch {
+	case m.Format == classifier.MetaFormat:
+		return "is the MNIST classifier's weight file (eval -classifier reads it), not a diffusion model: use the weights.ddpm a training wrote (ddpm train)"
+	case m.Format == "" && m.Step != nil && m.Losses != nil:
+		return fmt.Sprintf("is a training checkpoint (step %d), not a ddpm-go weight file: use the weights.ddpm in its run folder (ddpm train writes it at the end, and -steps %d on that folder writes it from this checkpoint)", *m.Step, *m.Step)
+	case m.Format != "":
+		return fmt.Sprintf("is a ddpm checkpoint file of format %q, not a ddpm-go weight file: use the weights.ddpm a training wrote", m.Format)
+	}
+	return "is not a ddpm-go weight file (a training checkpoint? use weights.ddpm)"
 }
 
 // Net is the model's network (ddpm's samplers and bound read its
@@ -264,6 +287,9 @@ func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.S
 // GuidedSampler is [Model.Sampler] with the labels and guidance weight of
 // g, for a class-conditional model (trained with NumClasses > 0).
 func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance) (*ddpm.Sampler, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
 	net := m.Net()
 	if g.Labels != nil || g.W != 0 {
 		k := m.Config.NumClasses
@@ -299,6 +325,9 @@ func (m *Model) Sample(backend compute.Backend, cfg ddpm.SampleConfig, n int, se
 // in one compiled call (for large n see [Model.SampleMany]). Samples holding
 // a NaN or an infinity are an error (they are neither written nor scored).
 func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64) (x0, snapshots *tensors.Tensor, err error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("experiment: %d samples: at least 1", n)
+	}
 	sm, err := m.GuidedSampler(backend, cfg, g)
 	if err != nil {
 		return nil, nil, err
@@ -311,6 +340,19 @@ func (m *Model) SampleGuided(backend compute.Backend, cfg ddpm.SampleConfig, g G
 		return nil, nil, err
 	}
 	return x0, snapshots, nil
+}
+
+// usable says whether m is a model to sample or evaluate: not nil, with
+// weights and a schedule, as LoadWeights returns it (a notebook that
+// ignored LoadWeights's error holds a nil *Model).
+func (m *Model) usable() error {
+	switch {
+	case m == nil:
+		return fmt.Errorf("experiment: a nil *Model: LoadWeights returns one with its error (check it)")
+	case m.Store == nil || m.Schedule == nil || m.Config.Network == nil:
+		return fmt.Errorf("experiment: a Model without weights, schedule or network: make it with LoadWeights")
+	}
+	return nil
 }
 
 // trimPkg is err's message without its package prefix ("nets: ", …), for

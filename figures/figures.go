@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -193,9 +195,18 @@ func (fc Config) Samples(path string) ([]byte, error) {
 
 // SamplesPNG draws samples: a grid for images, a scatter over as many data
 // points for 2-D data.
+// x must be [n, …] with cfg's example dimensions (Config.ExampleDims) and
+// n ≥ 1, as Model.Sample returns them.
 func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
-	flat := tensors.MustCopyFlatData[float32](x)
+	if x == nil {
+		return nil, fmt.Errorf("figures: no samples (a nil tensor)")
+	}
+	want := cfg.ExampleDims()
 	dims := x.Shape().Dimensions
+	if len(dims) != len(want)+1 || dims[0] < 1 || !slices.Equal(dims[1:], want) || x.DType() != dtypes.Float32 {
+		return nil, fmt.Errorf("figures: samples of %q must be float32 [n, …] with n ≥ 1 and example dimensions %v (as Model.Sample returns them), got %s", cfg.Data, want, x.Shape())
+	}
+	flat := tensors.MustCopyFlatData[float32](x)
 	if cfg.IsImage() {
 		return figs.Grid(flat, dims[0], dims[1], dims[2], dims[3], 0, 2)
 	}

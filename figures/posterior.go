@@ -43,6 +43,9 @@ type Posterior struct {
 // NewPosterior computes the posterior at array index t (1 ≤ t ≤ T−1: at
 // paper step 1 the posterior is a point mass) for x_0 and x_t.
 func NewPosterior(s *ddpm.Schedule, t int, x0, xt float64) (*Posterior, error) {
+	if s == nil {
+		return nil, fmt.Errorf("figures: posterior of a nil schedule (ddpm.NewSchedule makes one)")
+	}
 	if t < 1 || t >= s.T {
 		return nil, fmt.Errorf("figures: posterior at index t=%d: it must lie in [1, %d] (paper steps 2 … %d)", t, s.T-1, s.T)
 	}

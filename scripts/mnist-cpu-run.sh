@@ -22,6 +22,26 @@ cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 NAME MINUTES [ddpm train flags...]" >&2; exit 2; }
 name=$1 minutes=$2
 shift 2
+# Every argument is checked before anything is built or created: NAME names
+# files under $OUT (one path component: letters, digits, . _ -, not starting
+# with . or -), MINUTES is a positive number of minutes, and the flags that
+# fix where the run goes and what it is are not given again (the last one
+# would win: the folder the script scores, or the recipe the row names,
+# would not be the run's). -max-time may be given (a wall limit below
+# MINUTES, as for the 30-minute row).
+case $name in
+  '' | .* | -* | *[!A-Za-z0-9._-]*)
+    echo "mnist-cpu-run: NAME '$name' must be letters, digits, '.', '_' or '-', not starting with '.' or '-' (it names files under \$OUT)" >&2; exit 2 ;;
+esac
+[[ $minutes =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v m="$minutes" 'BEGIN { exit !(m > 0 && m <= 10080) }' || {
+  echo "mnist-cpu-run: MINUTES '$minutes' must be a number of minutes in (0, 10080], such as 5 or 2.5" >&2; exit 2; }
+for a in "$@"; do
+  case $a in
+    -preset | -preset=* | --preset | --preset=* | -dir | -dir=* | --dir | --dir=* | \
+    -checkpoint-every | -checkpoint-every=* | --checkpoint-every | --checkpoint-every=*)
+      echo "mnist-cpu-run: $a is set by the script (-preset mnist-cpu, -dir \$OUT/NAME-MINUTESm, -checkpoint-every): leave it out" >&2; exit 2 ;;
+  esac
+done
 out=${OUT:-runs/mnist-cpu}
 dir="$out/$name-${minutes}m"
 [ ! -e "$dir" ] || { echo "mnist-cpu-run: $dir exists: choose another NAME or remove it" >&2; exit 2; }

@@ -87,6 +87,38 @@ func TestBadInputsTable(t *testing.T) {
 	for _, c := range ckpts {
 		os.Remove(c)
 	}
+
+	// Issue 27's files: inputs that are no regular file or hold more than
+	// their header announces, the classifier's weights, a checkpoint, a data
+	// folder of FIFOs, a run whose run.json is torn.
+	fifoW := filepath.Join(in, "fifo.ddpm")
+	if err := syscall.Mkfifo(fifoW, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trailing := put("trailing.ddpm", append(append([]byte(nil), tinyB...), make([]byte, 1000)...))
+	sparse := put("sparse.ddpm", nil)
+	sparseHead := put("sparse-head.ddpm", tinyB)
+	for _, p := range []string{sparse, sparseHead} {
+		if err := os.Truncate(p, 20<<30); err != nil {
+			t.Fatalf("a 20 GB sparse file: %v", err)
+		}
+	}
+	fifoData := filepath.Join(work, "fifodata")
+	os.Mkdir(fifoData, 0o755)
+	for _, n := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		syscall.Mkfifo(filepath.Join(fifoData, n), 0o644)
+	}
+	clf := filepath.Join(repo, "classifier", classifier.WeightsFile)
+	at6ckpt := filepath.Join(at6, "ckpt-000000006.ddpm")
+	torn := filepath.Join(work, "torn")
+	{
+		var o, e bytes.Buffer
+		if code := run([]string{"train", "-data", "moons", "-hidden", "8", "-batch", "16", "-steps", "6", "-dir", torn, "-quiet"}, &o, &e); code != 0 {
+			t.Fatalf("setting up %s: %s", torn, e.String())
+		}
+		idb, _ := os.ReadFile(filepath.Join(torn, "run.json"))
+		os.WriteFile(filepath.Join(torn, "run.json"), idb[:100], 0o644)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -181,6 +213,24 @@ func TestBadInputsTable(t *testing.T) {
 		{"truncated weights", []string{"sample", "-weights", truncated}, 1, "truncated"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown flag", []string{"train", "-frob"}, 2, "flag provided but not defined"},
+		// Issue 27, 1: every input through one reader, checked before it is read.
+		{"weights /dev/zero", []string{"sample", "-weights", "/dev/zero", "-n", "10"}, 1, "/dev/zero is a character device, not a regular file"},
+		{"weights /dev/urandom", []string{"sample", "-weights", "/dev/urandom", "-n", "10"}, 1, "/dev/urandom is a character device"},
+		{"weights a FIFO", []string{"sample", "-weights", fifoW, "-out", filepath.Join(work, "f.png")}, 1, "is a FIFO (named pipe), not a regular file"},
+		{"weights a folder", []string{"sample", "-weights", in, "-out", filepath.Join(work, "f.png")}, 1, "is a folder, not a file"},
+		{"weights with 1000 trailing zeros", []string{"sample", "-weights", trailing, "-out", filepath.Join(work, "f.png")}, 1, "1000 bytes after the"},
+		{"weights a 20 GB sparse file", []string{"sample", "-weights", sparse, "-out", filepath.Join(work, "f.png")}, 1, "bad magic bytes"},
+		{"weights a 20 GB file with a weight file's head", []string{"sample", "-weights", sparseHead, "-out", filepath.Join(work, "f.png")}, 1, "bytes after the"},
+		{"init /dev/zero", []string{"train", "-data", "moons", "-hidden", "4", "-steps", "5", "-init", "/dev/zero", "-dir", filepath.Join(work, "zinit")}, 2, "-init /dev/zero is a character device"},
+		{"init a FIFO", []string{"train", "-data", "moons", "-hidden", "4", "-steps", "5", "-init", fifoW, "-dir", filepath.Join(work, "finit")}, 2, "is a FIFO (named pipe)"},
+		{"init a 20 GB sparse file", []string{"train", "-data", "moons", "-hidden", "4", "-steps", "5", "-init", sparse, "-dir", filepath.Join(work, "sinit")}, 2, "bad magic bytes"},
+		{"eval the classifier's weights", []string{"eval", "-weights", clf}, 1, "is the MNIST classifier's weight file"},
+		{"sample a checkpoint", []string{"sample", "-weights", at6ckpt, "-out", filepath.Join(work, "f.png")}, 1, "is a training checkpoint (step 6)"},
+		{"eval classifier /dev/zero", []string{"eval", "-weights", mnist, "-classifier", "/dev/zero"}, 1, "character device"},
+		{"eval classifier a FIFO", []string{"eval", "-weights", mnist, "-classifier", fifoW}, 1, "FIFO"},
+		{"eval data files FIFOs", []string{"eval", "-weights", mnist, "-data-dir", fifoData}, 1, "FIFO"},
+		// Issue 27, 5: a torn run.json has a way on that keeps the run.
+		{"torn run.json, another configuration", []string{"train", "-data", "moons", "-hidden", "16", "-batch", "16", "-steps", "9", "-dir", torn, "-quiet"}, 2, "run the command that started the run"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := tree(t, work)

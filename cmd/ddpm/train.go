@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
@@ -43,16 +44,19 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err, 1)
 	}
-	sigs := make(chan os.Signal, 1) // Ctrl-C: the step in progress ends, is checkpointed, and the same command resumes
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	opt.Interrupt, opt.Command, opt.Log = sigs, "ddpm train "+strings.Join(args, " "), stderr
+	opt.Command, opt.Log = "ddpm train "+strings.Join(args, " "), stderr
 	if !*quiet {
 		opt.Progress = stderr
 	}
+	// Plan reads the inputs and times the machine, creating nothing: a
+	// signal there stops the program at once (the default action), so the
+	// handler that lets training finish its step is installed only after.
 	run, rate, err := experiment.Plan(backend, cfg, p, opt)
 	var res *experiment.Result
 	if err == nil {
+		sigs, stop := interruptOnce() // before the lines below: a signal after them finishes the step
+		defer stop()
+		run.SetInterrupt(sigs)
 		cfg, opt = run.Config(), run.Options()
 		if rate > 0 {
 			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, run.Budget(), opt.Steps, opt.MaxWall)
@@ -76,4 +80,31 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(opt.Dir, "loss.png"), res.WeightsPath)
 	return 0
+}
+
+// interruptOnce relays the first SIGINT or SIGTERM to the returned channel
+// (the run finishes its step, checkpoints it and stops; the same command
+// resumes) and gives the signals back their default action, so that a
+// second one stops the program at once, whatever it is doing — compiling
+// the step, say, before the first step has ended. stop undoes it.
+func interruptOnce() (<-chan os.Signal, func()) {
+	sigs := make(chan os.Signal, 1)
+	out := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs) // the next signal takes its default action
+			out <- s
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+		})
+	}
 }

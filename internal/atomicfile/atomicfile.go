@@ -353,7 +353,8 @@ func write(target string, data []byte) error {
 	half := len(data) / 2
 	_, err = f.Write(data[:half])
 	if err == nil {
-		fault.Point("atomicfile-mid-write") // tests: a kill with half the bytes written
+		fault.Point("atomicfile-mid-write")                          // tests: a kill with half the bytes written
+		fault.Point("atomicfile-mid-write:" + filepath.Base(target)) // the same, of one file (weights.ddpm, say)
 		_, err = f.Write(data[half:])
 	}
 	if err == nil {

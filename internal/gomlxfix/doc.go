@@ -23,6 +23,7 @@
 //	godeadlock.go     compute: the pure-Go backend's worker pool deadlocks running ops in parallel
 //	rngsharding.go    gomlx: the RNG state variable has no store, so distributing an exec crashes
 //	randomnormal.go   gomlx v0.28.2: RandomNormal's log(0) guard is a denormal, flushed to 0 on XLA CPU (an infinite ε)
+//	klogquiet/        go-xla v0.4.1: with HOME unset, pjrt's init logs a line to stderr in every command (a package of its own, initialised before go-xla's)
 //
 // Canaries are in gomlxfix_test.go and canaries_test.go. Workarounds that
 // only constrain how a layer is written stay where they are used, with a
