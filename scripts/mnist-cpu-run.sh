@@ -11,7 +11,7 @@
 #
 #   bash scripts/mnist-cpu-run.sh NAME MINUTES [ddpm train flags...]
 #   bash scripts/mnist-cpu-run.sh s2d-p2 5 -model s2d-unet -patch 2
-#   bash scripts/mnist-cpu-run.sh uncond 10 -preset mnist-cpu-uncond
+#   PRESET=mnist-cpu-uncond bash scripts/mnist-cpu-run.sh uncond 10
 #
 # Run it alone on the machine: two XLA CPU jobs side by side slow each
 # other far more than 2x, and the budget is wall time. OUT defaults to
@@ -39,9 +39,13 @@ for a in "$@"; do
   case $a in
     -preset | -preset=* | --preset | --preset=* | -dir | -dir=* | --dir | --dir=* | \
     -checkpoint-every | -checkpoint-every=* | --checkpoint-every | --checkpoint-every=*)
-      echo "mnist-cpu-run: $a is set by the script (-preset mnist-cpu, -dir \$OUT/NAME-MINUTESm, -checkpoint-every): leave it out" >&2; exit 2 ;;
+      echo "mnist-cpu-run: $a is set by the script (-preset \$PRESET, default mnist-cpu; -dir \$OUT/NAME-MINUTESm; -checkpoint-every): leave it out" >&2; exit 2 ;;
   esac
 done
+preset=${PRESET:-mnist-cpu}
+case $preset in mnist-cpu | mnist-cpu-uncond) ;; *)
+  echo "mnist-cpu-run: PRESET '$preset' must be mnist-cpu or mnist-cpu-uncond (the CPU table's recipes)" >&2; exit 2 ;;
+esac
 out=${OUT:-runs/mnist-cpu}
 dir="$out/$name-${minutes}m"
 [ ! -e "$dir" ] || { echo "mnist-cpu-run: $dir exists: choose another NAME or remove it" >&2; exit 2; }
@@ -53,7 +57,7 @@ eval "$(sh scripts/allocator-env.sh)"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 avx512=$(grep -q avx512f /proc/cpuinfo && echo AVX-512 || echo no-AVX-512)
 t0=$(date +%s)
-"$bin" train -preset mnist-cpu -max-time "${minutes}m" -checkpoint-every 1000000000 -dir "$dir" -quiet "$@" >"$dir.train.log" 2>&1 || { tail -3 "$dir.train.log" >&2; exit 1; }
+"$bin" train -preset "$preset" -max-time "${minutes}m" -checkpoint-every 1000000000 -dir "$dir" -quiet "$@" >"$dir.train.log" 2>&1 || { tail -3 "$dir.train.log" >&2; exit 1; }
 t1=$(date +%s)
 "$bin" eval -weights "$dir/weights.ddpm" -n 2000 -sampler ddim -steps 50 -eta 1 -seed 7 -nll-examples 0 -json >"$dir.eval.json" 2>"$dir.eval.log"
 python3 - "$dir" "$name" "$minutes" "$((t1 - t0))" "$cpu, $(nproc) cores, $avx512" "$*" >>"$out/results.tsv" <<'PY'

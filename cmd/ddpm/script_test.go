@@ -21,28 +21,30 @@ func TestMNISTCPURunScriptArgs(t *testing.T) {
 	script, _ := filepath.Abs("../../scripts/mnist-cpu-run.sh")
 	out := filepath.Join(t.TempDir(), "out")
 	for _, c := range []struct {
-		args []string
-		want string
+		args  []string
+		want  string
+		extra []string // environment
 	}{
-		{nil, "usage:"},
-		{[]string{"only-name"}, "usage:"},
-		{[]string{"a/b", "5"}, "NAME 'a/b'"},
-		{[]string{"", "5"}, "NAME ''"},
-		{[]string{"..", "5"}, "NAME '..'"},
-		{[]string{"-model", "5"}, "NAME '-model'"},
-		{[]string{"x y", "5"}, "NAME 'x y'"},
-		{[]string{"n", "abc"}, "MINUTES 'abc'"},
-		{[]string{"n", "0"}, "MINUTES '0'"},
-		{[]string{"n", "-5"}, "MINUTES '-5'"},
-		{[]string{"n", "5m"}, "MINUTES '5m'"},
-		{[]string{"n", "1e9"}, "MINUTES '1e9'"},
-		{[]string{"n", "5", "-dir", "elsewhere"}, "-dir is set by the script"},
-		{[]string{"n", "5", "-dir=elsewhere"}, "-dir=elsewhere is set by the script"},
-		{[]string{"n", "5", "-checkpoint-every", "10"}, "-checkpoint-every is set by the script"},
-		{[]string{"n", "5", "--preset", "mnist-gpu"}, "--preset is set by the script"},
+		{nil, "usage:", nil},
+		{[]string{"only-name"}, "usage:", nil},
+		{[]string{"a/b", "5"}, "NAME 'a/b'", nil},
+		{[]string{"", "5"}, "NAME ''", nil},
+		{[]string{"..", "5"}, "NAME '..'", nil},
+		{[]string{"-model", "5"}, "NAME '-model'", nil},
+		{[]string{"x y", "5"}, "NAME 'x y'", nil},
+		{[]string{"n", "abc"}, "MINUTES 'abc'", nil},
+		{[]string{"n", "0"}, "MINUTES '0'", nil},
+		{[]string{"n", "-5"}, "MINUTES '-5'", nil},
+		{[]string{"n", "5m"}, "MINUTES '5m'", nil},
+		{[]string{"n", "1e9"}, "MINUTES '1e9'", nil},
+		{[]string{"n", "5", "-dir", "elsewhere"}, "-dir is set by the script", nil},
+		{[]string{"n", "5", "-dir=elsewhere"}, "-dir=elsewhere is set by the script", nil},
+		{[]string{"n", "5", "-checkpoint-every", "10"}, "-checkpoint-every is set by the script", nil},
+		{[]string{"n", "5", "--preset", "mnist-gpu"}, "--preset is set by the script", nil},
+		{[]string{"n", "5"}, "PRESET 'mnist-gpu'", []string{"PRESET=mnist-gpu"}},
 	} {
 		cmd := exec.Command("bash", append([]string{script}, c.args...)...)
-		cmd.Env = append(os.Environ(), "OUT="+out)
+		cmd.Env = append(append(os.Environ(), "OUT="+out), c.extra...)
 		b, err := cmd.CombinedOutput()
 		msg := strings.TrimSpace(string(b))
 		code := cmd.ProcessState.ExitCode()
