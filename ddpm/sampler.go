@@ -155,7 +155,7 @@ func (c SampleConfig) Validate(T int) error {
 	if d.validate != nil {
 		return d.validate(c, T)
 	}
-	return nil
+	return field.CheckFloats("ddpm", "SampleConfig", c)
 }
 
 // batchOf broadcasts a scalar array index t to the batch of shape: [B] int32.

@@ -149,8 +149,15 @@ func (c TrainConfig) Validate() error {
 		return bad("PUncond", c.PUncond, "must lie in (0, 1)")
 	case c.NumClasses == 0 && c.PUncond != 0:
 		return bad("PUncond", c.PUncond, "is for class-conditional training (NumClasses > 0)")
+	// Meaningful in the graph's float32, not only in float64: a decay or a
+	// probability that rounds to 1 there would freeze the average or drop
+	// every label.
+	case float32(c.EMADecay) == 1:
+		return bad("EMADecay", c.EMADecay, "rounds to 1 in float32, the precision the model runs in: the average would never move; use at most 0.9999999")
+	case float32(c.PUncond) == 1:
+		return bad("PUncond", c.PUncond, "rounds to 1 in float32, the precision the model runs in: every label would be dropped")
 	}
-	return nil
+	return field.CheckFloats("ddpm", "TrainConfig", c)
 }
 
 // DataAxis is the name of the device-mesh axis that data-parallel training

@@ -261,6 +261,9 @@ func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
 	case k == 0 || o.Unconditional:
 		return Guidance{}, nil
 	}
+	if err := field.CheckFloats("experiment", "GuidanceOptions", o); err != nil {
+		return Guidance{}, err
+	}
 	if o.Label >= 0 {
 		return Guidance{Labels: []int32{int32(o.Label)}, W: o.W, Interval: o.Interval}, nil
 	}

@@ -234,7 +234,10 @@ func (c UNetConfig) Validate() error {
 			return bad("AttentionRes", joinInts(c.AttentionRes), "names %d, which is not one of the U-Net's resolutions %s", r, joinInts(res))
 		}
 	}
-	return nil
+	if float32(c.Dropout) == 1 {
+		return bad("Dropout", c.Dropout, "rounds to 1 in float32, the precision the model runs in: every activation would be dropped")
+	}
+	return field.CheckFloats("nets", "UNetConfig", c)
 }
 
 func joinInts(v []int) string {

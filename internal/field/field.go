@@ -7,6 +7,8 @@ package field
 import (
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 )
 
 // Error says that a field of a configuration holds a value it must not.
@@ -38,6 +40,59 @@ func As(err error) *Error {
 	var fe *Error
 	if errors.As(err, &fe) {
 		return fe
+	}
+	return nil
+}
+
+// The graph's precision: every network and every sampler and training graph
+// of ddpm-go runs in float32, so a float64 knob reaches the graph as
+// float32(v) (cast at graph build).
+const (
+	// GraphDType names the dtype that float knobs are cast to.
+	GraphDType = "float32"
+	// MaxGraphFloat is the largest finite float32.
+	MaxGraphFloat = math.MaxFloat32
+	// MinGraphFloat is the smallest normal float32 (2⁻¹²⁶): a smaller
+	// magnitude is subnormal, which XLA's CPU code flushes to 0, or
+	// rounds to 0 outright.
+	MinGraphFloat = 0x1p-126
+)
+
+// Representable is the one rule for every float knob that reaches a graph:
+// v is finite, does not overflow float32 (|v| ≤ MaxGraphFloat) and, unless it
+// is exactly 0, does not underflow to 0 (|v| ≥ MinGraphFloat). It returns
+// "" when v passes, else what is wrong as a sentence fragment for
+// [Error].Want. The range each knob needs on top (a decay below 1…) is its
+// owner's check, made on the value the graph gets (float32(v)).
+func Representable(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "must be a finite number"
+	case a > MaxGraphFloat:
+		return fmt.Sprintf("overflows %s, the precision the model runs in (largest %.4g)", GraphDType, float64(MaxGraphFloat))
+	case a != 0 && a < MinGraphFloat:
+		return fmt.Sprintf("underflows to 0 in %s, the precision the model runs in (smallest %.4g)", GraphDType, float64(MinGraphFloat))
+	}
+	return ""
+}
+
+// CheckFloats applies [Representable] to every float64 field of the struct
+// cfg (a configuration of package pkg, type owner), in field order, and
+// returns the *Error of the first that fails, or nil. A field added to the
+// configuration later is checked without more code.
+func CheckFloats(pkg, owner string, cfg any) error {
+	v := reflect.ValueOf(cfg)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && f.Type.Kind() == reflect.Float64 {
+			x := v.Field(i).Float()
+			if want := Representable(x); want != "" {
+				return New(pkg, owner, f.Name, x, "%s", want)
+			}
+		}
 	}
 	return nil
 }
