@@ -206,7 +206,7 @@ func (o RunOptions) Validate() error {
 	case o.Devices < 0:
 		return bad("Devices", o.Devices, "must be ≥ 1 (0: all GPUs, 1 on CPU)")
 	case o.MaxWall < 0:
-		return bad("MaxWall", o.MaxWall, "must be > 0 (0: no limit)")
+		return bad("MaxWall", o.MaxWall, "must be > 0 (0: the preset's budget, else no limit)")
 	case o.StopAfter < 0:
 		return bad("StopAfter", o.StopAfter, "must be ≥ 0")
 	case !(o.Guidance >= 0) || o.Guidance > ddpm.MaxGuidance:

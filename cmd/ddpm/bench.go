@@ -16,7 +16,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	f.Bind(&cfg.Warmup, "warmup", "Config.Warmup", "untimed calls per case before timing (after the compiling first call of each training step)", false)
 	f.Bind(&cfg.Threads, "threads", "Config.Threads", "PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)", true)
 	backends := f.String("backend", "xla:cpu,go", `comma-separated GoMLX backends ("go" runs as `+bench.GoBackendConfig+`; also "go:parallelism=-1", "xla:cpu", …)`)
-	f.Bind(&cfg.Out, "out", "Config.Out", `results JSON ("" for none)`, false)
+	f.Bind(&cfg.Out, "out", "Config.Out", "results JSON", false)
+	noOut := f.Bool("no-out", false, "write no results JSON (a trial run)")
 	cases := f.String("cases", strings.Join(bench.Cases, ","), "comma-separated cases")
 	f.Field("cases", "Config.Cases")
 	f.Bind(&cfg.Python, "python", "", "interpreter with Debian's python3-torch (bench/install-peer.sh)", false)
@@ -29,6 +30,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	cfg.Backends, cfg.Cases = strings.FieldsFunc(*backends, func(r rune) bool { return r == ',' || r == ' ' }), strings.Split(*cases, ",")
 	if cfg.Warmup == 0 {
 		cfg.Warmup = -1 // -warmup 0: none (bench.Options' 0 is the default)
+	}
+	if *noOut {
+		if f.Given("out") {
+			return fail(stderr, "bench", badFlag("-no-out writes no results: leave out -out %s, or -no-out", cfg.Out), 2)
+		}
+		cfg.Out = ""
 	}
 	if *tiny {
 		cfg.Sizes = bench.TinySizes

@@ -26,8 +26,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	f.Bind(&opt.Keep, "keep", "RunOptions.Keep", "checkpoints to keep", true)
 	quiet := f.Bool("quiet", false, "no progress bar")
 	f.Bind(&opt.Devices, "devices", "RunOptions.Devices", "data-parallel over this many devices (default: all GPUs, 1 on CPU)", true)
-	f.DurationVar(&opt.MaxWall, "max-time", 0, "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget)")
-	f.Field("max-time", "RunOptions.MaxWall")
+	f.Bind(&opt.MaxWall, "max-time", "RunOptions.MaxWall", "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget, else no limit)", true)
 	f.Bind(&opt.InitFrom, "init", "RunOptions.InitFrom", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)", false)
 	if code, ok := f.parse("usage: ddpm train [-preset NAME] [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
