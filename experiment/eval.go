@@ -15,6 +15,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/metrics"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 // The sizes of MNIST's training and test sets: the MNIST-FD floor draws at
@@ -97,6 +98,26 @@ type EvalConfig struct {
 // checks the result; its sampler is complete (ddpm.SampleConfig.WithDefaults
 // on the schedule of c).
 func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
+	bad := func(name string, v any, want string, args ...any) error {
+		return field.New("experiment", "EvalConfig", name, v, want, args...)
+	}
+	// A field the model's data does not use is refused, not ignored.
+	for _, f := range []struct {
+		name string
+		v    any
+		set  bool
+		uses bool
+	}{
+		{"NLLExamples", e.NLLExamples, e.NLLExamples != 0, c.IsImage()},
+		{"NLLStride", e.NLLStride, e.NLLStride != 0, c.IsImage()},
+		{"SampleBatch", e.SampleBatch, e.SampleBatch != 0, c.IsImage()},
+		{"DataDir", e.DataDir, e.DataDir != "", c.IsImage()},
+		{"Classifier", e.Classifier, e.Classifier != "", c.Data == MNIST},
+	} {
+		if f.set && !f.uses {
+			return e, bad(f.name, f.v, "does not apply to a model of %s: leave it out", c.Data)
+		}
+	}
 	if e.N == 0 {
 		e.N = map[bool]int{true: 10000, false: 2000}[c.IsImage()]
 	}
@@ -106,7 +127,7 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	if e.SampleBatch == 0 {
 		e.SampleBatch = 1000
 	}
-	if e.Classifier == "" {
+	if e.Classifier == "" && c.Data == MNIST {
 		e.Classifier = classifier.DefaultPath()
 	}
 	if e.Log == nil {
@@ -118,9 +139,6 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	e.Sample.Prediction = c.Prediction
 	if c.LearnVariance {
 		e.Sample.Variance = ddpm.Learned
-	}
-	bad := func(name string, v any, want string, args ...any) error {
-		return field.New("experiment", "EvalConfig", name, v, want, args...)
 	}
 	switch {
 	case e.N < 2:
@@ -146,6 +164,9 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	case !e.GuidanceInterval.IsZero() && e.Guidance == 0:
 		return e, bad("GuidanceInterval", e.GuidanceInterval, "limits guidance: give a guidance weight w > 0 too")
 	}
+	if err := field.CheckFloats("experiment", "EvalConfig", e); err != nil {
+		return e, err
+	}
 	if err := e.Sample.Validate(c.Schedule.T); err != nil {
 		return e, err
 	}
@@ -155,6 +176,21 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	}
 	e.Sample = e.Sample.WithDefaults(s)
 	return e, nil
+}
+
+// checkMemory refuses, before any sample is drawn, more 2-D samples than
+// the metrics can hold in this host's memory, or a batch of images larger
+// than it can hold ([EvalMemory]).
+func (e EvalConfig) checkMemory(c Config) error {
+	short := MemoryShort(EvalMemory(c, e))
+	switch {
+	case short == "":
+	case c.IsImage():
+		return field.New("experiment", "EvalConfig", "SampleBatch", e.SampleBatch, "images a batch cannot hold: they need %s; use a smaller batch", short)
+	default:
+		return field.New("experiment", "EvalConfig", "N", e.N, "samples are more than the 2-D metrics can hold: they need %s; use fewer", short)
+	}
+	return nil
 }
 
 // EvalReport is the outcome of [Evaluate] ("ddpm eval -json" prints it).
@@ -228,6 +264,9 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkMemory(m.Config); err != nil {
+		return nil, err
+	}
 	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
 		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
@@ -247,7 +286,20 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		}
 	}
 	t0 := time.Now()
-	samples, labels, err := drawSamples(backend, m, sc, cfg, img)
+	var samples []float32
+	var labels []int32
+	var st *mnistStream
+	if img {
+		// Images stream to the metric batch by batch: memory does not grow with N.
+		if m.Config.Data == MNIST {
+			if st, err = newMNISTStream(backend, cfg.Classifier); err != nil {
+				return nil, err
+			}
+		}
+		labels, err = streamSamples(backend, m, sc, cfg, st)
+	} else {
+		samples, labels, err = drawSamples(backend, m, sc, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +314,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		}
 	}
 	if img {
-		err = evalImages(backend, m, cfg, samples, labels, res)
+		err = evalImages(backend, m, cfg, st, res)
 	} else {
 		err = eval2D(m, cfg, samples, res)
 	}
@@ -275,31 +327,105 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	return res, nil
 }
 
-// drawSamples draws cfg.N samples, flattened [n, …], with Model.SampleMany:
-// images in batches of cfg.SampleBatch, 2-D points in batches of
-// DefaultSampleBatch (one for the usual N; batch k from seed cfg.Seed + 2k),
-// with a progress line and the time left on cfg.Log after the first batch.
-// A class-conditional model (unless cfg.Unconditional) samples each batch
-// with BalancedLabels, which are returned, one per sample; otherwise labels
-// is nil. Samples holding a NaN or an infinity are an error.
-func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, img bool) (out []float32, labels []int32, err error) {
-	cond := m.Config.NumClasses > 0 && !cfg.Unconditional
-	batch := DefaultSampleBatch(m.Config)
-	if img {
-		batch = cfg.SampleBatch
-	}
+// drawSamples draws cfg.N 2-D samples, flattened [n, 2], with
+// Model.SampleMany in batches of DefaultSampleBatch (one for the usual N;
+// batch k from seed cfg.Seed + 2k), with a progress line and the time left
+// on cfg.Log after the first batch. A class-conditional model (unless
+// cfg.Unconditional) samples each batch with BalancedLabels, which are
+// returned, one per sample; otherwise labels is nil. Samples holding a NaN
+// or an infinity are an error. (The 2-D metrics sort and pair all the
+// samples: they are held, and sized by [EvalMemory].)
+func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig) (out []float32, labels []int32, err error) {
+	o := SampleOptions{Batch: DefaultSampleBatch(m.Config), Progress: cfg.Log}
 	var g Guidance
-	if cond {
-		for done := 0; done < cfg.N; done += batch {
-			labels = append(labels, BalancedLabels(min(batch, cfg.N-done), m.Config.NumClasses)...)
+	if m.Config.NumClasses > 0 && !cfg.Unconditional {
+		g.W, o.Labels = cfg.Guidance, func(_, b int) []int32 {
+			l := BalancedLabels(b, m.Config.NumClasses)
+			labels = append(labels, l...)
+			return l
 		}
-		g = Guidance{Labels: labels, W: cfg.Guidance, Interval: cfg.GuidanceInterval}
+		g.Interval = cfg.GuidanceInterval
 	}
-	x, err := m.SampleMany(backend, sc, g, cfg.N, cfg.Seed, SampleOptions{Batch: batch, Progress: cfg.Log})
+	x, err := m.SampleMany(backend, sc, g, cfg.N, cfg.Seed, o)
 	if err != nil {
 		return nil, nil, err
 	}
 	return tensors.MustCopyFlatData[float32](x), labels, nil
+}
+
+// streamSamples draws cfg.N images in batches of cfg.SampleBatch (batch k
+// from seed cfg.Seed + 2k, each of a class-conditional model with
+// BalancedLabels) with Model.SampleEach, and hands each batch to st (nil:
+// no metric reads the samples); only a batch is held at a time. It returns
+// the labels' first batch as a sign that labels were used (nil otherwise).
+func streamSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, st *mnistStream) (labelled []int32, err error) {
+	o := SampleOptions{Batch: cfg.SampleBatch, Progress: cfg.Log}
+	var g Guidance
+	var batchLabels []int32
+	if m.Config.NumClasses > 0 && !cfg.Unconditional {
+		g.W, g.Interval, o.Labels = cfg.Guidance, cfg.GuidanceInterval, func(_, b int) []int32 {
+			batchLabels = BalancedLabels(b, m.Config.NumClasses)
+			if labelled == nil {
+				labelled = batchLabels
+			}
+			return batchLabels
+		}
+	}
+	err = m.SampleEach(backend, sc, g, cfg.N, cfg.Seed, o, func(x []float32, _ int) error {
+		if st == nil {
+			return nil
+		}
+		return st.add(x, batchLabels)
+	})
+	return labelled, err
+}
+
+// mnistStream scores MNIST samples batch by batch with the classifier: the
+// Gaussian of their features (for MNIST-FD), how many it reads with
+// confidence ≥ ConfidentThreshold and, with labels, how many it reads as
+// their label. It holds no sample.
+type mnistStream struct {
+	backend         compute.Backend
+	store           *model.Store
+	meta            *classifier.Meta
+	feats           *metrics.GaussianAcc
+	n, confident    int
+	labelled, reads int
+}
+
+func newMNISTStream(backend compute.Backend, path string) (*mnistStream, error) {
+	store, meta, err := classifier.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
+	}
+	return &mnistStream{backend: backend, store: store, meta: meta, feats: metrics.NewGaussianAcc(classifier.FeatureDim)}, nil
+}
+
+// add scores a batch of images x (flattened [b, 28, 28, 1]) drawn for
+// labels (nil: none).
+func (s *mnistStream) add(x []float32, labels []int32) error {
+	logits, feats, err := classifier.Infer(s.backend, s.store, x)
+	if err != nil {
+		return err
+	}
+	if err := s.feats.Add(feats); err != nil {
+		return err
+	}
+	b := len(logits) / classifier.Classes
+	// The shares are counts over b: rounding share·b gives the counts back.
+	cs, err := classifier.ConfidentShare(logits, ConfidentThreshold)
+	if err != nil {
+		return err
+	}
+	s.n, s.confident = s.n+b, s.confident+int(math.Round(cs*float64(b)))
+	if labels != nil {
+		acc, err := classifier.LabelAccuracy(logits, labels)
+		if err != nil {
+			return err
+		}
+		s.labelled, s.reads = s.labelled+b, s.reads+int(math.Round(acc*float64(b)))
+	}
+	return nil
 }
 
 // eval2D: sliced W₁ and MMD of the samples against cfg.N fresh data points
@@ -349,23 +475,19 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 	return nil
 }
 
-// evalImages: MNIST-FD of the samples against the 10,000 MNIST test images,
-// floor = MNIST-FD of cfg.N random training images (PCG(0, 5), fixed)
-// against the same test images; and the NLL bound on the first
-// cfg.NLLExamples test digits.
-func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []float32, labels []int32, res *EvalReport) error {
+// evalImages: MNIST-FD of the samples (their features' Gaussian, from st)
+// against the 10,000 MNIST test images, floor = MNIST-FD of cfg.N random
+// training images (PCG(0, 5), fixed) against the same test images; and the
+// NLL bound on the first cfg.NLLExamples test digits.
+func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStream, res *EvalReport) error {
 	dc := evalData(m, cfg)
 	testIm, err := LoadImages(dc, "test")
 	if err != nil {
 		return err
 	}
 	test := testIm.ToFloat32(data.ScaleSymmetric)
-	if m.Config.Data == MNIST {
+	if st != nil {
 		t0 := time.Now()
-		store, meta, err := classifier.Load(cfg.Classifier)
-		if err != nil {
-			return fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
-		}
 		trainIm, err := LoadImages(dc, "train")
 		if err != nil {
 			return err
@@ -378,19 +500,23 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		for _, i := range idx {
 			sub = append(sub, train[i*px:(i+1)*px]...)
 		}
-		lTest, fTest, err := classifier.Infer(backend, store, test)
+		lTest, fTest, err := classifier.Infer(backend, st.store, test)
 		if err != nil {
 			return err
 		}
-		fTrain, err := classifier.Features(backend, store, sub)
+		fTrain, err := classifier.Features(backend, st.store, sub)
 		if err != nil {
 			return err
 		}
-		lSamp, fSamp, err := classifier.Infer(backend, store, samples)
+		gSamp, err := st.feats.Gaussian()
 		if err != nil {
 			return err
 		}
-		v, err := classifier.FD(fSamp, fTest)
+		gTest, err := metrics.FitGaussian(fTest, classifier.FeatureDim)
+		if err != nil {
+			return err
+		}
+		v, err := metrics.FrechetGaussians(gSamp, gTest)
 		if err != nil {
 			return err
 		}
@@ -401,26 +527,20 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, samples []flo
 		res.Reports = append(res.Reports, metrics.NewReport(classifier.FDName, v, f))
 		// The share the classifier reads as a digit with confidence ≥ 0.9, for
 		// the samples and for the test digits (what a perfect model would get).
-		cs, err := classifier.ConfidentShare(lSamp, ConfidentThreshold)
-		if err != nil {
-			return err
-		}
+		cs := float64(st.confident) / float64(st.n)
 		ct, err := classifier.ConfidentShare(lTest, ConfidentThreshold)
 		if err != nil {
 			return err
 		}
 		res.Extra["confident_share"] = map[string]float64{"threshold": ConfidentThreshold, "samples": cs, "test_digits": ct}
-		if labels != nil && m.Config.Data == MNIST {
-			acc, err := classifier.LabelAccuracy(lSamp, labels)
-			if err != nil {
-				return err
-			}
+		if st.labelled > 0 {
+			acc := float64(st.reads) / float64(st.labelled)
 			res.Extra["label_accuracy"] = acc
 			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
 		}
 		res.Notes[classifier.FDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
-		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": meta.TestAccuracy, "command": meta.Command, "backend": meta.Backend}
+		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": st.meta.TestAccuracy, "command": st.meta.Command, "backend": st.meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
 		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs; read as a digit with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test digits\n",
 			v, f, res.Timings["mnist_fd"], ConfidentThreshold, 100*cs, 100*ct)
@@ -474,6 +594,9 @@ func evalData(m *Model, cfg EvalConfig) Config {
 func EvalPreflight(m *Model, cfg EvalConfig) error {
 	cfg, err := cfg.WithDefaults(m.Config)
 	if err != nil {
+		return err
+	}
+	if err := cfg.checkMemory(m.Config); err != nil {
 		return err
 	}
 	if !m.Config.IsImage() {

@@ -146,7 +146,7 @@ func TestBadInputsTable(t *testing.T) {
 		{"guidance 1e300", []string{"sample", "-weights", cond, "-guidance", "1e300", "-out", filepath.Join(work, "g.png")}, 2, "-guidance 1e+300"},
 		// 5: exit codes.
 		{"eval guidance on unconditional weights", []string{"eval", "-weights", tiny, "-guidance", "2"}, 2, "class-conditional"},
-		{"bench unknown case", []string{"bench", "-cases", "nonsense", "-no-peer", "-out", ""}, 2, "-cases"},
+		{"bench unknown case", []string{"bench", "-cases", "nonsense", "-no-peer", "-no-out"}, 2, "-cases"},
 		{"fashion-mnist without data-dir", []string{"train", "-data", "fashion-mnist", "-steps", "5", "-dir", filepath.Join(work, "fm")}, 2, "-data-dir"},
 		{"figures of a missing weights folder", []string{"figures", "-weights", filepath.Join(work, "nowhere"), "-out", filepath.Join(work, "figs")}, 2, "-weights"},
 		{"figures of a weights file", []string{"figures", "-weights", tiny, "-out", filepath.Join(work, "figs")}, 2, "-weights"},
@@ -207,6 +207,39 @@ func TestBadInputsTable(t *testing.T) {
 		{"langevin steps -5", []string{"sample", "-weights", tiny, "-sampler", "langevin", "-steps", "-5"}, 2, "-steps -5 must lie in [1, T = 1000]"},
 		{"no double prefix", []string{"train", "-data", "spiral"}, 2, "ddpm train: unknown data"},
 		{"one field per error", []string{"train", "-warmup", "-3"}, 2, "-warmup -3 must be ≥ 0"},
+		// Issue 27, 2: work is sized before it starts (one line with the estimate).
+		{"sample n 1e13 points", []string{"sample", "-weights", tiny, "-n", "10000000000000", "-out", filepath.Join(work, "n.png")}, 2, "-n 10000000000000: a PNG of 10000000000000 samples needs about"},
+		{"sample n max int", []string{"sample", "-weights", tiny, "-n", "9223372036854775807", "-out", filepath.Join(work, "n.png")}, 2, "-n 9223372036854775807: a PNG of"},
+		{"sample n 1e9 images", []string{"sample", "-weights", mnist, "-n", "1000000000", "-out", filepath.Join(work, "n.png")}, 2, "-n 1000000000: a PNG of 1000000000 samples needs about"},
+		{"sample n 1e9 labelled images", []string{"sample", "-weights", cond, "-n", "1000000000", "-out", filepath.Join(work, "n.png")}, 2, "needs about"},
+		{"eval n 1e13 points", []string{"eval", "-weights", tiny, "-n", "10000000000000"}, 2, "-n 10000000000000 samples are more than the 2-D metrics can hold: they need about"},
+		{"eval n max int", []string{"eval", "-weights", tiny, "-n", "9223372036854775807"}, 2, "-n 9223372036854775807 samples are more than"},
+		// 3: every float knob checked in float32, the precision the model runs in.
+		{"min-snr 1e-300", []string{"train", "-data", "mnist", "-min-snr", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "snr")}, 2, "-min-snr 1e-300 underflows to 0 in float32"},
+		{"lr 1e-300", []string{"train", "-lr", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "lr")}, 2, "-lr 1e-300 underflows to 0 in float32"},
+		{"lr 1e39", []string{"train", "-lr", "1e39", "-steps", "5", "-dir", filepath.Join(work, "lr")}, 2, "-lr 1e+39 overflows float32"},
+		{"grad clip 1e-300", []string{"train", "-clip", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "gc")}, 2, "-clip 1e-300 underflows"},
+		{"ema rounds to 1", []string{"train", "-ema", "0.99999999", "-steps", "5", "-dir", filepath.Join(work, "ema")}, 2, "-ema 0.99999999 rounds to 1 in float32"},
+		{"t-logsnr-std 1e-300", []string{"train", "-t-logsnr-std", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "ls")}, 2, "-t-logsnr-std 1e-300 underflows"},
+		{"t-logsnr-mean 1e39", []string{"train", "-t-logsnr-mean", "1e39", "-t-logsnr-std", "1", "-steps", "5", "-dir", filepath.Join(work, "lm")}, 2, "-t-logsnr-mean 1e+39 overflows"},
+		{"p-uncond 1e-300", []string{"train", "-data", "8gaussians", "-cond", "-p-uncond", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "pu")}, 2, "-p-uncond 1e-300 underflows"},
+		{"dropout rounds to 1", []string{"train", "-data", "mnist", "-dropout", "0.99999999", "-steps", "5", "-dir", filepath.Join(work, "do")}, 2, "-dropout 0.99999999 rounds to 1"},
+		{"sample eta 1e-300", []string{"sample", "-weights", tiny, "-sampler", "ddim", "-eta", "1e-300", "-out", filepath.Join(work, "e.png")}, 2, "-eta 1e-300 underflows"},
+		{"sample clip 1e39", []string{"sample", "-weights", tiny, "-clip", "1e39", "-out", filepath.Join(work, "c.png")}, 2, "-clip 1e+39 overflows"},
+		{"sample guidance 1e-300", []string{"sample", "-weights", cond, "-guidance", "1e-300", "-out", filepath.Join(work, "g.png")}, 2, "-guidance 1e-300 underflows"},
+		{"eval guidance 1e-300", []string{"eval", "-weights", cond, "-guidance", "1e-300"}, 2, "-guidance 1e-300 underflows"},
+		// 4: one meaning per flag value, one default per flag.
+		{"max-time 0 with a preset", []string{"train", "-preset", "mnist-cpu", "-max-time", "0", "-dir", filepath.Join(work, "mt")}, 2, "-max-time 0 would stand for its default"},
+		{"mults empty", []string{"train", "-data", "mnist", "-mults", "", "-steps", "5", "-dir", filepath.Join(work, "me")}, 2, `-mults "": an empty value`},
+		{"dir empty", []string{"train", "-data", "moons", "-steps", "5", "-dir", ""}, 2, `-dir "": an empty value`},
+		{"data empty", []string{"train", "-data", "", "-steps", "5", "-dir", filepath.Join(work, "de")}, 2, `-data "": an empty value`},
+		{"sample weights empty", []string{"sample", "-weights", "", "-out", filepath.Join(work, "w.png")}, 2, `-weights "": an empty value`},
+		{"bench out empty", []string{"bench", "-no-peer", "-out", ""}, 2, `-out "": an empty value`},
+		{"eval nll-examples on points", []string{"eval", "-weights", tiny, "-nll-examples", "5"}, 2, "-nll-examples 5 does not apply to a model of"},
+		{"eval sample-batch on points", []string{"eval", "-weights", tiny, "-sample-batch", "1000000000000"}, 2, "-sample-batch 1000000000000 does not apply"},
+		{"eval nll-stride on points", []string{"eval", "-weights", tiny, "-nll-stride", "4"}, 2, "-nll-stride 4 does not apply"},
+		{"eval classifier on points", []string{"eval", "-weights", tiny, "-classifier", filepath.Join(work, "c.ddpm")}, 2, "-classifier"},
+		{"eval data-dir on points", []string{"eval", "-weights", tiny, "-data-dir", work}, 2, "-data-dir"},
 		// Already held before the issue: kept fixed.
 		{"schedule T 0", []string{"schedule", "-T", "0"}, 2, "T"},
 		{"missing weights", []string{"sample", "-weights", filepath.Join(work, "missing.ddpm")}, 1, "no such file"},
@@ -255,6 +288,34 @@ func TestBadInputsTable(t *testing.T) {
 			}
 			t.Logf("%v → %d %s", c.args, code, msg)
 		})
+	}
+}
+
+// Issue 27, 4: every -h shows one default per flag, the one the code
+// applies: a zero-is-default flag its usage's own "(default …)", not also
+// the flag package's "(default 0)"; a false bool none.
+func TestHelpOneDefaultPerFlag(t *testing.T) {
+	for name := range commands {
+		var out, errb bytes.Buffer
+		if code := run([]string{name, "-h"}, &out, &errb); code != 0 {
+			t.Fatalf("%s -h: exit %d", name, code)
+		}
+		// Each flag's block starts with "  -name".
+		for _, block := range strings.Split(errb.String(), "\n  -")[1:] {
+			if n := strings.Count(block, "(default"); n > 1 {
+				t.Errorf("%s -h: %d defaults: -%s", name, n, block)
+			}
+			if strings.HasPrefix(block, "ema-warmup") && strings.Contains(block, "(default") {
+				t.Errorf("%s -h: a default for a flag off by default: -%s", name, block)
+			}
+		}
+		if name == "train" {
+			for _, want := range []string{"-T int\n", "diffusion steps (default 1000)\n", "-max-time duration\n"} {
+				if !strings.Contains(errb.String(), want) {
+					t.Errorf("train -h lacks %q", want)
+				}
+			}
+		}
 	}
 }
 

@@ -42,6 +42,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}
+	if !m.Config.IsImage() && !f.Given("nll-examples") {
+		c.NLLExamples = 0 // the flag's default is for images
+	}
 	if c.Sample, err = sampler(m); err != nil {
 		return fail(stderr, "eval", err, 2)
 	}

@@ -58,6 +58,10 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if !f.Given("guidance") && !o.Unconditional {
 		o.W = m.DefaultGuidance() // the weight file's own default w
 	}
+	// Sized before any work: the PNG holds every sample.
+	if short := experiment.MemoryShort(experiment.SampleMemory(m.Config, n)); short != "" {
+		return fail(stderr, "sample", badFlag("-n %d: a PNG of %d samples needs %s: draw fewer", n, n, short), 2)
+	}
 	g, err := m.Guidance(o, n)
 	if err != nil {
 		return fail(stderr, "sample", f.explain(err), 2)
@@ -66,7 +70,16 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
-	x, err := m.SampleMany(backend, sc, g, n, *seed, experiment.SampleOptions{Progress: stderr})
+	so := experiment.SampleOptions{Progress: stderr, FirstBatch: experiment.QuickBatch(m.Config)}
+	if n > so.FirstBatch {
+		steps := sc.WithDefaults(m.Schedule).Steps
+		if steps == 0 {
+			steps = m.Schedule.T
+		}
+		fmt.Fprintf(stderr, "ddpm sample: drawing %d samples (%s, %d steps) in batches of %d; a first batch of %d times this machine, then the time left shows\n",
+			n, sc.Kind, steps, experiment.DefaultSampleBatch(m.Config), so.FirstBatch)
+	}
+	x, err := m.SampleMany(backend, sc, g, n, *seed, so)
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
@@ -93,7 +106,7 @@ func samplerFlags(f *flags) func(m *experiment.Model) (ddpm.SampleConfig, error)
 		kinds = append(kinds, fmt.Sprintf("%s: %s", s.Kind, s.Summary))
 	}
 	f.Bind(&v.Kind, "sampler", "SampleConfig.Kind", "sampler (eval: all but langevin):\n"+strings.Join(kinds, "\n"), false)
-	f.Bind(&v.Steps, "steps", "SampleConfig.Steps", fmt.Sprintf("steps S of ddim, dpm++2m, heun (default %d) / Langevin levels (default %d); ancestral: respace the schedule to S steps (default T)", ddpm.DefaultDDIMSteps, ddpm.DefaultLangevinLevels), true)
+	f.Bind(&v.Steps, "steps", "SampleConfig.Steps", fmt.Sprintf("steps S of ddim, dpm++2m, heun / Langevin levels; ancestral: respace the schedule to S steps (default: %d for ddim, dpm++2m and heun, %d for langevin, T for ancestral)", ddpm.DefaultDDIMSteps, ddpm.DefaultLangevinLevels), true)
 	f.TextVar(&v.Variance, "variance", v.Variance, "ancestral σ_t²: large (β_t) or small (β̃_t)")
 	f.Field("variance", "SampleConfig.Variance")
 	f.Bind(&v.ClipX0, "clip", "SampleConfig.ClipX0", "clip x̂_0 to [−clip, clip] (default 1 for images, off for 2-D; 0: off)", false)
