@@ -186,7 +186,7 @@ func (e EvalConfig) checkMemory(c Config) error {
 	switch {
 	case short == "":
 	case c.IsImage():
-		return field.New("experiment", "EvalConfig", "SampleBatch", e.SampleBatch, "images a batch cannot hold: they need %s; use a smaller batch", short)
+		return field.New("experiment", "EvalConfig", "SampleBatch", e.SampleBatch, "is more images than memory holds at once: a batch needs %s; use a smaller batch", short)
 	default:
 		return field.New("experiment", "EvalConfig", "N", e.N, "samples are more than the 2-D metrics can hold: they need %s; use fewer", short)
 	}
