@@ -214,6 +214,7 @@ func TestBadInputsTable(t *testing.T) {
 		{"sample n 1e9 labelled images", []string{"sample", "-weights", cond, "-n", "1000000000", "-out", filepath.Join(work, "n.png")}, 2, "needs about"},
 		{"eval n 1e13 points", []string{"eval", "-weights", tiny, "-n", "10000000000000"}, 2, "-n 10000000000000 samples are more than the 2-D metrics can hold: they need about"},
 		{"eval n max int", []string{"eval", "-weights", tiny, "-n", "9223372036854775807"}, 2, "-n 9223372036854775807 samples are more than"},
+		{"eval batch of 1e12 images", []string{"eval", "-weights", mnist, "-n", "1000000000000", "-sample-batch", "1000000000000"}, 2, "-sample-batch 1000000000000 is more images than memory holds at once: a batch needs about"},
 		// 3: every float knob checked in float32, the precision the model runs in.
 		{"min-snr 1e-300", []string{"train", "-data", "mnist", "-min-snr", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "snr")}, 2, "-min-snr 1e-300 underflows to 0 in float32"},
 		{"lr 1e-300", []string{"train", "-lr", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "lr")}, 2, "-lr 1e-300 underflows to 0 in float32"},
