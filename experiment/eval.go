@@ -62,17 +62,19 @@ type EvalConfig struct {
 	// uses its seed for x_T and seed+1 for the chain), the fresh data points
 	// of the 2-D metrics and the NLL noise.
 	Seed int64
-	// NLLExamples: images only, the number of test images (the first ones)
+	// NLLExamples: images only (refused for 2-D data, like NLLStride,
+	// SampleBatch and DataDir), the number of test images (the first ones)
 	// for the NLL bound; 0 skips the bound.
 	NLLExamples int
 	// NLLStride: images only, ddpm.NLLConfig.Stride (one L_{t−1} term in
 	// each block of k consecutive t, weighted by k); default 1 (the full bound).
 	NLLStride int
-	// SampleBatch: images only, samples drawn per compiled call (bounds
-	// memory); default 1000.
+	// SampleBatch: images only, samples drawn per compiled call and handed
+	// to the metric before the next (it bounds memory, which does not grow
+	// with N); default 1000.
 	SampleBatch int
-	// Classifier is the MNIST classifier's weight file for MNIST-FD; default
-	// classifier.DefaultPath().
+	// Classifier is the MNIST classifier's weight file for MNIST-FD (MNIST
+	// only; refused for other data); default classifier.DefaultPath().
 	Classifier string
 	// DataDir is the folder of the test (and, for MNIST, training) images;
 	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
