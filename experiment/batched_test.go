@@ -148,3 +148,34 @@ func TestWorkSizedBeforeItStarts(t *testing.T) {
 		t.Errorf("a batch of 1,000 images in 1 MiB: %v", fe)
 	}
 }
+
+// Batched sampling keeps the guidance's interval of noise levels: guided
+// at no level (σ in (10⁶, 10⁷], above every σ_t of the schedule) it draws
+// the conditional model's samples (w = 0), not those of w guided at every
+// step. (SampleMany built each batch's sampler from the labels and w only.)
+func TestSampleManyKeepsGuidanceInterval(t *testing.T) {
+	backend := ddpm.MustBackend()
+	m, err := LoadWeights("../weights/mnist_cond.ddpm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc.Steps = 2
+	draw := func(g Guidance) []float32 {
+		x, err := m.SampleMany(backend, sc, g, 2, 5, SampleOptions{Batch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tensors.MustCopyFlatData[float32](x)
+	}
+	labels := []int32{3, 7}
+	plain := draw(Guidance{Labels: labels})
+	guided := draw(Guidance{Labels: labels, W: 3})
+	nowhere := draw(Guidance{Labels: labels, W: 3, Interval: ddpm.GuidanceInterval{Lo: 1e6, Hi: 1e7}})
+	if reflect.DeepEqual(plain, guided) {
+		t.Fatal("w = 3 drew the conditional model's samples: the test cannot tell")
+	}
+	if !reflect.DeepEqual(nowhere, plain) {
+		t.Error("guidance limited to no noise level differs from w = 0: the interval was dropped")
+	}
+}
