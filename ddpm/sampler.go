@@ -153,8 +153,11 @@ func (c SampleConfig) Validate(T int) error {
 		}
 	}
 	if d.validate != nil {
-		return d.validate(c, T)
+		if err := d.validate(c, T); err != nil {
+			return err
+		}
 	}
+	// Every float knob, each sampler's own included, as the graph gets it.
 	return field.CheckFloats("ddpm", "SampleConfig", c)
 }
 
