@@ -82,7 +82,7 @@ var s2dCPU = nets.S2DUNetConfig{Patch: 2, UNetConfig: nets.UNetConfig{Base: 32, 
 // guidance weight, as found by the search in docs/cpu.md.
 const (
 	pUncondCPU  = 0.1
-	guidanceCPU = 0.3
+	guidanceCPU = 0.5
 )
 
 // PresetNames lists the presets, sorted.
