@@ -164,16 +164,6 @@ func (m *GaussianMixture) LogDensity(x []float64) float64 {
 	return maxL + math.Log(s)
 }
 
-// Perturbed is the mixture convolved with N(0, σ²I): each component's variance
-// grows by σ². Its score is the one annealed Langevin needs at level σ.
-func (m *GaussianMixture) Perturbed(sigma2 float64) *GaussianMixture {
-	p := &GaussianMixture{Weights: m.Weights, Means: m.Means, Variances: make([]float64, len(m.Variances))}
-	for k, v := range m.Variances {
-		p.Variances[k] = v + sigma2
-	}
-	return p
-}
-
 // Score is ∇_x log p(x) in the graph, x [N, D] → [N, D]:
 //
 //	∇ log p(x) = Σ_k r_k(x) (μ_k − x)/v_k,   r_k ∝ w_k N(x; μ_k, v_k I).

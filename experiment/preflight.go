@@ -68,13 +68,6 @@ func (p *Prepared) Config() Config { return p.cfg }
 // Options are the run's options with their defaults filled.
 func (p *Prepared) Options() RunOptions { return p.opt }
 
-// Resuming says whether the run folder already holds checkpoints (the run
-// will resume from the newest usable one).
-func (p *Prepared) Resuming() bool {
-	st, _ := inspectFolder(p.opt.Dir)
-	return len(st.ckpts) > 0
-}
-
 // Preflight runs every check of a training run — configuration, options,
 // data, devices against the batch and the backend, the -init weight file
 // (shape and finiteness), the memory the parameters and optimiser state
