@@ -287,7 +287,10 @@ func checkFolder(cfg Config, opt RunOptions) (folderState, error) {
 		return folderState{}, err
 	}
 	if have, err := inputfile.ReadFile(filepath.Join(dir, "run.json"), ckpt.MaxRunJSON); err == nil {
-		want, _ := json.Marshal(cfg)
+		want, err := json.Marshal(cfg)
+		if err != nil {
+			return folderState{}, fmt.Errorf("experiment: configuration: %w", err)
+		}
 		if !jsonSame(have, want) {
 			var prev Config
 			var from string
@@ -323,7 +326,7 @@ func jsonSame(a, b []byte) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false
 	}
-	xa, _ := json.Marshal(x)
+	xa, _ := json.Marshal(x) // values json.Unmarshal made always marshal
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
 }
