@@ -88,7 +88,7 @@ func (c MLPConfig) Validate() error {
 	return nil
 }
 
-// ExampleDims are [Dim].
+// ExampleDims are [MLPConfig.Dim].
 func (c MLPConfig) ExampleDims() []int { return []int{c.WithDefaults().Dim} }
 
 // Summary names the sizes of c.
