@@ -104,9 +104,10 @@ const DefaultRounds = 5
 
 // DefaultMinRound is the least time of calls each side spends on a case in
 // one round (Options.MinRound). One call per round made the millisecond
-// rows swing (the MLP step's rounds ranged over 0.56–2.01×, NOTES.md,
-// 2026-12-02); half a second of calls is hundreds of them there, and
-// changes nothing for cases slower than that.
+// rows swing (measured with `make bench` at one call per round on a 2-core
+// Zen 5 EPYC, 2026-12-02: the MLP step's rounds ranged over 0.56–2.01×);
+// half a second of calls is hundreds of them there, and changes nothing for
+// cases slower than that.
 const DefaultMinRound = 500 * time.Millisecond
 
 // Options configures [RunOursWith], [RunPeerWith] and [Run]. Zero values take the defaults given.

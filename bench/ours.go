@@ -13,7 +13,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	benchmarks "github.com/janpfeifer/go-benchmarks"

@@ -112,7 +112,7 @@ func encode(store *model.Store, path string, meta any, keep func(*model.Variable
 	}
 	var buf bytes.Buffer
 	buf.WriteString(magic)
-	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(hdr))))
 	buf.Write(hdr)
 	buf.Write(data.Bytes())
 	return buf.Bytes(), nil

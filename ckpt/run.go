@@ -227,7 +227,10 @@ func (r *Run) Steps() ([]int64, error) {
 	var steps []int64
 	for _, e := range entries {
 		if m := ckptName.FindStringSubmatch(e.Name()); m != nil {
-			s, _ := strconv.ParseInt(m[1], 10, 64)
+			s, err := strconv.ParseInt(m[1], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("ckpt: %s: step out of range: not a checkpoint of this program, move it out of %s", e.Name(), r.Dir)
+			}
 			steps = append(steps, s)
 		}
 	}

@@ -1,6 +1,6 @@
 // Package classifier is a small convolutional MNIST classifier whose
 // penultimate layer gives the features of the "MNIST Fréchet distance"
-// (MNIST-FD, see metrics.MNISTFD): the Fréchet distance on features of our
+// (MNIST-FD, see [FD]): the Fréchet distance on features of our
 // MNIST classifier. It plays the role the Inception network plays in FID
 // (Heusel et al. 2017), but it is not Inception and MNIST-FD values are not
 // comparable with FIDs in papers.
@@ -49,7 +49,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )

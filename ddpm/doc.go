@@ -33,7 +33,7 @@
 //	q(x_{t−1}|x_t,x_0) (Eqs. 6–7)   PosteriorMeanFromX0, PosteriorMeanFromEps, PosteriorVarianceAt, BayesPosterior1D
 //	p_θ(x_{t−1}|x_t) (Eqs. 1, 11)   ReverseMean, ReverseVarianceNode, PredToX0Eps, AncestralStep
 //	ε_θ                             Net (any network; Prediction says what it outputs)
-//	L_simple (Eq. 14)               LSimple, LossGraph, Trainer (Algorithm 1)
+//	L_simple (Eq. 14)               LSimple, Trainer (Algorithm 1)
 //	min-SNR-γ weights (Hang 2023)   MinSNRWeights, LSimpleWeighted, TrainConfig.MinSNRGamma
 //	L_T, L_{t−1}, L_0 (Eqs. 5, 13)  PriorBPD, VLBTermBPD, NormalKL, DiscretizedGaussianLogLikelihood, NLL
 //	Algorithm 2; DDIM; Langevin     Sampler (Ancestral, DDIM, Langevin), SampleGraph

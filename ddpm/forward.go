@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // QStep takes one step of the forward process, Ho et al. (2020) Eq. 2:

@@ -3,7 +3,7 @@ package ddpm
 import (
 	"math"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
 

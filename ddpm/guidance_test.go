@@ -163,7 +163,7 @@ func TestGuidedWithinInterval(t *testing.T) {
 
 // The interval in σ_t = √((1−ᾱ_t)/ᾱ_t) picks the steps of the schedule
 // whose noise level lies in (lo, hi]: on the linear schedule of Ho et al.
-// (T = 1000) ᾱ at index 0 is 0.9999 (NOTES.md's reference), σ = 0.01, and σ
+// (T = 1000) ᾱ at index 0 is 1 − β_1 = 0.9999 (β_1 = 10⁻⁴, their §4), σ = 0.01, and σ
 // grows with t, so the mask is one run of consecutive indices.
 func TestGuidanceIntervalMask(t *testing.T) {
 	t.Parallel()

@@ -8,7 +8,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -162,16 +162,6 @@ func (m *GaussianMixture) LogDensity(x []float64) float64 {
 		s += math.Exp(l - maxL)
 	}
 	return maxL + math.Log(s)
-}
-
-// Perturbed is the mixture convolved with N(0, σ²I): each component's variance
-// grows by σ². Its score is the one annealed Langevin needs at level σ.
-func (m *GaussianMixture) Perturbed(sigma2 float64) *GaussianMixture {
-	p := &GaussianMixture{Weights: m.Weights, Means: m.Means, Variances: make([]float64, len(m.Variances))}
-	for k, v := range m.Variances {
-		p.Variances[k] = v + sigma2
-	}
-	return p
 }
 
 // Score is ∇_x log p(x) in the graph, x [N, D] → [N, D]:

@@ -3,7 +3,7 @@ package ddpm
 import (
 	"math"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // LSimple is Ho et al. (2020) Eq. 14, the simplified objective of Algorithm 1,

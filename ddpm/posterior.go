@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // PosteriorMeanFromX0 is μ̃_t of the forward-process posterior, Ho et al. Eq. 7:

@@ -3,7 +3,7 @@ package ddpm
 import (
 	"fmt"
 
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // Prediction says what the network's output stands for.

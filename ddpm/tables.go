@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // graph-building code reads like the maths.
+	. "github.com/gomlx/gomlx/core/graph" // the dot import: graph-building code reads like the maths
 )
 
 // coef gathers table[t] — a float64 host table cast to x's dtype when the

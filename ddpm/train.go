@@ -12,7 +12,7 @@ import (
 	"github.com/gomlx/compute/distributed"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/core/tensors/dtensor"
 	"github.com/gomlx/gomlx/ml/model"
@@ -288,13 +288,9 @@ func (tr *Trainer) distribute(n int) error {
 	return err
 }
 
-// LossGraph is the L_simple loss of one batch x0 [B, …] (Algorithm 1, lines
-// 2–5) with t and ε drawn from scope's RNG. It returns the scalar loss.
-func LossGraph(scope *model.Scope, s *Schedule, net Net, pred Prediction, x0 *Node) *Node {
-	return lossGraph(scope, s, net, TrainConfig{Prediction: pred}, x0, nil)
-}
-
-// lossGraph is [LossGraph] for the objective of cfg (with its defaults):
+// lossGraph is the loss of one batch x0 [B, …] with t and ε drawn from
+// scope's RNG (Algorithm 1, lines 2–5): L_simple (Eq. 14) for the objective
+// of cfg (with its defaults):
 // per-step weights (see [LSimpleWeighted]), t drawn uniformly or by
 // [LogSNRTimes], L_hybrid of a learned-variance network ([LHybrid]), or the
 // importance-sampled L_vlb of one.
@@ -347,7 +343,7 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 	step := AddScalar(stepVar.NodeValue(g), 1)
 	stepVar.SetNodeValue(step)
 
-	netScope := scope.Store().Scope("/" + NetScope) // LossGraph already entered scope.In(NetScope)
+	netScope := scope.Store().Scope("/" + NetScope) // lossGraph already entered scope.In(NetScope)
 	grads := netScope.BuildTrainableVariablesGradientsGraph(loss)
 	// The global norm is summed in variable-path order: the store iterates in
 	// insertion order, which differs between a fresh store and one restored

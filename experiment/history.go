@@ -95,7 +95,7 @@ func amendLR(dir string, cfg Config, old *Config, rebuiltFrom *string) func(have
 // file. ok is false when none does.
 func recordedConfig(dir string) (cfg Config, from string, ok bool) {
 	r := &ckpt.Run{Dir: dir}
-	steps, _ := r.Steps()
+	steps, _ := r.Steps() // best effort: a folder it cannot list records nothing (ok false)
 	for i := len(steps) - 1; i >= 0; i-- {
 		raw, err := ckpt.ReadMeta(r.Path(steps[i]))
 		var m checkpointMeta

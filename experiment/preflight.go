@@ -68,13 +68,6 @@ func (p *Prepared) Config() Config { return p.cfg }
 // Options are the run's options with their defaults filled.
 func (p *Prepared) Options() RunOptions { return p.opt }
 
-// Resuming says whether the run folder already holds checkpoints (the run
-// will resume from the newest usable one).
-func (p *Prepared) Resuming() bool {
-	st, _ := inspectFolder(p.opt.Dir)
-	return len(st.ckpts) > 0
-}
-
 // Preflight runs every check of a training run — configuration, options,
 // data, devices against the batch and the backend, the -init weight file
 // (shape and finiteness), the memory the parameters and optimiser state
@@ -294,7 +287,10 @@ func checkFolder(cfg Config, opt RunOptions) (folderState, error) {
 		return folderState{}, err
 	}
 	if have, err := inputfile.ReadFile(filepath.Join(dir, "run.json"), ckpt.MaxRunJSON); err == nil {
-		want, _ := json.Marshal(cfg)
+		want, err := json.Marshal(cfg)
+		if err != nil {
+			return folderState{}, fmt.Errorf("experiment: configuration: %w", err)
+		}
 		if !jsonSame(have, want) {
 			var prev Config
 			var from string
@@ -330,7 +326,7 @@ func jsonSame(a, b []byte) bool {
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return false
 	}
-	xa, _ := json.Marshal(x)
+	xa, _ := json.Marshal(x) // values json.Unmarshal made always marshal
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
 }

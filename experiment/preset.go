@@ -28,23 +28,13 @@ type Preset struct {
 	// Minutes is the recipe's wall-time budget on a CPU; 0 for a step budget.
 	Minutes float64
 	// DecayToEnd: the learning rate decays to 0 at the run's last step
-	// (Config.DecaySteps is set to the planned steps, see [Preset.ForSteps]).
+	// (Config.DecaySteps is set to the planned steps by [Plan]).
 	DecayToEnd bool
 	// Guidance, for a class-conditional recipe, is the classifier-free
 	// guidance weight w measured best for it (the README's tables); its
 	// weight files name it as their default (Provenance.Guidance), which
 	// `ddpm sample`, `ddpm eval` and notebook 05 use unless told otherwise.
 	Guidance float64
-}
-
-// ForSteps is the preset's configuration for a run of the given steps: with
-// DecayToEnd, its cosine decay ends at the last one.
-func (p Preset) ForSteps(steps int64) Config {
-	c := p.Config
-	if p.DecayToEnd {
-		c.DecaySteps = int(steps)
-	}
-	return c
 }
 
 // presets are the named recipes, by name.

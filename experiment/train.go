@@ -158,7 +158,9 @@ func (p *Prepared) Train() (*Result, error) {
 		}
 	} else {
 		var m checkpointMeta
-		_ = json.Unmarshal(meta, &m)
+		if err := json.Unmarshal(meta, &m); err != nil {
+			return nil, fmt.Errorf("experiment: %s: metadata: %w", run.Path(step0), err)
+		}
 		initPath = m.Init
 		if opt.InitFrom != "" && m.InitSHA256 != p.initDigest {
 			return nil, fmt.Errorf("experiment: -init %s: %s already holds a run at step %d that did not start from it: leave out -init to resume it, or choose a new folder (-dir)", opt.InitFrom, opt.Dir, step0)

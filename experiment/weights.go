@@ -280,15 +280,11 @@ func BalancedLabels(n, k int) []int32 {
 	return y
 }
 
-// Sampler prepares a sampler of kind cfg over the model (cfg.Prediction is
-// taken from the model's configuration); a class-conditional model samples
-// its unconditional network.
-func (m *Model) Sampler(backend compute.Backend, cfg ddpm.SampleConfig) (*ddpm.Sampler, error) {
-	return m.GuidedSampler(backend, cfg, Guidance{})
-}
-
-// GuidedSampler is [Model.Sampler] with the labels and guidance weight of
-// g, for a class-conditional model (trained with NumClasses > 0).
+// GuidedSampler prepares a sampler of kind cfg over the model (cfg.Prediction
+// is taken from the model's configuration) with the labels and guidance
+// weight of g, for a class-conditional model (trained with NumClasses > 0);
+// with the zero Guidance a class-conditional model samples its
+// unconditional network.
 func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance) (*ddpm.Sampler, error) {
 	if err := m.usable(); err != nil {
 		return nil, err

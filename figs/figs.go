@@ -235,7 +235,10 @@ func Histogram(o Options, bins int, samples []Series, curves ...Series) ([]byte,
 		if err != nil {
 			return nil, err
 		}
-		l, _ := plotter.NewLine(pts)
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("figs: curve %q: %w", s.Name, err)
+		}
 		l.Color = Palette[(len(samples)+i)%len(Palette)]
 		l.Width = vg.Points(2)
 		p.Add(l)

@@ -42,7 +42,7 @@ type Config struct {
 	Seed    int64 // random seed of every figure
 }
 
-// Figure is one figure of [All]: its file name and the function that draws it.
+// Figure is one figure of [Config.All]: its file name and the function that draws it.
 type Figure struct {
 	Name string
 	Make func() ([]byte, error)

@@ -10,13 +10,15 @@
 //     unbiased U-statistic of Gretton et al. (2012, Lemma 6).
 //   - FrechetDistance: the Fréchet (2-Wasserstein) distance between Gaussians
 //     fitted to two feature sets (Dowson & Landau 1982), the formula of FID
-//     (Heusel et al. 2017). MNISTFD applies it to the penultimate-layer
+//     (Heusel et al. 2017). classifier.FD applies it to the penultimate-layer
 //     features of our own MNIST classifier (package classifier): it is the
 //     "Fréchet distance on features of our MNIST classifier", MNIST-FD, not
 //     the Inception FID, and its values are not comparable with FIDs in papers.
 //   - Floor and Report: a distance's floor and the ratio value/floor.
-//   - NLLStrided: the variational bound of Ho et al. (2020) Eq. 5 with the
-//     L_{t−1} terms estimated by stratified sampling of t.
+//
+// The variational bound of Ho et al. (2020) Eq. 5 in bits/dim, its L_{t−1}
+// terms optionally estimated by stratified sampling of t, is ddpm.NLL
+// (NLLConfig.Stride).
 //
 // Points are flattened row-major float32 slices [N, D], as package data
 // produces them; every distance is computed in float64.

@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 )
 
 // TimestepFrequencies returns the dim/2 frequencies of [TimestepEmbedding],

@@ -5,7 +5,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -88,7 +88,7 @@ func (c MLPConfig) Validate() error {
 	return nil
 }
 
-// ExampleDims are [Dim].
+// ExampleDims are [MLPConfig.Dim].
 func (c MLPConfig) ExampleDims() []int { return []int{c.WithDefaults().Dim} }
 
 // Summary names the sizes of c.

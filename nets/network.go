@@ -401,7 +401,7 @@ func IntList(s string) ([]int, error) {
 	return out, nil
 }
 
-// IsImageSpec checks that spec holds square images and returns their side and
+// imageSpec checks that spec holds square images and returns their side and
 // channels; owner names the configuration type for the error.
 func imageSpec(owner string, spec Spec) (side, channels int, err error) {
 	if len(spec.Dims) != 3 || spec.Dims[0] != spec.Dims[1] || spec.Dims[0] < 1 || spec.Dims[2] < 1 {

@@ -1,7 +1,7 @@
 package nets
 
 import (
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/model"
 )

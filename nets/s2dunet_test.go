@@ -87,7 +87,8 @@ func TestS2DUNetParameters(t *testing.T) {
 		t.Errorf("learned variance adds %d parameters, want %d", d, 9*8*4+4)
 	}
 	// Space-to-depth has no parameters: the count is the inner U-Net's, whose
-	// input is [14, 14, 4] (NOTES.md's probe of that shape: 494,820).
+	// input is [14, 14, 4] (494,820: the layer-by-layer count in the doc of
+	// S2DUNetConfig, nets/s2dunet.go).
 	if n := (UNetConfig{Base: 32, Mults: []int{1, 2}, ImageSize: 14, InChannels: 4}).NumParameters(); n != 494820 {
 		t.Errorf("the inner U-Net of the default has %d parameters, want 494,820", n)
 	}

@@ -1,7 +1,7 @@
 // Command ddpm is the command line of ddpm-go: flag parsing, one package
 // call per command and printing, one file per command (schedule.go →
-// ddpm.NewSchedule, train.go → experiment.Train, sample.go →
-// experiment.Model.Sample, eval.go → experiment.Evaluate, figures.go →
+// ddpm.NewSchedule, train.go → experiment.Plan and experiment.Train,
+// sample.go → experiment.Model.SampleMany, eval.go → experiment.Evaluate, figures.go →
 // package figures, bench.go → bench.Run), each registered in [commands].
 // Run "ddpm <command> -h" for each command's flags.
 package main
