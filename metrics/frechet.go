@@ -20,28 +20,14 @@ func FitGaussian(feats []float64, f int) (Gaussian, error) {
 	if f < 1 || len(feats) == 0 || len(feats)%f != 0 {
 		return Gaussian{}, fmt.Errorf("metrics: FitGaussian: %d values are not rows of F=%d features", len(feats), f)
 	}
-	n := len(feats) / f
-	if n < 2 {
+	if n := len(feats) / f; n < 2 {
 		return Gaussian{}, fmt.Errorf("metrics: FitGaussian needs at least 2 rows, got %d", n)
 	}
-	mean := make([]float64, f)
-	for i := range n {
-		for j, v := range feats[i*f : (i+1)*f] {
-			mean[j] += v
-		}
+	acc := NewGaussianAcc(f) // one batch: the mean, then Σ = Cᵀ C / (N−1) of the centred rows C
+	if err := acc.Add(feats); err != nil {
+		return Gaussian{}, err
 	}
-	for j := range mean {
-		mean[j] /= float64(n)
-	}
-	c := mat.NewDense(n, f, nil)
-	for i := range n {
-		for j, v := range feats[i*f : (i+1)*f] {
-			c.Set(i, j, v-mean[j])
-		}
-	}
-	cov := mat.NewSymDense(f, nil)
-	cov.SymOuterK(1/float64(n-1), c.T()) // Σ = Cᵀ C / (N−1)
-	return Gaussian{Mean: mean, Cov: cov}, nil
+	return acc.Gaussian()
 }
 
 // FrechetGaussians is the Fréchet (2-Wasserstein squared) distance between
