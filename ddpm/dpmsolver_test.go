@@ -87,28 +87,7 @@ var testXT = []float64{-2.1, -0.4, 0, 0.3, 1.3, 2.7}
 // several S and spacings, with the exact ε of data N(0.5, 0.25).
 func TestDPMSolverMatchesFloat64Reference(t *testing.T) {
 	t.Parallel()
-	const m, v = 0.5, 0.25
-	s := MustNewSchedule(ScheduleConfig{})
-	net := GaussianDataEps(s, m, v)
-	for _, cfg := range []SampleConfig{
-		{Kind: DPMSolverPP2M, Steps: 1}, {Kind: DPMSolverPP2M, Steps: 2}, {Kind: DPMSolverPP2M, Steps: 7},
-		{Kind: DPMSolverPP2M, Steps: 20, Spacing: SpacingLinspace}, {Kind: DPMSolverPP2M, Steps: 20, Spacing: SpacingLeading},
-	} {
-		sm, err := NewSampler(testBackend(t), model.NewStore(), s, net, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x0, _, err := sm.Sample(tensors.FromFlatDataAndDimensions(testXT, len(testXT), 1), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := cfg.Timesteps(s.T)
-		for i, got := range flat64(x0) {
-			if want := refDPMSolver(s, m, v, ts, true, testXT[i]); math.Abs(got-want) > 1e-10*math.Max(1, math.Abs(want)) {
-				t.Errorf("%+v: x_T = %g → %.15g, reference %.15g", cfg, testXT[i], got, want)
-			}
-		}
-	}
+	matchesFloat64Reference(t, DPMSolverPP2M, refDPMSolver)
 }
 
 // With S ≤ 2 every step of DPM-Solver++(2M) is first order (the first step

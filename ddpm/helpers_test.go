@@ -1,12 +1,14 @@
 package ddpm
 
 import (
-	. "github.com/gomlx/gomlx/core/graph"
 	"math"
 	"testing"
 
+	. "github.com/gomlx/gomlx/core/graph"
+
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
 func testBackend(t testing.TB) compute.Backend {
@@ -64,4 +66,35 @@ func runN[F ExecGraphFn](t testing.TB, fn F, args ...any) []*tensors.Tensor {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// matchesFloat64Reference runs the sampler kind in the graph (float64) with
+// the exact ε of data N(0.5, 0.25) from the x_T of testXT, for S = 1, 2, 7
+// and S = 20 on the linspace and leading spacings, against ref, the
+// sampler written out in float64 on the host (same timesteps, final step to
+// the clean data): agreement to 1e-10 relative.
+func matchesFloat64Reference(t *testing.T, kind SamplerKind, ref func(s *Schedule, m, v float64, ts []int, toClean bool, xT float64) float64) {
+	t.Helper()
+	const m, v = 0.5, 0.25
+	s := MustNewSchedule(ScheduleConfig{})
+	net := GaussianDataEps(s, m, v)
+	for _, cfg := range []SampleConfig{
+		{Kind: kind, Steps: 1}, {Kind: kind, Steps: 2}, {Kind: kind, Steps: 7},
+		{Kind: kind, Steps: 20, Spacing: SpacingLinspace}, {Kind: kind, Steps: 20, Spacing: SpacingLeading},
+	} {
+		sm, err := NewSampler(testBackend(t), model.NewStore(), s, net, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x0, _, err := sm.Sample(tensors.FromFlatDataAndDimensions(testXT, len(testXT), 1), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := cfg.Timesteps(s.T)
+		for i, got := range flat64(x0) {
+			if want := ref(s, m, v, ts, true, testXT[i]); math.Abs(got-want) > 1e-10*math.Max(1, math.Abs(want)) {
+				t.Errorf("%+v: x_T = %g → %.15g, reference %.15g", cfg, testXT[i], got, want)
+			}
+		}
+	}
 }

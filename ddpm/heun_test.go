@@ -7,7 +7,6 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -94,28 +93,7 @@ func refHeunLaw(s *Schedule, m, v float64, cfg SampleConfig, ts []int, toClean b
 
 func TestHeunMatchesFloat64Reference(t *testing.T) {
 	t.Parallel()
-	const m, v = 0.5, 0.25
-	s := MustNewSchedule(ScheduleConfig{})
-	net := GaussianDataEps(s, m, v)
-	for _, cfg := range []SampleConfig{
-		{Kind: Heun, Steps: 1}, {Kind: Heun, Steps: 2}, {Kind: Heun, Steps: 7},
-		{Kind: Heun, Steps: 20, Spacing: SpacingLinspace}, {Kind: Heun, Steps: 20, Spacing: SpacingLeading},
-	} {
-		sm, err := NewSampler(testBackend(t), model.NewStore(), s, net, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x0, _, err := sm.Sample(tensors.FromFlatDataAndDimensions(testXT, len(testXT), 1), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := cfg.Timesteps(s.T)
-		for i, got := range flat64(x0) {
-			if want := refHeun(s, m, v, ts, true, testXT[i]); math.Abs(got-want) > 1e-10*math.Max(1, math.Abs(want)) {
-				t.Errorf("%+v: x_T = %g → %.15g, reference %.15g", cfg, testXT[i], got, want)
-			}
-		}
-	}
+	matchesFloat64Reference(t, Heun, refHeun)
 }
 
 // Convergence order of Algorithm 1 (second order, Karras et al. §3), as
