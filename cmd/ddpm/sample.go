@@ -90,7 +90,11 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
-	fmt.Fprintf(stdout, "%d %s samples from %s written to %s\n", n, sc.Kind, *weights, *out)
+	guided := ""
+	if g.Labels != nil {
+		guided = fmt.Sprintf(" (classifier-free guidance w = %g)", g.W)
+	}
+	fmt.Fprintf(stdout, "%d %s samples from %s%s written to %s\n", n, sc.Kind, *weights, guided, *out)
 	return 0
 }
 
