@@ -181,12 +181,17 @@ func (iv GuidanceInterval) String() string {
 // MarshalText is [GuidanceInterval.String].
 func (iv GuidanceInterval) MarshalText() ([]byte, error) { return []byte(iv.String()), nil }
 
-// UnmarshalText reads "lo,hi" (σ bounds; hi may be "inf"), checked by
+// UnmarshalText reads "lo,hi" (σ bounds; hi may be "inf"), or "all" for
+// every step (the zero value), checked by
 // [GuidanceInterval.Validate].
 func (iv *GuidanceInterval) UnmarshalText(b []byte) error {
+	if strings.TrimSpace(string(b)) == "all" { // every step: the zero value
+		*iv = GuidanceInterval{}
+		return nil
+	}
 	lo, hi, ok := strings.Cut(string(b), ",")
 	if !ok {
-		return fmt.Errorf("want σ_lo,σ_hi (for example 0.3,5 or 1,inf)")
+		return fmt.Errorf("want σ_lo,σ_hi (for example 0.3,5 or 1,inf) or all")
 	}
 	var v GuidanceInterval
 	var err1, err2 error

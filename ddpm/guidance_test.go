@@ -194,6 +194,9 @@ func TestGuidanceIntervalMask(t *testing.T) {
 		t.Error("zero interval: want nil (every step)")
 	}
 	var parsed GuidanceInterval
+	if err := parsed.UnmarshalText([]byte("all")); err != nil || !parsed.IsZero() {
+		t.Errorf(`"all" parsed as %v, %v; want every step (the zero value)`, parsed, err)
+	}
 	if err := parsed.UnmarshalText([]byte("0.3, inf")); err != nil || parsed.Lo != 0.3 || !math.IsInf(parsed.Hi, 1) {
 		t.Errorf("0.3,inf: %v %v", parsed, err)
 	}

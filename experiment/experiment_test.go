@@ -276,7 +276,7 @@ func TestConditionalRun(t *testing.T) {
 	backend := ddpm.MustBackend()
 	cfg := Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
-	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25})
+	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25, GuidanceInterval: ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +289,24 @@ func TestConditionalRun(t *testing.T) {
 	}
 	if m.DefaultGuidance() != 0.25 { // RunOptions.Guidance is the weight file's default w
 		t.Errorf("DefaultGuidance %g, want 0.25 (provenance %+v)", m.DefaultGuidance(), m.Provenance.Guidance)
+	}
+	// The interval is the weight file's too, applied whenever guidance is on
+	// and no interval was asked for; "all" (the zero value, given) guides at every step.
+	iv := ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}
+	for _, c := range []struct {
+		in              GuidanceOptions
+		wGiven, ivGiven bool
+		want            GuidanceOptions
+	}{
+		{GuidanceOptions{Label: -1}, false, false, GuidanceOptions{Label: -1, W: 0.25, Interval: iv}},
+		{GuidanceOptions{Label: -1, W: 2}, true, false, GuidanceOptions{Label: -1, W: 2, Interval: iv}},
+		{GuidanceOptions{Label: -1, W: 2}, true, true, GuidanceOptions{Label: -1, W: 2}},
+		{GuidanceOptions{Label: -1}, true, false, GuidanceOptions{Label: -1}},
+		{GuidanceOptions{Label: -1, Unconditional: true}, false, false, GuidanceOptions{Label: -1, Unconditional: true}},
+	} {
+		if got := m.CompleteGuidance(c.in, c.wGiven, c.ivGiven); got != c.want {
+			t.Errorf("CompleteGuidance(%+v, %v, %v) = %+v, want %+v", c.in, c.wGiven, c.ivGiven, got, c.want)
+		}
 	}
 	// Guidance limited to an interval that holds no step is the conditional model.
 	if _, err := m.Guidance(GuidanceOptions{Label: 1, Interval: ddpm.GuidanceInterval{Lo: 0.5, Hi: 2}}, 4); err == nil {

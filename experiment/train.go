@@ -67,6 +67,9 @@ type RunOptions struct {
 	// weight file names as its default for sampling (Provenance.Guidance;
 	// [Plan] sets a preset's); 0 names none.
 	Guidance float64
+	// GuidanceInterval is the noise levels that default guidance applies at
+	// (Provenance.GuidanceInterval); the zero value: every step.
+	GuidanceInterval ddpm.GuidanceInterval
 }
 
 // Result summarises a training call.
@@ -295,6 +298,10 @@ func (p *Prepared) Train() (*Result, error) {
 		if opt.Guidance > 0 && cfg.NumClasses > 0 {
 			w := opt.Guidance
 			prov.Guidance = &w
+			if !opt.GuidanceInterval.IsZero() {
+				iv := opt.GuidanceInterval
+				prov.GuidanceInterval = &iv
+			}
 		}
 		if err := saveRunWeights(run, store, cfg, prov); err != nil {
 			return nil, err

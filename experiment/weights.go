@@ -43,6 +43,9 @@ type Provenance struct {
 	// that `ddpm sample` and `ddpm eval` use when -guidance is not given
 	// (the recipe's measured best, see Preset.Guidance); nil: w = 0.
 	Guidance *float64 `json:"guidance,omitempty"`
+	// GuidanceInterval limits that default guidance to σ_lo < σ_t ≤ σ_hi
+	// ("lo,hi"; Kynkäänniemi et al. 2024); nil: every step.
+	GuidanceInterval *ddpm.GuidanceInterval `json:"guidance_interval,omitempty"`
 }
 
 // DefaultGuidance is the guidance weight the weights' provenance names for
@@ -52,6 +55,32 @@ func (m *Model) DefaultGuidance() float64 {
 		return 0
 	}
 	return *m.Provenance.Guidance
+}
+
+// DefaultGuidanceInterval is the noise levels the weights' provenance limits
+// default guidance to: the zero value (every step) when it names none.
+func (m *Model) DefaultGuidanceInterval() ddpm.GuidanceInterval {
+	if m.DefaultGuidance() == 0 || m.Provenance.GuidanceInterval == nil {
+		return ddpm.GuidanceInterval{}
+	}
+	return *m.Provenance.GuidanceInterval
+}
+
+// CompleteGuidance fills what a sampling command left out from the weights'
+// own defaults: w when wGiven is false, and the interval when intervalGiven
+// is false and guidance is on (the recipe's interval was measured with its
+// weight). Unconditional sampling takes neither.
+func (m *Model) CompleteGuidance(o GuidanceOptions, wGiven, intervalGiven bool) GuidanceOptions {
+	if o.Unconditional {
+		return o
+	}
+	if !wGiven {
+		o.W = m.DefaultGuidance()
+	}
+	if !intervalGiven && o.W > 0 {
+		o.Interval = m.DefaultGuidanceInterval()
+	}
+	return o
 }
 
 // weightsMeta is the metadata of a weight file.

@@ -99,7 +99,7 @@ func (v *DigitsView) At(digit int, w float64) ([]byte, DigitsReading, error) {
 	sm, ok := v.cache[key]
 	if !ok {
 		var err error
-		if sm, err = v.Model.GuidedSampler(v.backend, v.Sampler, experiment.Guidance{Labels: labels, W: w}); err != nil {
+		if sm, err = v.Model.GuidedSampler(v.backend, v.Sampler, experiment.Guidance{Labels: labels, W: w, Interval: v.Model.CompleteGuidance(experiment.GuidanceOptions{W: w}, true, false).Interval}); err != nil {
 			return nil, r, err
 		}
 		v.cache[key] = sm

@@ -4,7 +4,8 @@
 # `ddpm eval` by the table's protocol (2,000 samples with the balanced labels
 # 0…9, DDIM-50 η = 1, seed 7, MNIST-FD against the test digits with its
 # floor), plus any eval flags in EVAL_FLAGS (for example
-# "-guidance-interval 0.3,5" or "-eta 0 -steps 25"); one TSV line per w is
+# "-guidance-interval 0.3,5", "-guidance-interval all" to guide at every step
+# where the weight file names an interval, or "-eta 0 -steps 25"); one TSV line per w is
 # appended to $OUT/guidance.tsv and printed.
 #
 #   bash scripts/guidance-grid.sh WEIGHTS W [W...]

@@ -25,7 +25,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	f.Bind(&c.Classifier, "classifier", "EvalConfig.Classifier", "MNIST classifier weights for MNIST-FD (default "+classifier.DefaultPath()+")", false)
 	f.Bind(&c.DataDir, "data-dir", "EvalConfig.DataDir", "folder of the MNIST IDX files (default: the GoMNIST module's copy)", false)
 	f.Bind(&c.Guidance, "guidance", "EvalConfig.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
-	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024); default every step")
+	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
 	f.Field("guidance-interval", "EvalConfig.GuidanceInterval")
 	f.Bind(&c.Unconditional, "unconditional", "EvalConfig.Unconditional", "class-conditional weights: evaluate the unconditional model (the null label)", false)
 	if code, ok := f.parse(
@@ -48,9 +48,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if c.Sample, err = sampler(m); err != nil {
 		return fail(stderr, "eval", err, 2)
 	}
-	if !f.Given("guidance") && !c.Unconditional {
-		c.Guidance = m.DefaultGuidance() // the weight file's own default w
-	}
+	g := m.CompleteGuidance(experiment.GuidanceOptions{W: c.Guidance, Interval: c.GuidanceInterval, Unconditional: c.Unconditional},
+		f.Given("guidance"), f.Given("guidance-interval")) // the weight file's own defaults
+	c.Guidance, c.GuidanceInterval = g.W, g.Interval
 	if err := experiment.EvalPreflight(m, c); err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)
 	}

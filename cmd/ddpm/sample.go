@@ -26,7 +26,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	o := experiment.GuidanceOptions{Label: -1}
 	f.Bind(&o.Label, "label", "GuidanceOptions.Label", "class-conditional weights: the label of every sample (default: labels 0, 1, …, k−1, 0, … in turn)", false)
 	f.Bind(&o.W, "guidance", "GuidanceOptions.W", "class-conditional weights: classifier-free guidance weight w ≥ 0 (Ho & Salimans Eq. 6; 0: the conditional model; default: the weight file's own, its provenance's \"guidance\", else 0)", false)
-	f.TextVar(&o.Interval, "guidance-interval", o.Interval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024); default every step")
+	f.TextVar(&o.Interval, "guidance-interval", o.Interval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
 	f.Field("guidance-interval", "GuidanceOptions.Interval")
 	f.Bind(&o.Unconditional, "unconditional", "GuidanceOptions.Unconditional", "class-conditional weights: sample the unconditional model (the null label)", false)
 	if code, ok := f.parse("usage: ddpm sample [-weights FILE | -data NAME] [flags]: draw samples and write a PNG", args, stderr); !ok {
@@ -55,9 +55,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 			n = 100 // a 10×10 grid: column j holds label j
 		}
 	}
-	if !f.Given("guidance") && !o.Unconditional {
-		o.W = m.DefaultGuidance() // the weight file's own default w
-	}
+	o = m.CompleteGuidance(o, f.Given("guidance"), f.Given("guidance-interval")) // the weight file's own defaults
 	// Sized before any work: the PNG holds every sample.
 	if short := experiment.MemoryShort(experiment.SampleMemory(m.Config, n)); short != "" {
 		return fail(stderr, "sample", badFlag("-n %d: a PNG of %d samples needs %s: draw fewer", n, n, short), 2)
