@@ -6,7 +6,7 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
+.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test figures-screenshot vet gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
@@ -14,6 +14,7 @@ help:
 	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
 	@echo "make figures       regenerate figures/ from package code and the shipped weights"
+	@echo "make figures-screenshot  figures/knobs_posterior.png: notebook 03's knobs in JupyterLab (the browser test's)"
 	@echo "make bench         time our nets against the PyTorch peer (idle machine)"
 	@echo "make fuzz          run every fuzz target for FUZZTIME each (default 60s)"
 	@echo "make fault         the kill -9 fault-injection test, verbose (its figures)"
@@ -51,6 +52,14 @@ notebooks: setup
 browser-test: setup
 	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png --knobs posterior
 	bash scripts/browser-test.sh notebooks/01_forward_process.ipynb "paper t = 778 (index 777)" $${TMPDIR:-/tmp}/ddpm-browser-01_forward_process.png --cells 'go mod edit|nb\.Interact' --knobs forward
+
+# The README's screenshot of knobs: the browser test of 03_posterior (above) takes
+# one with its knobs moved to paper t = 2, x0 = -0.7, xt = 0.2 and checked against
+# package ddpm; copied into figures/ only when that test passed.
+figures-screenshot: setup
+	rm -f $${TMPDIR:-/tmp}/ddpm-browser-03_posterior-knobs.png
+	bash scripts/browser-test.sh notebooks/03_posterior.ipynb "closed form vs Bayes grid" $${TMPDIR:-/tmp}/ddpm-browser-03_posterior.png --knobs posterior
+	cp $${TMPDIR:-/tmp}/ddpm-browser-03_posterior-knobs.png figures/knobs_posterior.png
 
 # Every fuzz target: FUZZTIME each (make test runs them for 3 s each).
 FUZZTIME ?= 60s
