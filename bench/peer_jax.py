@@ -14,7 +14,7 @@ Convolutions are lax.conv_general_dilated (XLA's native convolution and its
 autodiff); GroupNorm is mean/var over (H, W, C/G) as nets.GroupNorm.
 Output: JSON on stdout like peer.py (median, 10th/90th percentiles in ms).
 It is not part of `make bench` (one JAX U-Net step takes several seconds on
-2 cores, see the README's "Speed"); run it by hand on an idle machine:
+2 cores, see docs/speed.md); run it by hand on an idle machine:
 
   bash bench/install-jax-peer.sh          # .venv-jax with jax==0.10.2, jaxlib==0.10.2
   .venv-jax/bin/python bench/peer_jax.py --reps 5

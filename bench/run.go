@@ -22,8 +22,8 @@ type Config struct {
 	// configuration string: "go" (run as [GoBackendConfig]), "go:parallelism=-1",
 	// "xla:cpu", …; default {"xla:cpu", "go"}. They run in this order, in
 	// one process: XLA first, because the pure-Go backend leaves a large Go
-	// heap whose garbage collection then slows the XLA timings (the README's
-	// benchmark section has the numbers).
+	// heap whose garbage collection then slows the XLA timings (docs/speed.md
+	// has the numbers).
 	Backends []string
 	Options         // cases, rounds, reps, warm-up, sizes, python, threads, progress.
 	Out      string // results JSON path; "" writes none.

@@ -324,7 +324,7 @@ func DefaultDevices(b compute.Backend) int {
 // fastAllocator says whether this process runs on jemalloc or tcmalloc:
 // XLA CPU allocates a step's temporaries on every call, and glibc returns
 // large blocks to the OS, whose page zeroing then costs a third of a U-Net
-// step (scripts/allocator-env.sh; the README's speed section).
+// step (scripts/allocator-env.sh; docs/speed.md).
 func fastAllocator() bool {
 	maps, err := os.ReadFile("/proc/self/maps")
 	return err != nil || bytes.Contains(maps, []byte("libjemalloc")) || bytes.Contains(maps, []byte("libtcmalloc"))

@@ -26,7 +26,7 @@ const (
 
 // The default number of steps of the samplers that skip steps (at most T).
 const (
-	DefaultDDIMSteps      = 50  // S of DDIM (the README's MNIST-FD uses it), DPM-Solver++ and Heun
+	DefaultDDIMSteps      = 50  // S of DDIM (docs/results.md's MNIST-FD uses it), DPM-Solver++ and Heun
 	DefaultLangevinLevels = 100 // noise levels of the Langevin sampler
 )
 

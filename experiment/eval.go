@@ -44,7 +44,7 @@ func capNotes(c Config, e EvalConfig) map[string]string {
 const ConfidentThreshold = 0.9
 
 // EvalConfig configures [Evaluate]: the evaluation protocol behind the
-// README's numbers. Zero values take the defaults given.
+// numbers of docs/results.md and docs/cpu.md. Zero values take the defaults given.
 type EvalConfig struct {
 	// N is the number of samples; default 2000 for 2-D data, 10,000 (the
 	// size of MNIST's test set) for images.

@@ -16,7 +16,7 @@ import (
 
 // Preset is a named training recipe: the configuration a reader runs,
 // stated once here and used by the command line (ddpm train -preset NAME),
-// the notebooks, the scripts and the README, which point at it instead of
+// the notebooks, the scripts and the docs, which point at it instead of
 // restating its numbers (as nanoGPT's config files).
 type Preset struct {
 	Name string
@@ -32,7 +32,7 @@ type Preset struct {
 	// (Config.DecaySteps is set to the planned steps by [Plan]).
 	DecayToEnd bool
 	// Guidance, for a class-conditional recipe, is the classifier-free
-	// guidance weight w measured best for it (the README's tables); its
+	// guidance weight w measured best for it (docs/cpu.md's tables); its
 	// weight files name it as their default (Provenance.Guidance), which
 	// `ddpm sample`, `ddpm eval` and notebook 05 use unless told otherwise.
 	Guidance float64
@@ -58,7 +58,7 @@ var presets = map[string]Preset{
 		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 32}, Batch: 128,
 			TrainConfig: ddpm.TrainConfig{NumClasses: 10, LearningRate: 5e-4, WarmupSteps: 500, GradClip: 1, EMADecay: 0.9995, EMAWarmup: true, PUncond: 0.1}},
 		Steps: 15000, DecayToEnd: true},
-	"mnist-cpu": {Name: "mnist-cpu", Doc: fmt.Sprintf("MNIST on two CPU cores in ten minutes (notebook 05, the README's \"MNIST on a CPU\"), class-conditional: mnist-cpu-uncond's network and optimiser with a label embedding, trained on the null label with probability p_uncond = %g, sampled with classifier-free guidance w = %g at %s < σ_t ≤ %s by default", pUncondCPU, guidanceCPU, fmtSigma(intervalCPU.Lo), fmtSigma(intervalCPU.Hi)),
+	"mnist-cpu": {Name: "mnist-cpu", Doc: fmt.Sprintf("MNIST on two CPU cores in ten minutes (notebook 05; docs/cpu.md), class-conditional: mnist-cpu-uncond's network and optimiser with a label embedding, trained on the null label with probability p_uncond = %g, sampled with classifier-free guidance w = %g at %s < σ_t ≤ %s by default", pUncondCPU, guidanceCPU, fmtSigma(intervalCPU.Lo), fmtSigma(intervalCPU.Hi)),
 		Config: Config{Data: MNIST, Network: s2dCPU, Batch: 32,
 			TrainConfig: ddpm.TrainConfig{NumClasses: 10, Prediction: ddpm.PredictV, MinSNRGamma: 5, LearningRate: 4e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.999, EMAWarmup: true, PUncond: pUncondCPU}},
 		Minutes: 10, DecayToEnd: true, Guidance: guidanceCPU, GuidanceInterval: intervalCPU},
@@ -69,8 +69,8 @@ var presets = map[string]Preset{
 }
 
 // s2dCPU is the network of the CPU recipes: the space-to-depth U-Net at
-// 14²×4 (Hoogeboom et al. 2023), the best five-minute screen of the README's
-// "MNIST on a CPU" table.
+// 14²×4 (Hoogeboom et al. 2023), the best five-minute screen of docs/cpu.md's
+// table of the architectures.
 var s2dCPU = nets.S2DUNetConfig{Patch: 2, UNetConfig: nets.UNetConfig{Base: 32, Mults: []int{1, 2}}}
 
 // The conditional CPU recipe's label-dropping probability and default

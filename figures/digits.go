@@ -53,7 +53,7 @@ func (r DigitsReading) String() string {
 
 // NewDigitsView prepares a [DigitsView] of the class-conditional MNIST
 // weight file path: n samples per grid (at least 10), DDIM with 50 steps
-// and η = 1 (the README's protocol; 5 steps when fc.Quick), the classifier
+// and η = 1 (the protocol of docs/cpu.md; 5 steps when fc.Quick), the classifier
 // of classifierPath ("" for classifier.DefaultPath()).
 func (fc Config) NewDigitsView(path, classifierPath string, n int) (*DigitsView, error) {
 	m, err := experiment.LoadWeights(path)

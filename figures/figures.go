@@ -1,4 +1,4 @@
-// Package figures makes the README's figures from package code, one
+// Package figures makes the figures of docs/results.md from package code, one
 // function per figure, each returning PNG bytes: the CLI ("ddpm figures",
 // "make figures"), the notebooks and the tests call the same functions.
 //
@@ -63,7 +63,7 @@ func WeightFiles(dir string, required bool) ([]string, error) {
 	return files, err
 }
 
-// All lists the README's figures in the order "ddpm figures" writes them:
+// All lists those figures in the order "ddpm figures" writes them:
 // the four fixed ones, then samples_<name>.png for each weight file in
 // weightFiles (<name>.ddpm), and guidance_<name>.png for a class-conditional
 // image model; a weight file that does not load is an error.
@@ -167,7 +167,7 @@ func (fc Config) ForwardMNIST() ([]byte, error) {
 // Samples draws samples of the weight file path with [SamplesPNG]: 2000
 // ancestral samples (Algorithm 2) of a 2-D model, 64 DDIM samples (the
 // model's defaults, experiment.Config.SampleConfig: 50 steps, x̂_0 clipped to
-// [−1, 1]; with η = 1: the setting of the README's MNIST-FD) of an image
+// [−1, 1]; with η = 1: the setting of docs/results.md's MNIST-FD) of an image
 // model; fewer, and DDIM with 20 steps for 2-D data and 10 for images, with Quick.
 func (fc Config) Samples(path string) ([]byte, error) {
 	m, err := experiment.LoadWeights(path)

@@ -16,7 +16,7 @@ var GuidanceWeights = []float64{0, 1, 4}
 // class-conditional image model in path: one row per guidance weight of ws,
 // one column per label 0…k−1, all from the same x_T per column (seed
 // fc.Seed), with the model's DDIM sampler at η = 1 (50 steps; 10 with
-// Quick), the setting of the README's guidance table.
+// Quick), the setting of docs/results.md's guidance table.
 func (fc Config) Guidance(path string, ws []float64) ([]byte, error) {
 	m, err := experiment.LoadWeights(path)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // exponent of Bayes' rule, Eq. 7 as package ddpm computes it
 // (Schedule.Posterior1D), and Bayes' rule evaluated on a grid
 // (Schedule.BayesPosterior1D). 03_posterior.ipynb shows it, its knobs redraw
-// it, and [PosteriorBayes] draws it for the README.
+// it, and [PosteriorBayes] draws it for docs/results.md.
 //
 // By Bayes' rule and Eq. 2 and 4 the posterior is ∝ exp(−½ [bracket]) with
 //

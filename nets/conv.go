@@ -115,8 +115,8 @@ func ConvAlgoFromEnv() (ConvAlgo, error) {
 // forward pass but its kernel gradient (a convolution whose window is the
 // whole image) is the slowest part of a training step, so ConvHybrid keeps
 // the forward and the input gradient native and takes the kernel gradient
-// from the im2col matrix product. The README's benchmark section has the
-// measurements. GPUs use cuDNN for all three.
+// from the im2col matrix product. docs/speed.md ("Where the time goes")
+// has the measurements. GPUs use cuDNN for all three.
 func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if a != ConvAuto {
 		return a
@@ -152,7 +152,7 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 //	P [B, Ho, Wo, k·k·Cin] = concat over (dy, dx) of x̃[:, dy::s, dx::s, :],   y = P · reshape(K, [k·k·Cin, out]) + bias,
 //
 // because GoMLX v0.28.0's built-in convolution on the pure-Go backend is
-// some 35× slower than that (README, "Speed"). The padding is a Concatenate with zeros, not
+// some 35× slower than that (docs/speed.md). The padding is a Concatenate with zeros, not
 // graph.Pad, which has no gradient in v0.28.0 (building one panics: `… with
 // type "Pad", for which no gradient is defined yet`). A 1×1 convolution is
 // the same matrix product with no patches on either path.

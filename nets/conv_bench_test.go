@@ -20,7 +20,7 @@ import (
 //	go test ./nets -run '^$' -bench Conv2DTrain -benchtime 10x
 //	DDPM_CONV_ALGO=xfwd go test ./nets -run '^$' -bench Conv2DTrain -benchtime 10x
 //
-// The README's "Speed" section has the numbers that chose ConvAuto.
+// docs/speed.md ("Where the time goes") has the numbers that chose ConvAuto.
 func BenchmarkConv2DTrain(b *testing.B) {
 	backend := xlaBackend(b)
 	algos := convAlgos

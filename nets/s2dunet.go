@@ -23,7 +23,7 @@ import (
 // §3.1–3.2) replace by a space-to-depth layer: at the same cost per step a
 // network of fewer pixels can be wider, and on a CPU its convolutions run
 // on fewer, deeper feature maps (nets' throughput probe, BenchmarkTrainStepImagesPerSec,
-// in the README's table of the architectures: base 32 on 14²×4 trains 624
+// in docs/cpu.md's table of the architectures: base 32 on 14²×4 trains 624
 // images/s against the 28² base-16 U-Net's 435 at batch 32). Patch Diffusion (Wang et al. 2023) and
 // the patch embeddings of ViT-style diffusion models (U-ViT, DiT) make the
 // same trade. Space-to-depth has no parameters: the count is the inner

@@ -44,7 +44,7 @@ var throughputCandidates = []struct {
 // reports images/s (32 per step over the time per step) and the parameter
 // count. Each sub-benchmark first takes three untimed steps (the first
 // compiles). Run it alone on the machine — XLA CPU's thread pools beside
-// another job halve a step's speed (README, "MNIST on a CPU"):
+// another job halve a step's speed (docs/cpu.md):
 //
 //	go test ./nets -run '^$' -bench TrainStepImagesPerSec -benchtime 8s
 //	go test ./nets -run '^$' -bench 'TrainStepImagesPerSec/uvit' -benchtime 20x

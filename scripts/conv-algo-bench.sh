@@ -18,7 +18,7 @@
 #   ALGOS="hybrid xfwd" ROUNDS=3 STEPS=200 bash scripts/conv-algo-bench.sh
 #
 # Run it alone on the machine: XLA CPU's thread pools beside another job
-# halve a step's speed (README, "MNIST on a CPU"). It needs the XLA CPU
+# halve a step's speed (docs/cpu.md). It needs the XLA CPU
 # plugin (ddpm.Backend must pick XLA; the benchmarks fail otherwise) and
 # writes nothing but a temporary folder it removes.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The guidance search of the README's "MNIST on a CPU" table on one weight
+# The guidance search of docs/cpu.md's tables (MNIST on a CPU) on one weight
 # file (evaluation only, no training): for each guidance weight w given,
 # `ddpm eval` by the table's protocol (2,000 samples with the balanced labels
 # 0…9, DDIM-50 η = 1, seed 7, MNIST-FD against the test digits with its

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One row of the README's "MNIST on a CPU" table: trains the preset
+# One row of docs/cpu.md's tables (MNIST on a CPU): trains the preset
 # mnist-cpu, changed by the flags given, for a wall-time budget on this
 # machine (ddpm train plans the steps its cosine decay needs from a timed
 # probe), then scores the weights by the table's protocol (2,000 DDIM-50

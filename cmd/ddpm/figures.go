@@ -12,14 +12,14 @@ import (
 )
 
 // runFigures is "ddpm figures": it writes every figure of package figures
-// (the README's) as a PNG file in -out.
+// (docs/results.md's) as a PNG file in -out.
 func runFigures(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("figures")
 	out := fs.String("out", "figures", "output folder")
 	weights := fs.String("weights", "weights", "folder of weight files: each <name>.ddpm gets a samples_<name>.png (none if the folder is missing)")
 	quick := fs.Bool("quick", false, "fewer samples and chain steps (for tests); the figures are rougher")
 	seed := fs.Int64("seed", 1, "random seed of every figure")
-	if code, ok := fs.parse("usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the README's figures as PNG files", args, stderr); !ok {
+	if code, ok := fs.parse("usage: ddpm figures [-out DIR] [-weights DIR] [-quick]: regenerate the figures of docs/results.md as PNG files", args, stderr); !ok {
 		return code
 	}
 	files, err := figures.WeightFiles(*weights, fs.Given("weights")) // the default folder is optional: no sample figures
