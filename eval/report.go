@@ -1,0 +1,67 @@
+package eval
+
+import (
+	"fmt"
+	"io"
+)
+
+// WriteText writes the report as the table "ddpm eval" prints, and returns
+// the first write error.
+func (r *EvalReport) WriteText(out io.Writer) error {
+	w := &errWriter{w: out}
+	p := r.Provenance
+	fmt.Fprintf(w, "weights  %s (%s, %s, %d steps on %s)\n", r.Weights, r.Data, r.Model, p.Steps, p.Backend)
+	s := r.Sampler
+	if r.Steps > 0 {
+		s += fmt.Sprintf(" S=%d", r.Steps)
+		if r.Sampler == "ddim" {
+			s += fmt.Sprintf(" η=%g", r.Eta)
+		}
+	}
+	if r.Evaluations > 0 {
+		s += fmt.Sprintf(" (%d network evaluations)", r.Evaluations)
+	}
+	fmt.Fprintf(w, "samples  %d, %s, seed %d, on %s\n\n", r.N, s, r.Seed, r.Backend)
+	if len(r.Reports) > 0 {
+		fmt.Fprintf(w, "%-12s %12s %12s %8s\n", "metric", "value", "floor", "ratio")
+		for _, m := range r.Reports {
+			fmt.Fprintf(w, "%-12s %12.5g %12.5g %8.3g\n", m.Name, m.Value, m.Floor, m.Ratio)
+		}
+	}
+	if r.NLL != nil {
+		kind := "full bound, all T terms"
+		if r.NLL.Estimate {
+			kind = fmt.Sprintf("estimate: one term in %d, stratified", r.NLL.Stride)
+		}
+		fmt.Fprintf(w, "%-12s %12.5g ± %.3g bits/dim (%d test images; %s)\n", "NLL", r.NLL.BitsPerDim, r.NLL.StdErr, r.NLL.Examples, kind)
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	reported := map[string]bool{}
+	for _, m := range r.Reports {
+		reported[m.Name] = true
+		if n, ok := r.Notes[m.Name]; ok {
+			fmt.Fprintf(w, "%s: %s\n", m.Name, n)
+		}
+	}
+	if n, ok := r.Notes["MNIST-FD"]; ok && !reported["MNIST-FD"] {
+		fmt.Fprintf(w, "MNIST-FD: %s\n", n)
+	}
+	return w.err
+}
+
+// errWriter keeps the first write error of text written piece by piece.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
