@@ -2,7 +2,6 @@ package eval
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,241 +10,68 @@ import (
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/metrics"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// The sizes of MNIST's training and test sets: the MNIST-FD floor draws at
-// most mnistTrainImages training images, the NLL bound at most
-// mnistTestImages test images.
-const (
-	mnistTrainImages = 60000
-	mnistTestImages  = 10000
-)
-
-// capNotes are the notes, said before sampling, of an MNIST evaluation that
-// asks for more than the data holds: a floor capped by the 60,000 training
-// images ("floor") and an NLL bound by the 10,000 test images ("nll").
-func capNotes(c Config, e EvalConfig) map[string]string {
-	notes := map[string]string{}
-	if c.Data != MNIST {
-		return notes
-	}
-	if e.N > mnistTrainImages {
-		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, e.N, mnistTrainImages)
-	}
-	if e.NLLExamples > mnistTestImages {
-		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, e.NLLExamples)
-	}
-	return notes
+// Prepared is an evaluation whose every input has been read and checked
+// ([Prepare]) and whose samples are not drawn yet: [Prepared.Run] runs it.
+type Prepared struct {
+	m   *trained.Model
+	cfg Config // completed (Config.WithDefaults)
+	// test and, for MNIST, train are the images the metrics and the NLL
+	// bound read; classifier and classifierMeta the MNIST classifier's
+	// weights (MNIST only).
+	test, train    *data.Images
+	classifier     *model.Store
+	classifierMeta *classifier.Meta
 }
 
-// ConfidentThreshold is the classifier confidence above which a sample
-// counts as read as a digit (EvalReport.Extra["confident_share"]).
-const ConfidentThreshold = 0.9
-
-// EvalConfig configures [Evaluate]: the evaluation protocol behind the
-// README's numbers. Zero values take the defaults given.
-type EvalConfig struct {
-	// N is the number of samples; default 2000 for 2-D data, 10,000 (the
-	// size of MNIST's test set) for images.
-	N int
-	// Sample is the sampler, as [Config.SampleConfig] of the model makes it
-	// and the caller changes it; a zero Kind is the model's default
-	// sampler of kind ddpm.Ancestral (Algorithm 2). Prediction and a learned
-	// variance are always the model's.
-	Sample ddpm.SampleConfig
-	// Seed seeds the samples (chunk k of images from Seed + 2k: SampleNoise
-	// uses its seed for x_T and seed+1 for the chain), the fresh data points
-	// of the 2-D metrics and the NLL noise.
-	Seed int64
-	// NLLExamples: images only (refused for 2-D data, like NLLStride,
-	// SampleBatch and DataDir), the number of test images (the first ones)
-	// for the NLL bound; 0 skips the bound.
-	NLLExamples int
-	// NLLStride: images only, ddpm.NLLConfig.Stride (one L_{t−1} term in
-	// each block of k consecutive t, weighted by k); default 1 (the full bound).
-	NLLStride int
-	// SampleBatch: images only, samples drawn per compiled call and handed
-	// to the metric before the next (it bounds memory, which does not grow
-	// with N); default 1000.
-	SampleBatch int
-	// Classifier is the MNIST classifier's weight file for MNIST-FD (MNIST
-	// only; refused for other data); default classifier.DefaultPath().
-	Classifier string
-	// DataDir is the folder of the test (and, for MNIST, training) images;
-	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
-	// module's copy.
-	DataDir string
-	// Guidance is the classifier-free guidance weight w ≥ 0 of a
-	// class-conditional model (ddpm.Guided), which is sampled with the
-	// balanced labels 0, 1, …, k−1, 0, … (BalancedLabels, per chunk) and
-	// also scored by the share of samples the MNIST classifier reads as their
-	// label; default 0 (the conditional model alone).
-	Guidance float64
-	// GuidanceInterval limits the guidance to the noise levels
-	// σ_lo < σ_t ≤ σ_hi (ddpm.GuidanceInterval); zero: every step.
-	GuidanceInterval ddpm.GuidanceInterval
-	// Unconditional samples a class-conditional model at the null label
-	// instead (no labels, no guidance).
-	Unconditional bool
-	// Log gets one progress line per stage; default none.
-	Log io.Writer
-}
-
-// WithDefaults fills the zero fields of e for model configuration c and
-// checks the result; its sampler is complete (ddpm.SampleConfig.WithDefaults
-// on the schedule of c).
-func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
-	bad := func(name string, v any, want string, args ...any) error {
-		return field.New("experiment", "EvalConfig", name, v, want, args...)
+// Prepare reads, before sampling (minutes to hours), everything that
+// [Evaluate] needs after it — the test images, and for MNIST the training
+// images and the classifier — and checks cfg against the model (completing
+// it once, Config.WithDefaults) and this host's memory. A bad DataDir or
+// Classifier then fails at once instead of after the samples are drawn,
+// and each input is read once per command.
+func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
+	if err := m.Usable(); err != nil {
+		return nil, err
 	}
-	// A field the model's data does not use is refused, not ignored.
-	for _, f := range []struct {
-		name string
-		v    any
-		set  bool
-		uses bool
-	}{
-		{"NLLExamples", e.NLLExamples, e.NLLExamples != 0, c.IsImage()},
-		{"NLLStride", e.NLLStride, e.NLLStride != 0, c.IsImage()},
-		{"SampleBatch", e.SampleBatch, e.SampleBatch != 0, c.IsImage()},
-		{"DataDir", e.DataDir, e.DataDir != "", c.IsImage()},
-		{"Classifier", e.Classifier, e.Classifier != "", c.Data == MNIST},
-	} {
-		if f.set && !f.uses {
-			return e, bad(f.name, f.v, "does not apply to a model of %s: leave it out", c.Data)
-		}
-	}
-	if e.N == 0 {
-		e.N = map[bool]int{true: 10000, false: 2000}[c.IsImage()]
-	}
-	if e.NLLStride == 0 {
-		e.NLLStride = 1
-	}
-	if e.SampleBatch == 0 {
-		e.SampleBatch = 1000
-	}
-	if e.Classifier == "" && c.Data == MNIST {
-		e.Classifier = classifier.DefaultPath()
-	}
-	if e.Log == nil {
-		e.Log = io.Discard
-	}
-	if e.Sample.Kind == "" {
-		e.Sample = c.SampleConfig(ddpm.Ancestral)
-	}
-	e.Sample.Prediction = c.Prediction
-	if c.LearnVariance {
-		e.Sample.Variance = ddpm.Learned
-	}
-	switch {
-	case e.N < 2:
-		return e, bad("N", e.N, "must be ≥ 2 samples")
-	case e.NLLExamples < 0:
-		return e, bad("NLLExamples", e.NLLExamples, "must be ≥ 0 (0: no bound)")
-	case e.NLLStride < 1:
-		return e, bad("NLLStride", e.NLLStride, "must be ≥ 1 (1: the full bound)")
-	case e.SampleBatch < 1:
-		return e, bad("SampleBatch", e.SampleBatch, "must be ≥ 1")
-	case e.Sample.Kind == ddpm.Langevin:
-		return e, bad("Sample.Kind", e.Sample.Kind, "is not an evaluation sampler: use any other one")
-	case !(e.Guidance >= 0) || e.Guidance > ddpm.MaxGuidance:
-		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
-	case e.Guidance != 0 && c.NumClasses == 0:
-		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with -cond)")
-	case e.Unconditional && c.NumClasses == 0:
-		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with -cond)")
-	case e.Guidance != 0 && e.Unconditional:
-		return e, bad("Guidance", e.Guidance, "needs labels: leave out unconditional sampling")
-	case e.GuidanceInterval.Validate() != nil:
-		return e, bad("GuidanceInterval", e.GuidanceInterval, "must be σ_lo,σ_hi with 0 ≤ σ_lo < σ_hi")
-	case !e.GuidanceInterval.IsZero() && e.Guidance == 0:
-		return e, bad("GuidanceInterval", e.GuidanceInterval, "limits guidance: give a guidance weight w > 0 too")
-	}
-	if err := field.CheckFloats("experiment", "EvalConfig", e); err != nil {
-		return e, err
-	}
-	if err := e.Sample.Validate(c.Schedule.T); err != nil {
-		return e, err
-	}
-	s, err := ddpm.NewSchedule(c.Schedule)
+	cfg, err := cfg.WithDefaults(m)
 	if err != nil {
-		return e, err
+		return nil, err
 	}
-	e.Sample = e.Sample.WithDefaults(s)
-	return e, nil
-}
-
-// checkMemory refuses, before any sample is drawn, more 2-D samples than
-// the metrics can hold in this host's memory, or a batch of images larger
-// than it can hold ([EvalMemory]).
-func (e EvalConfig) checkMemory(c Config) error {
-	short := MemoryShort(EvalMemory(c, e))
-	switch {
-	case short == "":
-	case c.IsImage():
-		return field.New("experiment", "EvalConfig", "SampleBatch", e.SampleBatch, "is more images than memory holds at once: a batch needs %s; use a smaller batch", short)
-	default:
-		return field.New("experiment", "EvalConfig", "N", e.N, "samples are more than the 2-D metrics can hold: they need %s; use fewer", short)
+	if err := cfg.checkMemory(m.Config); err != nil {
+		return nil, err
 	}
-	return nil
-}
-
-// EvalReport is the outcome of [Evaluate] ("ddpm eval -json" prints it).
-type EvalReport struct {
-	Weights    string             `json:"weights"`
-	Data       string             `json:"data"`
-	Model      string             `json:"model"`
-	Provenance Provenance         `json:"provenance"` // of the weights
-	N          int                `json:"n"`
-	Sampler    string             `json:"sampler"`
-	Steps      int                `json:"steps,omitempty"` // S of a sampler that skips steps
-	Eta        float64            `json:"eta,omitempty"`
-	Seed       int64              `json:"seed"`
-	Backend    string             `json:"backend"`
-	Metrics    []MetricJSON       `json:"metrics"`
-	NLL        *NLLJSON           `json:"nll,omitempty"`
-	Notes      map[string]string  `json:"notes,omitempty"`
-	Extra      map[string]any     `json:"extra,omitempty"`
-	Timings    map[string]float64 `json:"timings_seconds"`
-
-	// Evaluations is the number of network evaluations of one chain
-	// (ddpm.SampleConfig.Evaluations), the cost samplers are compared at.
-	Evaluations int `json:"evaluations"`
-
-	// Reports are the metrics with their floors (NaN and ±Inf kept; Metrics
-	// has them as null, which JSON can hold).
-	Reports []metrics.Report `json:"-"`
-}
-
-// MetricJSON is a metrics.Report with non-finite numbers as null (JSON has no NaN).
-type MetricJSON struct {
-	Name  string   `json:"name"`
-	Value *float64 `json:"value"`
-	Floor *float64 `json:"floor"`
-	Ratio *float64 `json:"ratio"`
-}
-
-// NLLJSON is the NLL bound of an [EvalReport].
-type NLLJSON struct {
-	BitsPerDim float64 `json:"bits_per_dim"`
-	StdErr     float64 `json:"std_err"`
-	Examples   int     `json:"examples"`
-	Stride     int     `json:"stride"`
-	Estimate   bool    `json:"estimate"` // true when stride > 1 (stratified estimate of the sum over t)
-	Prior      float64 `json:"prior_bpd"`
-	Decoder    float64 `json:"decoder_bpd"`
-}
-
-func finite(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
+	p := &Prepared{m: m, cfg: cfg}
+	if !m.Config.IsImage() {
+		return p, nil
 	}
-	return &v
+	dc := evalData(m, cfg)
+	if p.test, err = recipe.LoadImages(dc, "test"); err != nil {
+		return nil, err
+	}
+	if m.Config.Data != recipe.MNIST {
+		return p, nil
+	}
+	if p.train, err = recipe.LoadImages(dc, "train"); err != nil {
+		return nil, err
+	}
+	if p.classifier, p.classifierMeta, err = classifier.Load(cfg.Classifier); err != nil {
+		return nil, fmt.Errorf("eval: MNIST-FD needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", err)
+	}
+	return p, nil
+}
+
+// Preflight is [Prepare] for its checks alone.
+func Preflight(m *trained.Model, cfg Config) error {
+	_, err := Prepare(m, cfg)
+	return err
 }
 
 // Evaluate computes the sample-based metrics of m, each with its floor (the
@@ -258,18 +84,22 @@ func finite(v float64) *float64 {
 //     cfg.N random training images against the same test images, see
 //     evalImages; then the NLL bound (Eq. 5) on the first cfg.NLLExamples
 //     test images.
-func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, error) {
-	if err := m.usable(); err != nil {
-		return nil, err
-	}
-	cfg, err := cfg.WithDefaults(m.Config)
+//
+// It is [Prepare] then [Prepared.Run].
+func Evaluate(backend compute.Backend, m *trained.Model, cfg Config) (*Report, error) {
+	p, err := Prepare(m, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.checkMemory(m.Config); err != nil {
-		return nil, err
-	}
-	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
+	return p.Run(backend)
+}
+
+// Run samples the prepared evaluation's model and scores the samples (see
+// [Evaluate]).
+func (p *Prepared) Run(backend compute.Backend) (*Report, error) {
+	m, cfg := p.m, p.cfg
+	var err error
+	res := &Report{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
 		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
 	sc := cfg.Sample
@@ -293,10 +123,8 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	var st *mnistStream
 	if img {
 		// Images stream to the metric batch by batch: memory does not grow with N.
-		if m.Config.Data == MNIST {
-			if st, err = newMNISTStream(backend, cfg.Classifier); err != nil {
-				return nil, err
-			}
+		if p.classifier != nil {
+			st = newMNISTStream(backend, p.classifier, p.classifierMeta)
 		}
 		labels, err = streamSamples(backend, m, sc, cfg, st)
 	} else {
@@ -316,7 +144,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		}
 	}
 	if img {
-		err = evalImages(backend, m, cfg, st, res)
+		err = p.evalImages(backend, st, res)
 	} else {
 		err = eval2D(m, cfg, samples, res)
 	}
@@ -330,19 +158,19 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 }
 
 // drawSamples draws cfg.N 2-D samples, flattened [n, 2], with
-// Model.SampleMany in batches of DefaultSampleBatch (one for the usual N;
+// trained.Model.SampleMany in batches of trained.DefaultSampleBatch (one for the usual N;
 // batch k from seed cfg.Seed + 2k), with a progress line and the time left
 // on cfg.Log after the first batch. A class-conditional model (unless
-// cfg.Unconditional) samples each batch with BalancedLabels, which are
+// cfg.Unconditional) samples each batch with trained.BalancedLabels, which are
 // returned, one per sample; otherwise labels is nil. Samples holding a NaN
 // or an infinity are an error. (The 2-D metrics sort and pair all the
-// samples: they are held, and sized by [EvalMemory].)
-func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig) (out []float32, labels []int32, err error) {
-	o := SampleOptions{Batch: DefaultSampleBatch(m.Config), Progress: cfg.Log}
-	var g Guidance
+// samples: they are held, and sized by [Memory].)
+func drawSamples(backend compute.Backend, m *trained.Model, sc ddpm.SampleConfig, cfg Config) (out []float32, labels []int32, err error) {
+	o := trained.SampleOptions{Batch: trained.DefaultSampleBatch(m.Config), Progress: cfg.Log}
+	var g trained.Guidance
 	if m.Config.NumClasses > 0 && !cfg.Unconditional {
 		g.W, o.Labels = cfg.Guidance, func(_, b int) []int32 {
-			l := BalancedLabels(b, m.Config.NumClasses)
+			l := trained.BalancedLabels(b, m.Config.NumClasses)
 			labels = append(labels, l...)
 			return l
 		}
@@ -357,16 +185,16 @@ func drawSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg Ev
 
 // streamSamples draws cfg.N images in batches of cfg.SampleBatch (batch k
 // from seed cfg.Seed + 2k, each of a class-conditional model with
-// BalancedLabels) with Model.SampleEach, and hands each batch to st (nil:
+// trained.BalancedLabels) with trained.Model.SampleEach, and hands each batch to st (nil:
 // no metric reads the samples); only a batch is held at a time. It returns
 // the labels' first batch as a sign that labels were used (nil otherwise).
-func streamSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg EvalConfig, st *mnistStream) (labelled []int32, err error) {
-	o := SampleOptions{Batch: cfg.SampleBatch, Progress: cfg.Log}
-	var g Guidance
+func streamSamples(backend compute.Backend, m *trained.Model, sc ddpm.SampleConfig, cfg Config, st *mnistStream) (labelled []int32, err error) {
+	o := trained.SampleOptions{Batch: cfg.SampleBatch, Progress: cfg.Log}
+	var g trained.Guidance
 	var batchLabels []int32
 	if m.Config.NumClasses > 0 && !cfg.Unconditional {
 		g.W, g.Interval, o.Labels = cfg.Guidance, cfg.GuidanceInterval, func(_, b int) []int32 {
-			batchLabels = BalancedLabels(b, m.Config.NumClasses)
+			batchLabels = trained.BalancedLabels(b, m.Config.NumClasses)
 			if labelled == nil {
 				labelled = batchLabels
 			}
@@ -382,60 +210,12 @@ func streamSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg 
 	return labelled, err
 }
 
-// mnistStream scores MNIST samples batch by batch with the classifier: the
-// Gaussian of their features (for MNIST-FD), how many it reads with
-// confidence ≥ ConfidentThreshold and, with labels, how many it reads as
-// their label. It holds no sample.
-type mnistStream struct {
-	backend         compute.Backend
-	store           *model.Store
-	meta            *classifier.Meta
-	feats           *metrics.GaussianAcc
-	n, confident    int
-	labelled, reads int
-}
-
-func newMNISTStream(backend compute.Backend, path string) (*mnistStream, error) {
-	store, meta, err := classifier.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
-	}
-	return &mnistStream{backend: backend, store: store, meta: meta, feats: metrics.NewGaussianAcc(classifier.FeatureDim)}, nil
-}
-
-// add scores a batch of images x (flattened [b, 28, 28, 1]) drawn for
-// labels (nil: none).
-func (s *mnistStream) add(x []float32, labels []int32) error {
-	logits, feats, err := classifier.Infer(s.backend, s.store, x)
-	if err != nil {
-		return err
-	}
-	if err := s.feats.Add(feats); err != nil {
-		return err
-	}
-	b := len(logits) / classifier.Classes
-	// The shares are counts over b: rounding share·b gives the counts back.
-	cs, err := classifier.ConfidentShare(logits, ConfidentThreshold)
-	if err != nil {
-		return err
-	}
-	s.n, s.confident = s.n+b, s.confident+int(math.Round(cs*float64(b)))
-	if labels != nil {
-		acc, err := classifier.LabelAccuracy(logits, labels)
-		if err != nil {
-			return err
-		}
-		s.labelled, s.reads = s.labelled+b, s.reads+int(math.Round(acc*float64(b)))
-	}
-	return nil
-}
-
 // eval2D: sliced W₁ and MMD of the samples against cfg.N fresh data points
 // (PCG(seed, 3)), each with its floor (two draws of the data, PCG(seed, 1)
 // and PCG(seed, 2), see metrics.Floor). The MMD bandwidth is the median
 // heuristic on the floor's pooled data, used for both values, so that it
 // does not depend on the model.
-func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error {
+func eval2D(m *trained.Model, cfg Config, samples []float32, res *Report) error {
 	sampler, err := data.Toy2D(m.Config.Data)
 	if err != nil {
 		return err
@@ -480,21 +260,14 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 // evalImages: MNIST-FD of the samples (their features' Gaussian, from st)
 // against the 10,000 MNIST test images, floor = MNIST-FD of cfg.N random
 // training images (PCG(0, 5), fixed) against the same test images; and the
-// NLL bound on the first cfg.NLLExamples test digits.
-func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStream, res *EvalReport) error {
-	dc := evalData(m, cfg)
-	testIm, err := LoadImages(dc, "test")
-	if err != nil {
-		return err
-	}
-	test := testIm.ToFloat32(data.ScaleSymmetric)
+// NLL bound on the first cfg.NLLExamples test digits. The images are the
+// ones [Prepare] read.
+func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Report) error {
+	m, cfg := p.m, p.cfg
+	test := p.test.ToFloat32(data.ScaleSymmetric)
 	if st != nil {
 		t0 := time.Now()
-		trainIm, err := LoadImages(dc, "train")
-		if err != nil {
-			return err
-		}
-		train := trainIm.ToFloat32(data.ScaleSymmetric)
+		train := p.train.ToFloat32(data.ScaleSymmetric)
 		const px = classifier.ImageSize * classifier.ImageSize
 		nTrain := len(train) / px
 		idx := rand.New(rand.NewPCG(0, 5)).Perm(nTrain)[:min(cfg.N, nTrain)]
@@ -578,7 +351,7 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStre
 // evalData is the model's configuration with the data folder the
 // evaluation reads: cfg.DataDir when given, else the model's when it exists
 // on this machine, else (MNIST) the GoMNIST module's copy.
-func evalData(m *Model, cfg EvalConfig) Config {
+func evalData(m *trained.Model, cfg Config) recipe.Config {
 	c := m.Config
 	if cfg.DataDir != "" {
 		c.DataDir = cfg.DataDir
@@ -586,39 +359,4 @@ func evalData(m *Model, cfg EvalConfig) Config {
 		c.DataDir = ""
 	}
 	return c
-}
-
-// EvalPreflight loads, before sampling (minutes to hours), everything that
-// [Evaluate] needs after it: the test images, and for MNIST the training
-// images and the classifier; and checks cfg against the model. A bad
-// DataDir or Classifier then fails at once instead of after the samples are
-// drawn.
-func EvalPreflight(m *Model, cfg EvalConfig) error {
-	cfg, err := cfg.WithDefaults(m.Config)
-	if err != nil {
-		return err
-	}
-	if err := cfg.checkMemory(m.Config); err != nil {
-		return err
-	}
-	if !m.Config.IsImage() {
-		return nil
-	}
-	dc := evalData(m, cfg)
-	splits := []string{"test"}
-	if m.Config.Data == MNIST {
-		splits = append(splits, "train")
-	}
-	for _, split := range splits {
-		if _, err := LoadImages(dc, split); err != nil {
-			return err
-		}
-	}
-	if m.Config.Data != MNIST {
-		return nil
-	}
-	if _, _, err := classifier.Load(cfg.Classifier); err != nil {
-		return fmt.Errorf("experiment: MNIST-FD needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", err)
-	}
-	return nil
 }

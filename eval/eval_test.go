@@ -8,7 +8,18 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/run"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
+
+// smallConfig is a small 2-D recipe that trains in seconds (run's tests use
+// the same).
+func smallConfig() recipe.Config {
+	return recipe.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
+}
 
 // Evaluate on a barely trained 2-D model: sliced W1 and MMD, each with a
 // positive floor and a ratio above 1; the report carries the protocol
@@ -16,15 +27,15 @@ import (
 // (Reports and the JSON-ready Metrics); the same seed gives the same numbers.
 func TestEvaluate2D(t *testing.T) {
 	cfg := smallConfig()
-	res, err := Train(ddpm.MustBackend(), cfg, RunOptions{Steps: 60, Dir: t.TempDir()})
+	res, err := run.Train(ddpm.MustBackend(), cfg, run.Options{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec := EvalConfig{N: 200, Sample: m.Config.SampleConfig(ddpm.DDIM), Seed: 3}
+	ec := Config{N: 200, Sample: m.SampleConfig(ddpm.DDIM), Seed: 3}
 	r, err := Evaluate(ddpm.MustBackend(), m, ec)
 	if err != nil {
 		t.Fatal(err)
@@ -74,33 +85,30 @@ func TestEvaluate2D(t *testing.T) {
 	}
 }
 
-func TestEvalConfigDefaultsAndErrors(t *testing.T) {
-	img, err := Config{Data: MNIST}.WithDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	toy, err := Config{}.WithDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := EvalConfig{}.WithDefaults(img)
+func TestConfigDefaultsAndErrors(t *testing.T) {
+	img, toy := modelOf(t, recipe.Config{Data: recipe.MNIST}), modelOf(t, recipe.Config{})
+	e, err := Config{}.WithDefaults(img)
 	if err != nil || e.N != 10000 || e.Sample.Kind != ddpm.Ancestral || e.Sample.ClipX0 != 1 || e.NLLStride != 1 || e.SampleBatch != 1000 || e.Classifier == "" {
 		t.Errorf("image defaults: %+v, %v", e, err)
 	}
 	ddim := img.SampleConfig(ddpm.DDIM)
 	ddim.Eta = 1
-	if e, err := (EvalConfig{Sample: ddim}).WithDefaults(img); err != nil || e.Sample.ClipX0 != 1 || e.Sample.Steps != ddpm.DefaultDDIMSteps || e.Sample.Eta != 1 {
+	if e, err := (Config{Sample: ddim}).WithDefaults(img); err != nil || e.Sample.ClipX0 != 1 || e.Sample.Steps != ddpm.DefaultDDIMSteps || e.Sample.Eta != 1 {
 		t.Errorf("image DDIM sampler: %+v, %v", e.Sample, err)
 	}
-	if e, err := (EvalConfig{}).WithDefaults(toy); err != nil || e.N != 2000 || e.Sample.ClipX0 != 0 {
+	if e, err := (Config{}).WithDefaults(toy); err != nil || e.N != 2000 || e.Sample.ClipX0 != 0 {
 		t.Errorf("2-D defaults: %+v, %v", e, err)
 	}
-	for _, bad := range []EvalConfig{{N: 1}, {Sample: ddpm.SampleConfig{Kind: ddpm.Langevin}}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Eta: 2}}, {NLLStride: -1}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: -1}}} {
+	for _, bad := range []Config{{N: 1}, {Sample: ddpm.SampleConfig{Kind: ddpm.Langevin}}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Eta: 2}}, {NLLStride: -1}, {Sample: ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: -1}}} {
 		if _, err := bad.WithDefaults(toy); field.As(err) == nil {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
 	}
-	if _, err := Evaluate(ddpm.MustBackend(), &Model{Config: toy, Path: filepath.Join(t.TempDir(), "x")}, EvalConfig{N: 1}); err == nil {
+	if _, err := (Config{Guidance: 1}).WithDefaults(toy); err == nil {
+		t.Error("guidance accepted for an unconditional model")
+	}
+	weightless := &trained.Model{Config: toy.Config, Schedule: toy.Schedule, Path: filepath.Join(t.TempDir(), "x")}
+	if _, err := Evaluate(ddpm.MustBackend(), weightless, Config{N: 1}); err == nil {
 		t.Error("Evaluate accepted N = 1")
 	}
 }
@@ -110,13 +118,13 @@ func TestEvalConfigDefaultsAndErrors(t *testing.T) {
 // and of test digits that the classifier reads with confidence ≥ 0.9 (the
 // classifier has 99.3 % test accuracy, so most test digits must count).
 func TestEvaluateMNIST(t *testing.T) {
-	m, err := LoadWeights(filepath.Join("..", "weights", "mnist.ddpm"))
+	m, err := trained.Load(filepath.Join("..", "weights", "mnist.ddpm"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
-	r, err := Evaluate(ddpm.MustBackend(), m, EvalConfig{N: 50, Sample: sc, Seed: 2,
+	r, err := Evaluate(ddpm.MustBackend(), m, Config{N: 50, Sample: sc, Seed: 2,
 		Classifier: filepath.Join("..", "classifier", "mnist_classifier.ddpm")})
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,68 @@ package eval
 import (
 	"fmt"
 	"io"
+	"math"
+
+	"github.com/ddpm-go/ddpm-go/metrics"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
+
+// Report is the outcome of [Evaluate] ("ddpm eval -json" prints it).
+type Report struct {
+	Weights    string             `json:"weights"`
+	Data       string             `json:"data"`
+	Model      string             `json:"model"`
+	Provenance trained.Provenance `json:"provenance"` // of the weights
+	N          int                `json:"n"`
+	Sampler    string             `json:"sampler"`
+	Steps      int                `json:"steps,omitempty"` // S of a sampler that skips steps
+	Eta        float64            `json:"eta,omitempty"`
+	Seed       int64              `json:"seed"`
+	Backend    string             `json:"backend"`
+	Metrics    []MetricJSON       `json:"metrics"`
+	NLL        *NLLJSON           `json:"nll,omitempty"`
+	Notes      map[string]string  `json:"notes,omitempty"`
+	Extra      map[string]any     `json:"extra,omitempty"`
+	Timings    map[string]float64 `json:"timings_seconds"`
+
+	// Evaluations is the number of network evaluations of one chain
+	// (ddpm.SampleConfig.Evaluations), the cost samplers are compared at.
+	Evaluations int `json:"evaluations"`
+
+	// Reports are the metrics with their floors (NaN and ±Inf kept; Metrics
+	// has them as null, which JSON can hold).
+	Reports []metrics.Report `json:"-"`
+}
+
+// MetricJSON is a metrics.Report with non-finite numbers as null (JSON has no NaN).
+type MetricJSON struct {
+	Name  string   `json:"name"`
+	Value *float64 `json:"value"`
+	Floor *float64 `json:"floor"`
+	Ratio *float64 `json:"ratio"`
+}
+
+// NLLJSON is the NLL bound of a [Report].
+type NLLJSON struct {
+	BitsPerDim float64 `json:"bits_per_dim"`
+	StdErr     float64 `json:"std_err"`
+	Examples   int     `json:"examples"`
+	Stride     int     `json:"stride"`
+	Estimate   bool    `json:"estimate"` // true when stride > 1 (stratified estimate of the sum over t)
+	Prior      float64 `json:"prior_bpd"`
+	Decoder    float64 `json:"decoder_bpd"`
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
 
 // WriteText writes the report as the table "ddpm eval" prints, and returns
 // the first write error.
-func (r *EvalReport) WriteText(out io.Writer) error {
+func (r *Report) WriteText(out io.Writer) error {
 	w := &errWriter{w: out}
 	p := r.Provenance
 	fmt.Fprintf(w, "weights  %s (%s, %s, %d steps on %s)\n", r.Weights, r.Data, r.Model, p.Steps, p.Backend)

@@ -1,7 +1,10 @@
-// Package experiment trains and samples DDPMs end to end: typed
-// configuration, data sources, a training loop with checkpoints, exact
-// resume and a loss curve, and weight files with their provenance. The CLI
-// (cmd/ddpm) and the notebooks are thin layers over it.
+// Package recipe is what defines a training run, as data: its typed
+// configuration ([Config]: the data, the network, the schedule, the
+// objective and the optimiser), completed and checked once
+// ([Config.WithDefaults]), the named recipes a reader runs ([Preset]), and
+// the reading of a recipe's image data set ([LoadImages]). It trains and
+// samples nothing: package trained is a model trained from a recipe,
+// package run a training of one in a folder.
 package recipe
 
 import (
@@ -45,11 +48,11 @@ type Config struct {
 	// Schedule: default Ho et al.'s linear schedule, T = 1000.
 	Schedule ddpm.ScheduleConfig `json:"schedule"`
 	// Batch is the batch size; zero takes the data's base preset's
-	// ([BasePreset]: 1024 for points, 128 for images).
+	// (BasePreset: 1024 for points, 128 for images).
 	Batch int `json:"batch"`
 	// TrainConfig is the objective and the optimiser. Its zero fields take
-	// the data's base preset's values ([BasePreset]), then ddpm's defaults.
-	// Devices is not part of a run's identity (RunOptions.Devices sets it).
+	// the data's base preset's values (BasePreset), then ddpm's defaults.
+	// Devices is not part of a run's identity (run.Options.Devices sets it).
 	ddpm.TrainConfig
 }
 
@@ -116,7 +119,7 @@ func (c Config) WithDefaults() (Config, error) {
 	img := c.IsImage()
 	if !img {
 		if _, err := data.Toy2D(c.Data); err != nil {
-			return c, fmt.Errorf("experiment: unknown data %q: use one of %s, %s, %s, %s", c.Data, strings.Join(data.ToyNames(), ", "), MNIST, FashionMNIST, CIFAR10)
+			return c, fmt.Errorf("recipe: unknown data %q: use one of %s, %s, %s, %s", c.Data, strings.Join(data.ToyNames(), ", "), MNIST, FashionMNIST, CIFAR10)
 		}
 	}
 	if c.Network == nil {
@@ -127,17 +130,17 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if nets.IsImageNet(c.Network.Name()) != img {
 		want := strings.Join(nets.Names(img), " or ")
-		return c, fmt.Errorf("experiment: network %s is not for %s: use %s (-model)", c.Network.Name(), c.Data, want)
+		return c, fmt.Errorf("recipe: network %s is not for %s: use %s (-model)", c.Network.Name(), c.Data, want)
 	}
 	if c.NumClasses != 0 {
 		switch k := DataClasses(c.Data); {
 		case k == 0:
-			return c, fmt.Errorf("experiment: %s has no labels: class-conditional training (-cond) needs mnist, fashion-mnist, cifar10 or 8gaussians", c.Data)
+			return c, fmt.Errorf("recipe: %s has no labels: class-conditional training (-cond) needs mnist, fashion-mnist, cifar10 or 8gaussians", c.Data)
 		case c.NumClasses != k:
-			return c, field.New("experiment", "Config", "NumClasses", c.NumClasses, "contradicts %s's %d labels", c.Data, k)
+			return c, field.New("recipe", "Config", "NumClasses", c.NumClasses, "contradicts %s's %d labels", c.Data, k)
 		}
 	}
-	base := BasePreset(c.Data).Config
+	base := baseConfig(c.Data)
 	if c.Batch == 0 {
 		c.Batch = base.Batch
 	}
@@ -146,7 +149,7 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, err
 	}
 	if c.Batch < 1 || c.Batch > MaxBatch {
-		return c, field.New("experiment", "Config", "Batch", c.Batch, "must lie in [1, %d]", MaxBatch)
+		return c, field.New("recipe", "Config", "Batch", c.Batch, "must lie in [1, %d]", MaxBatch)
 	}
 	net, err := c.Network.For(c.Spec())
 	if err != nil {
@@ -165,6 +168,22 @@ func (c Config) WithDefaults() (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// The configurations of the base presets (BasePreset), whose batch and
+// optimiser fill a configuration's zero ones: "points" for the 2-D toys,
+// "ho2020" (Ho et al. 2020's image recipe) for images.
+var (
+	pointsBase = Config{Data: "swissroll", Batch: 1024, TrainConfig: ddpm.TrainConfig{LearningRate: 1e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.995}}
+	imagesBase = Config{Data: MNIST, Batch: 128, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-4, WarmupSteps: 1000, GradClip: 1, EMADecay: 0.9999}}
+)
+
+// baseConfig is the configuration of the data's base preset ([BasePreset]).
+func baseConfig(data string) Config {
+	if IsImageData(data) {
+		return imagesBase
+	}
+	return pointsBase
 }
 
 // fillZero returns t with the zero optimiser fields of the recipe t set from base's.

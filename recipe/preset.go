@@ -2,16 +2,12 @@ package recipe
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/nets"
-	"github.com/gomlx/compute"
 )
 
 // Preset is a named training recipe: the configuration a reader runs,
@@ -24,12 +20,12 @@ type Preset struct {
 	// Config is the recipe; its zero fields take their defaults.
 	Config Config
 	// Steps is the recipe's training length; 0 when it is a wall-time budget
-	// (Minutes) turned into steps on the machine at hand by [StepsFor].
+	// (Minutes) turned into steps on the machine at hand by run.StepsFor.
 	Steps int64
 	// Minutes is the recipe's wall-time budget on a CPU; 0 for a step budget.
 	Minutes float64
 	// DecayToEnd: the learning rate decays to 0 at the run's last step
-	// (Config.DecaySteps is set to the planned steps by [Plan]).
+	// (Config.DecaySteps is set to the planned steps by run.Plan).
 	DecayToEnd bool
 	// Guidance, for a class-conditional recipe, is the classifier-free
 	// guidance weight w measured best for it (the README's tables); its
@@ -45,11 +41,9 @@ type Preset struct {
 // presets are the named recipes, by name.
 var presets = map[string]Preset{
 	"points": {Name: "points", Doc: "the 2-D toys' recipe: the reference MLP, batch 1024, Adam 1e-3 with 100 warm-up steps, clipping at 1, EMA 0.995 (2-D runs are short)",
-		Config: Config{Data: "swissroll", Batch: 1024, TrainConfig: ddpm.TrainConfig{LearningRate: 1e-3, WarmupSteps: 100, GradClip: 1, EMADecay: 0.995}},
-		Steps:  5000},
+		Config: pointsBase, Steps: 5000},
 	"ho2020": {Name: "ho2020", Doc: "Ho et al. (2020)'s image recipe: batch 128, Adam 2e-4 with 1,000 warm-up steps (they used 5,000), clipping at 1, EMA 0.9999",
-		Config: Config{Data: MNIST, Batch: 128, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-4, WarmupSteps: 1000, GradClip: 1, EMADecay: 0.9999}},
-		Steps:  20000},
+		Config: imagesBase, Steps: 20000},
 	"mnist-gpu": {Name: "mnist-gpu", Doc: "MNIST on a GPU (scripts/gpu-mnist.sh; notebook 05 on CUDA trains its class-conditional twin, mnist-gpu-cond): the base-32 U-Net, batch 128, Adam 5e-4 with 500 warm-up steps and a cosine decay to 0 at the last step, EMA 0.9995 with warm-up, 15,000 steps (2.5 minutes on one H200)",
 		Config: Config{Data: MNIST, Network: nets.UNetConfig{Base: 32}, Batch: 128,
 			TrainConfig: ddpm.TrainConfig{LearningRate: 5e-4, WarmupSteps: 500, GradClip: 1, EMADecay: 0.9995, EMAWarmup: true}},
@@ -101,7 +95,7 @@ func PresetNames() []string {
 func GetPreset(name string) (Preset, error) {
 	p, ok := presets[name]
 	if !ok {
-		return Preset{}, fmt.Errorf("experiment: unknown preset %q: use one of %s", name, strings.Join(PresetNames(), ", "))
+		return Preset{}, fmt.Errorf("recipe: unknown preset %q: use one of %s", name, strings.Join(PresetNames(), ", "))
 	}
 	return p, nil
 }
@@ -116,107 +110,11 @@ func MustPreset(name string) Preset {
 }
 
 // BasePreset is the recipe whose values fill a configuration's zero batch
-// and optimiser fields: "ho2020" for image data, "points" for the 2-D toys.
+// and optimiser fields (Config.WithDefaults, from its configuration
+// baseConfig): "ho2020" for image data, "points" for the 2-D toys.
 func BasePreset(data string) Preset {
 	if IsImageData(data) {
 		return presets["ho2020"]
 	}
 	return presets["points"]
-}
-
-// Plan completes the length and place of a run of cfg from preset p (the
-// zero Preset for none), as `ddpm train` does:
-//
-//   - the steps: opt.Steps, else the preset's, else the data's base
-//     preset's; for a wall-time recipe, as many as fit in its budget on this
-//     machine ([StepsFor]; a folder that holds such a run keeps its planned
-//     steps), its wall limit then raised by a tenth (at least 30 s) so that
-//     the planned steps, not the limit, end the run;
-//   - the wall budget: opt.MaxWall, else the preset's minutes;
-//   - the folder: opt.Dir, else runs/<data>-<model>-seed<seed>;
-//   - for a preset that decays to its end, the decay's last step.
-//
-// Before it times, it runs every check of [Preflight]. cfg must be complete
-// (Config.WithDefaults). It returns the run [Prepare]d (every check passed,
-// nothing created) and the step rate it timed (0 when it timed none).
-func Plan(backend compute.Backend, cfg Config, p Preset, opt RunOptions) (run *Prepared, rate float64, err error) {
-	if err := opt.Validate(); err != nil {
-		return nil, 0, err
-	}
-	if opt.Dir == "" {
-		opt.Dir = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Data, cfg.ModelName(), cfg.Seed))
-	}
-	if opt.MaxWall == 0 && p.Minutes > 0 {
-		opt.MaxWall = time.Duration(p.Minutes * float64(time.Minute))
-	}
-	budget := opt.MaxWall
-	if opt.Steps == 0 {
-		opt.Steps = p.Steps
-		if p.Name == "" {
-			opt.Steps = BasePreset(cfg.Data).Steps
-		}
-	}
-	if opt.Steps == 0 && p.DecayToEnd && cfg.DecaySteps == 0 {
-		// A wall-time recipe resumed: the steps its decay was planned for.
-		if prev, ok := runConfig(opt.Dir); ok && prev.DecaySteps > 0 {
-			cfg.DecaySteps, opt.Steps = prev.DecaySteps, int64(prev.DecaySteps)
-		}
-	}
-	if opt.Steps == 0 { // a wall-time recipe: as many steps as fit, timed here
-		// Every check first (the timing is work): with a provisional length,
-		// in a folder that holds no run of another length.
-		probe, popt := cfg, opt
-		popt.Steps = 1
-		if p.DecayToEnd {
-			probe.DecaySteps = 1
-		}
-		if err := Preflight(backend, probe, popt); err != nil {
-			return nil, 0, err
-		}
-		if opt.Steps, rate, err = StepsFor(backend, cfg, opt.MaxWall, 20); err != nil {
-			return nil, 0, err
-		}
-		// The steps fill the budget; the wall limit only stops a run whose
-		// machine slowed down (a run cut before its decay ends is much worse).
-		opt.MaxWall += max(opt.MaxWall/10, 30*time.Second)
-	}
-	if p.DecayToEnd && cfg.DecaySteps == 0 {
-		cfg.DecaySteps = int(opt.Steps)
-	}
-	if opt.Guidance == 0 && cfg.NumClasses > 0 {
-		opt.Guidance, opt.GuidanceInterval = p.Guidance, p.GuidanceInterval
-	}
-	if run, err = Prepare(backend, cfg, opt); run != nil {
-		run.budget = budget
-	}
-	return run, rate, err
-}
-
-// Validate checks the options' fields (a zero field is its default); the
-// error is a *field.Error naming the first one out of range.
-func (o RunOptions) Validate() error {
-	bad := func(name string, v any, want string) error {
-		return field.New("experiment", "RunOptions", name, v, want)
-	}
-	switch {
-	case o.Steps < 0:
-		return bad("Steps", o.Steps, "must be ≥ 1 (0: the default)")
-	case o.CheckpointEvery < 0:
-		return bad("CheckpointEvery", o.CheckpointEvery, "must be ≥ 1 (0: steps/10)")
-	case o.Keep < 0:
-		return bad("Keep", o.Keep, "must be ≥ 1 checkpoint (0: 3)")
-	case o.Devices < 0:
-		return bad("Devices", o.Devices, "must be ≥ 1 (0: all GPUs, 1 on CPU)")
-	case o.MaxWall < 0:
-		return bad("MaxWall", o.MaxWall, "must be > 0 (0: the preset's budget, else no limit)")
-	case o.StopAfter < 0:
-		return bad("StopAfter", o.StopAfter, "must be ≥ 0")
-	case !(o.Guidance >= 0) || o.Guidance > ddpm.MaxGuidance:
-		return bad("Guidance", o.Guidance, "must be a finite guidance weight ≥ 0 (0: none named)")
-	case o.GuidanceInterval.Validate() != nil:
-		return bad("GuidanceInterval", o.GuidanceInterval, "must be σ_lo,σ_hi with 0 ≤ σ_lo < σ_hi")
-	case !o.GuidanceInterval.IsZero() && o.Guidance == 0:
-		return bad("GuidanceInterval", o.GuidanceInterval, "limits guidance: name a guidance weight too")
-	}
-	return nil
 }

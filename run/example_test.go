@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/eval"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/run"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
 // A 2-D run end to end: Algorithm 1 on 8 Gaussians with a small MLP for
@@ -22,17 +25,17 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 	backend := ddpm.MustBackend()
-	cfg := experiment.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 128, Layers: 3}, Batch: 256,
+	cfg := recipe.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 128, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-3, DecaySteps: 4000, EMAWarmup: true, Seed: 1}}
-	res, err := experiment.Train(backend, cfg, experiment.RunOptions{Steps: 4000, Dir: filepath.Join(dir, "run")})
+	res, err := run.Train(backend, cfg, run.Options{Steps: 4000, Dir: filepath.Join(dir, "run")})
 	if err != nil {
 		panic(err)
 	}
-	m, err := experiment.LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		panic(err)
 	}
-	r, err := experiment.Evaluate(backend, m, experiment.EvalConfig{N: 2000, Seed: 7})
+	r, err := eval.Evaluate(backend, m, eval.Config{N: 2000, Seed: 7})
 	if err != nil {
 		panic(err)
 	}

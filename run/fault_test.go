@@ -22,6 +22,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -31,8 +32,8 @@ import (
 const faultChildEnv = "DDPM_FAULT_CHILD_DIR"
 
 var (
-	faultCfg  = Config{Data: "moons", Network: nets.MLPConfig{Hidden: 16, Layers: 2}, Batch: 32, TrainConfig: ddpm.TrainConfig{Seed: 3}}
-	faultOpts = RunOptions{Steps: 60, CheckpointEvery: 5, Keep: 2}
+	faultCfg  = recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 16, Layers: 2}, Batch: 32, TrainConfig: ddpm.TrainConfig{Seed: 3}}
+	faultOpts = Options{Steps: 60, CheckpointEvery: 5, Keep: 2}
 )
 
 func TestMain(m *testing.M) {
@@ -124,8 +125,8 @@ func TestKillAndResumeIsExact(t *testing.T) {
 	// a checkpoint's bytes, before pruning, after the last step; each n-th
 	// time it is reached in that child.
 	named := filepath.Join(root, "named")
-	for _, f := range []string{"experiment-before-loss-log@1", "atomicfile-mid-write@2", "experiment-before-loss-log@3",
-		"ckpt-before-prune@2", "atomicfile-mid-write@5", "experiment-before-loss-log@2", "experiment-end@1"} {
+	for _, f := range []string{"run-before-loss-log@1", "atomicfile-mid-write@2", "run-before-loss-log@3",
+		"ckpt-before-prune@2", "atomicfile-mid-write@5", "run-before-loss-log@2", "run-end@1"} {
 		err := child(t, named, f).Wait()
 		if !killed(err) {
 			t.Fatalf("%s: the child was not killed there (%v)", f, err)

@@ -14,34 +14,24 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/internal/inputfile"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
-
-// Change is a change of a run's configuration on resume, recorded in the
-// run folder's history.json and in the provenance of its weights. Only a
-// lower learning rate may change (the way out of a divergence).
-type Change struct {
-	Step int64  `json:"step"` // the step the run resumed from
-	Date string `json:"date"`
-	// LearningRate is [old, new].
-	LearningRate [2]float64 `json:"learning_rate"`
-}
-
-const historyName = "history.json"
 
 // maxHistoryJSON bounds the history.json a reader accepts (one short entry
 // per resume with a lower learning rate).
 const maxHistoryJSON = 16 << 20
 
 // ParseRunJSON reads the configuration stored as run.json in a run folder.
-func ParseRunJSON(raw []byte) (Config, error) {
-	var c Config
+func ParseRunJSON(raw []byte) (recipe.Config, error) {
+	var c recipe.Config
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return Config{}, fmt.Errorf("run.json is not a run configuration: %v", err)
+		return recipe.Config{}, fmt.Errorf("run.json is not a run configuration: %v", err)
 	}
 	if _, err := c.WithDefaults(); err != nil {
-		return Config{}, fmt.Errorf("run.json: %w", err)
+		return recipe.Config{}, fmt.Errorf("run.json: %w", err)
 	}
 	return c, nil
 }
@@ -53,7 +43,7 @@ func ParseRunJSON(raw []byte) (Config, error) {
 // checkpoint or weight file records ([recordedConfig]), *rebuiltFrom set to
 // that file, and compared in the same way: the same command resumes the run
 // and rebuilds run.json; another is refused naming the fields that differ.
-func amendLR(dir string, cfg Config, old *Config, rebuiltFrom *string) func(have []byte) error {
+func amendLR(dir string, cfg recipe.Config, old *recipe.Config, rebuiltFrom *string) func(have []byte) error {
 	return func(have []byte) error {
 		idPath := filepath.Join(dir, "run.json")
 		prev, err := ParseRunJSON(have)
@@ -93,7 +83,7 @@ func amendLR(dir string, cfg Config, old *Config, rebuiltFrom *string) func(have
 // than run.json record it: the newest checkpoint that holds one (every
 // checkpoint does since issue 27), else its weights.ddpm; from names the
 // file. ok is false when none does.
-func recordedConfig(dir string) (cfg Config, from string, ok bool) {
+func recordedConfig(dir string) (cfg recipe.Config, from string, ok bool) {
 	r := &ckpt.Run{Dir: dir}
 	steps, _ := r.Steps() // best effort: a folder it cannot list records nothing (ok false)
 	for i := len(steps) - 1; i >= 0; i-- {
@@ -107,24 +97,18 @@ func recordedConfig(dir string) (cfg Config, from string, ok bool) {
 		}
 	}
 	path := filepath.Join(dir, weightsName)
-	if raw, err := ckpt.ReadMeta(path); err == nil {
-		var m struct {
-			Format string          `json:"format"`
-			Config json.RawMessage `json:"config"`
-		}
-		if json.Unmarshal(raw, &m) == nil && m.Format == weightsFormat {
-			if c, err := ParseRunJSON(m.Config); err == nil {
-				return c, path, true
-			}
+	if h, err := trained.ReadHeader(path); err == nil {
+		if c, err := ParseRunJSON(h.Config); err == nil {
+			return c, path, true
 		}
 	}
-	return Config{}, "", false
+	return recipe.Config{}, "", false
 }
 
 // runConfig is the configuration of the run in dir: its run.json, or, when
 // that is torn, the one its checkpoints record ([recordedConfig]); ok is
 // false when there is none.
-func runConfig(dir string) (Config, bool) {
+func runConfig(dir string) (recipe.Config, bool) {
 	if raw, err := inputfile.ReadFile(filepath.Join(dir, "run.json"), ckpt.MaxRunJSON); err == nil {
 		if c, err := ParseRunJSON(raw); err == nil {
 			return c, true
@@ -132,14 +116,14 @@ func runConfig(dir string) (Config, bool) {
 		c, _, ok := recordedConfig(dir)
 		return c, ok
 	}
-	return Config{}, false
+	return recipe.Config{}, false
 }
 
 // configDiff names the top-level JSON fields in which a and b differ.
-func configDiff(a, b Config) (string, error) {
+func configDiff(a, b recipe.Config) (string, error) {
 	var ma, mb map[string]json.RawMessage
 	for _, x := range []struct {
-		c Config
+		c recipe.Config
 		m *map[string]json.RawMessage
 	}{{a, &ma}, {b, &mb}} {
 		j, err := json.Marshal(x.c)
@@ -166,14 +150,14 @@ func configDiff(a, b Config) (string, error) {
 }
 
 // readHistory reads a run folder's history.json (none: nil).
-func readHistory(dir string) ([]Change, error) {
+func readHistory(dir string) ([]trained.Change, error) {
 	raw, err := inputfile.ReadFile(filepath.Join(dir, historyName), maxHistoryJSON)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	var h []Change
+	var h []trained.Change
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, historyName), err)
 	}
@@ -181,7 +165,7 @@ func readHistory(dir string) ([]Change, error) {
 }
 
 // appendHistory records a change in the run folder's history.json.
-func appendHistory(run *ckpt.Run, c Change) ([]Change, error) {
+func appendHistory(run *ckpt.Run, c trained.Change) ([]trained.Change, error) {
 	h, err := readHistory(run.Dir)
 	if err != nil {
 		return nil, err

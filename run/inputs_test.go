@@ -13,6 +13,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -24,7 +25,7 @@ import (
 // different one is refused naming the fields that differ and the way on.
 func TestTornRunJSONIsRebuilt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 6, Dir: dir, CheckpointEvery: 3}); err != nil {
+	if _, err := train(t, tinyCfg, Options{Steps: 6, Dir: dir, CheckpointEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
 	idPath := filepath.Join(dir, "run.json")
@@ -43,8 +44,8 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	other.Seed = 6
 	before := snapshot(t, dir)
 	for _, call := range []func() error{
-		func() error { return Preflight(ddpm.MustBackend(), other, RunOptions{Steps: 9, Dir: dir}) },
-		func() error { _, err := train(t, other, RunOptions{Steps: 9, Dir: dir}); return err },
+		func() error { return Preflight(ddpm.MustBackend(), other, Options{Steps: 9, Dir: dir}) },
+		func() error { _, err := train(t, other, Options{Steps: 9, Dir: dir}); return err },
 	} {
 		err := call()
 		if err == nil || !strings.Contains(err.Error(), "is torn") || !strings.Contains(err.Error(), "seed") ||
@@ -55,11 +56,11 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	sameSnapshot(t, "refused", before, snapshot(t, dir))
 
 	// The same configuration: run.json rebuilt, the run resumed at step 6.
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 9, Dir: dir}); err != nil {
+	if err := Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 9, Dir: dir}); err != nil {
 		t.Fatalf("preflight of the same command: %v", err)
 	}
 	var log bytes.Buffer
-	res, err := train(t, tinyCfg, RunOptions{Steps: 9, Dir: dir, Log: &log})
+	res, err := train(t, tinyCfg, Options{Steps: 9, Dir: dir, Log: &log})
 	if err != nil {
 		t.Fatalf("the same command on a torn run.json: %v", err)
 	}
@@ -82,11 +83,11 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	for _, s := range steps {
 		stripConfig(t, r.Path(s))
 	}
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 12, Dir: dir}); err != nil {
+	if err := Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 12, Dir: dir}); err != nil {
 		t.Errorf("torn run.json, configuration in weights.ddpm only: %v", err)
 	}
 	os.Remove(filepath.Join(dir, weightsName))
-	err = Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 12, Dir: dir})
+	err = Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 12, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "restore run.json from a copy") || strings.Contains(err.Error(), "delete the folder") {
 		t.Errorf("torn run.json, no record of the configuration: %v", err)
 	}
@@ -120,14 +121,14 @@ func stripConfig(t *testing.T, path string) {
 // "a training checkpoint? use weights.ddpm") or a run's checkpoint.
 func TestNotWeightsSaysWhatItIs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 2, Dir: dir, CheckpointEvery: 1}); err != nil {
+	if _, err := train(t, tinyCfg, Options{Steps: 2, Dir: dir, CheckpointEvery: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, want string }{
 		{filepath.Join("..", "classifier", classifier.WeightsFile), "is the MNIST classifier's weight file (eval -classifier reads it)"},
 		{(&ckpt.Run{Dir: dir}).Path(2), "is a training checkpoint (step 2), not a ddpm-go weight file: use the weights.ddpm in its run folder"},
 	} {
-		_, err := LoadWeights(c.path)
+		_, err := trained.Load(c.path)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("LoadWeights(%s) = %v, want %q", c.path, err, c.want)
 		}
@@ -155,7 +156,7 @@ func TestInitCheckedBeforeRead(t *testing.T) {
 	} {
 		done := make(chan error, 1)
 		go func() {
-			done <- Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
+			done <- Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
 		}()
 		select {
 		case err := <-done:

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/recipe"
 )
 
 // checkpointMeta is the metadata of a training checkpoint.
@@ -77,10 +78,10 @@ func legacyLosses(path string, step int64, logw io.Writer) []float64 {
 // weights produced the diverging losses) to ckpt-….ddpm.diverged, so that a
 // resume starts from the last checkpoint before the divergence, and returns
 // the one-line error that says so and how to go on.
-func diverged(run *ckpt.Run, cfg Config, step, since int64, why string) error {
+func diverged(run *ckpt.Run, cfg recipe.Config, step, since int64, why string) error {
 	steps, err := run.Steps()
 	if err != nil {
-		return fmt.Errorf("experiment: training diverged at step %d (%s), and the checkpoints of %s could not be listed (%v): delete those from step %d on before resuming", step, why, run.Dir, err, since-1)
+		return fmt.Errorf("run: training diverged at step %d (%s), and the checkpoints of %s could not be listed (%v): delete those from step %d on before resuming", step, why, run.Dir, err, since-1)
 	}
 	var kept int64 = -1
 	for _, s := range steps {
@@ -90,7 +91,7 @@ func diverged(run *ckpt.Run, cfg Config, step, since int64, why string) error {
 		}
 		if err := rename(run.Path(s), run.Path(s)+".diverged"); err != nil {
 			// A resume would start from this diverged checkpoint: say so, and how to go on.
-			return fmt.Errorf("experiment: training diverged at step %d (%s), but its checkpoint %s could not be set aside (%v): delete it (and any later one) before resuming, or a resume starts from diverged weights", step, why, run.Path(s), err)
+			return fmt.Errorf("run: training diverged at step %d (%s), but its checkpoint %s could not be set aside (%v): delete it (and any later one) before resuming, or a resume starts from diverged weights", step, why, run.Path(s), err)
 		}
 	}
 	lower := cfg.LearningRate / 10
@@ -99,9 +100,9 @@ func diverged(run *ckpt.Run, cfg Config, step, since int64, why string) error {
 		where = fmt.Sprintf("no checkpoint from before it remains; start over with a lower learning rate: the same command with -lr %g", lower)
 	}
 	if since < step {
-		return fmt.Errorf("experiment: training diverged at step %d (from step %d, %s): %s (in %s)", step, since, why, where, filepath.Clean(run.Dir))
+		return fmt.Errorf("run: training diverged at step %d (from step %d, %s): %s (in %s)", step, since, why, where, filepath.Clean(run.Dir))
 	}
-	return fmt.Errorf("experiment: training diverged at step %d (%s): %s (in %s)", step, why, where, filepath.Clean(run.Dir))
+	return fmt.Errorf("run: training diverged at step %d (%s): %s (in %s)", step, why, where, filepath.Clean(run.Dir))
 }
 
 // rename is os.Rename (a variable so that a test can make it fail).

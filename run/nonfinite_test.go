@@ -14,7 +14,10 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/eval"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -23,7 +26,7 @@ import (
 // poison (a bit flip whose CRC was fixed up, or a tool's output).
 // TestNaNFixture checks that it is still that; -update-seeds rewrites it.
 const (
-	nanFixture  = "testdata/nan-weights.ddpm"
+	nanFixture  = "../trained/testdata/nan-weights.ddpm"
 	nanVariable = "/net/out/weights"
 )
 
@@ -67,14 +70,14 @@ func poison(t *testing.T, raw []byte, path string) []byte {
 }
 
 func TestNaNFixture(t *testing.T) {
-	want := poison(t, read(t, "testdata/tiny-weights.ddpm"), nanVariable)
+	want := poison(t, read(t, "../trained/testdata/tiny-weights.ddpm"), nanVariable)
 	if *updateSeeds {
 		if err := os.WriteFile(nanFixture, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !bytes.Equal(read(t, nanFixture), want) {
-		t.Errorf("%s is not tiny-weights.ddpm with %s[0] = NaN: run go test ./experiment -run 'TestUpdateFuzzSeeds|TestNaNFixture' -update-seeds", nanFixture, nanVariable)
+		t.Errorf("%s is not tiny-weights.ddpm with %s[0] = NaN: run go test ./run -run 'TestUpdateFuzzSeeds|TestNaNFixture' -update-seeds", nanFixture, nanVariable)
 	}
 }
 
@@ -83,13 +86,13 @@ func TestNaNFixture(t *testing.T) {
 // table of NaN, with exit 0); as -init it is named as the bad -init (it
 // "diverged at step 1" and advised a lower -lr).
 func TestNaNWeightsRefused(t *testing.T) {
-	_, err := LoadWeights(nanFixture)
+	_, err := trained.Load(nanFixture)
 	if !errors.Is(err, ckpt.ErrNonFinite) || !strings.Contains(err.Error(), nanFixture) || !strings.Contains(err.Error(), nanVariable) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("LoadWeights: %v, want a one-line error naming %s and %s", err, nanFixture, nanVariable)
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	cfg := Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
-	_, err = train(t, cfg, RunOptions{Steps: 5, Dir: dir, InitFrom: nanFixture})
+	cfg := recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
+	_, err = train(t, cfg, Options{Steps: 5, Dir: dir, InitFrom: nanFixture})
 	if err == nil || !strings.Contains(err.Error(), "-init "+nanFixture) || !strings.Contains(err.Error(), nanVariable) || strings.Contains(err.Error(), "-lr") {
 		t.Errorf("-init of NaN weights: %v, want the bad -init named", err)
 	}
@@ -102,7 +105,7 @@ func TestNaNWeightsRefused(t *testing.T) {
 // Weights that became NaN in memory are never written: SaveWeights refuses
 // them, and the samplers refuse the samples they give.
 func TestNaNNeverWrittenNorSampled(t *testing.T) {
-	m, err := LoadWeights("testdata/tiny-weights.ddpm")
+	m, err := trained.Load("../trained/testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,22 +116,22 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "w.ddpm")
-	if err := SaveWeights(m.Store, p, m.Config, m.Provenance); !errors.Is(err, ckpt.ErrNonFinite) {
+	if err := trained.Save(m.Store, p, m.Config, m.Provenance); !errors.Is(err, ckpt.ErrNonFinite) {
 		t.Errorf("SaveWeights of NaN weights: %v", err)
 	}
 	if _, err := os.Stat(p); err == nil {
 		t.Error("NaN weights were written")
 	}
 	backend := ddpm.MustBackend()
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
 	if _, _, err := m.Sample(backend, sc, 20, 1); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
 		t.Errorf("Sample of NaN weights: %v", err)
 	}
-	if _, err := m.SampleMany(backend, sc, Guidance{}, 20, 1, SampleOptions{Batch: 7}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
+	if _, err := m.SampleMany(backend, sc, trained.Guidance{}, 20, 1, trained.SampleOptions{Batch: 7}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
 		t.Errorf("SampleMany of NaN weights: %v", err)
 	}
-	if _, err := Evaluate(backend, m, EvalConfig{N: 20, Sample: sc}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
+	if _, err := eval.Evaluate(backend, m, eval.Config{N: 20, Sample: sc}); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {
 		t.Errorf("Evaluate of NaN weights: %v", err)
 	}
 }
@@ -138,8 +141,8 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 // It now stops as diverged and writes no weights.
 func TestDivergenceWithDipsStops(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Data: "swissroll", TrainConfig: ddpm.TrainConfig{LearningRate: 5, GradClip: 1000, WarmupSteps: 1}}
-	_, err := train(t, cfg, RunOptions{Steps: 300, Dir: dir})
+	cfg := recipe.Config{Data: "swissroll", TrainConfig: ddpm.TrainConfig{LearningRate: 5, GradClip: 1000, WarmupSteps: 1}}
+	_, err := train(t, cfg, Options{Steps: 300, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "diverged at step") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v, want a one-line divergence error", err)
 	}

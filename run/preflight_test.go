@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/hostmem"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
 // snapshot is every file of dir (not the lock's content, which names the
@@ -59,40 +62,40 @@ func sameSnapshot(t *testing.T, what string, before, after map[string]string) {
 // refused there as "a different run").
 func TestPreflightLeavesNoFolder(t *testing.T) {
 	backend := ddpm.MustBackend()
-	saved := availableMemory
-	defer func() { availableMemory = saved }()
-	availableMemory = func() (int64, string, bool) { return 24 << 30, "a test's 24 GiB", true }
-	big := Config{Data: MNIST, Network: nets.UNetConfig{Base: 4096}}
+	saved := hostmem.Available
+	defer func() { hostmem.Available = saved }()
+	hostmem.Available = func() (int64, string, bool) { return 24 << 30, "a test's 24 GiB", true }
+	big := recipe.Config{Data: recipe.MNIST, Network: nets.UNetConfig{Base: 4096}}
 	n := int64(must(big.WithDefaults()).NumParameters())
 	wide := tinyCfg
 	wide.Network = nets.MLPConfig{Hidden: 64, Layers: 1} // tiny-weights.ddpm has 4
 	cases := []struct {
 		name string
-		cfg  Config
-		opt  RunOptions
+		cfg  recipe.Config
+		opt  Options
 		want []string
 	}{
-		{"devices 1000", tinyCfg, RunOptions{Steps: 5, Devices: 1000}, []string{"1000 devices", "has " + itoa(backend.NumDevices())}},
-		{"-base 4096", big, RunOptions{Steps: 5}, []string{"billion parameters", bytesString(MemoryEstimate(big)), "24.0 GiB", "a test's 24 GiB", "-base"}},
-		{"-init of another shape", wide, RunOptions{Steps: 5, InitFrom: "testdata/tiny-weights.ddpm"}, []string{"-init testdata/tiny-weights.ddpm", "network differs"}},
-		{"-init missing", tinyCfg, RunOptions{Steps: 5, InitFrom: "testdata/none.ddpm"}, []string{"-init testdata/none.ddpm"}},
-		{"negative -max-time", tinyCfg, RunOptions{Steps: 5, MaxWall: -time.Second}, []string{"RunOptions.MaxWall = -1s"}},
-		{"negative -devices", tinyCfg, RunOptions{Steps: 5, Devices: -1}, []string{"RunOptions.Devices = -1"}},
-		{"bad config", Config{Data: "nope"}, RunOptions{Steps: 5}, []string{"unknown data"}},
-		{"no steps", tinyCfg, RunOptions{}, []string{"steps ≥ 1"}},
+		{"devices 1000", tinyCfg, Options{Steps: 5, Devices: 1000}, []string{"1000 devices", "has " + itoa(backend.NumDevices())}},
+		{"-base 4096", big, Options{Steps: 5}, []string{"billion parameters", hostmem.Bytes(MemoryEstimate(must(big.WithDefaults()))), "24.0 GiB", "a test's 24 GiB", "-base"}},
+		{"-init of another shape", wide, Options{Steps: 5, InitFrom: "../trained/testdata/tiny-weights.ddpm"}, []string{"-init ../trained/testdata/tiny-weights.ddpm", "network differs"}},
+		{"-init missing", tinyCfg, Options{Steps: 5, InitFrom: "testdata/none.ddpm"}, []string{"-init testdata/none.ddpm"}},
+		{"negative -max-time", tinyCfg, Options{Steps: 5, MaxWall: -time.Second}, []string{"Options.MaxWall = -1s"}},
+		{"negative -devices", tinyCfg, Options{Steps: 5, Devices: -1}, []string{"Options.Devices = -1"}},
+		{"bad config", recipe.Config{Data: "nope"}, Options{Steps: 5}, []string{"unknown data"}},
+		{"no steps", tinyCfg, Options{}, []string{"steps ≥ 1"}},
 	}
 	if backend.NumDevices() >= 3 {
 		b := tinyCfg
 		b.Batch = 1024
 		cases = append(cases, struct {
 			name string
-			cfg  Config
-			opt  RunOptions
+			cfg  recipe.Config
+			opt  Options
 			want []string
-		}{"devices 3, batch 1024", b, RunOptions{Steps: 5, Devices: 3}, []string{"batch 1024 does not split over 3 devices"}})
+		}{"devices 3, batch 1024", b, Options{Steps: 5, Devices: 3}, []string{"batch 1024 does not split over 3 devices"}})
 	}
-	if MemoryEstimate(big) != n*5*4 || n < 12e9 {
-		t.Errorf("-base 4096: %d parameters, estimate %d bytes", n, MemoryEstimate(big))
+	if e := MemoryEstimate(must(big.WithDefaults())); e != n*5*4 || n < 12e9 {
+		t.Errorf("-base 4096: %d parameters, estimate %d bytes", n, e)
 	}
 	for _, c := range cases {
 		dir := filepath.Join(t.TempDir(), "run")
@@ -118,18 +121,14 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 	// Where the run's files would go cannot be written: refused before the folder.
 	parent := t.TempDir()
 	os.WriteFile(filepath.Join(parent, "file"), nil, 0o644)
-	if err := Preflight(backend, tinyCfg, RunOptions{Steps: 5, Dir: filepath.Join(parent, "file", "run")}); err == nil {
+	if err := Preflight(backend, tinyCfg, Options{Steps: 5, Dir: filepath.Join(parent, "file", "run")}); err == nil {
 		t.Error("a run folder under a file was accepted")
 	}
 	fifoRun := t.TempDir()
 	os.WriteFile(filepath.Join(fifoRun, "run.json"), append(must(jsonIndent(must(tinyCfg.WithDefaults()))), '\n'), 0o644)
 	syscall.Mkfifo(filepath.Join(fifoRun, "loss.csv"), 0o644)
-	if err := Preflight(backend, tinyCfg, RunOptions{Steps: 5, Dir: fifoRun}); err == nil || !strings.Contains(err.Error(), "FIFO") {
+	if err := Preflight(backend, tinyCfg, Options{Steps: 5, Dir: fifoRun}); err == nil || !strings.Contains(err.Error(), "FIFO") {
 		t.Errorf("a FIFO as the loss log: %v", err)
-	}
-	// The real figure: MemAvailable is read and named.
-	if have, from, ok := hostAvailableMemory(); ok && (have <= 0 || from == "") {
-		t.Errorf("available memory %d from %q", have, from)
 	}
 }
 
@@ -141,19 +140,19 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 	backend := ddpm.MustBackend()
 	root := t.TempDir()
 	dir := filepath.Join(root, "done")
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 10, Command: "first"}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: dir, CheckpointEvery: 10, Command: "first"}); err != nil {
 		t.Fatal(err)
 	}
 
 	// Nothing to do: the same or a smaller -steps touches nothing.
 	before := snapshot(t, dir)
 	for _, steps := range []int64{20, 5} {
-		_, err := Train(backend, tinyCfg, RunOptions{Steps: steps, Dir: dir, Command: "again"})
+		_, err := Train(backend, tinyCfg, Options{Steps: steps, Dir: dir, Command: "again"})
 		var done *AlreadyDone
 		if !errors.As(err, &done) || done.Step != 20 || !strings.Contains(err.Error(), "nothing to do") {
 			t.Errorf("-steps %d on a run at step 20: %v, want AlreadyDone", steps, err)
 		}
-		if err := Preflight(backend, tinyCfg, RunOptions{Steps: steps, Dir: dir}); !errors.As(err, &done) {
+		if err := Preflight(backend, tinyCfg, Options{Steps: steps, Dir: dir}); !errors.As(err, &done) {
 			t.Errorf("Preflight, -steps %d on a run at step 20: %v", steps, err)
 		}
 	}
@@ -162,9 +161,9 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 	// The weights missing after the last checkpoint (a kill between them):
 	// written from the checkpoint, nothing trained.
 	w := filepath.Join(dir, "weights.ddpm")
-	want := must(LoadWeights(w))
+	want := must(trained.Load(w))
 	os.Remove(w)
-	res, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: dir})
+	res, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: dir})
 	if err != nil || res.StartStep != 20 || res.Step != 20 {
 		t.Fatalf("weights missing: %+v, %v", res, err)
 	}
@@ -172,7 +171,7 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 
 	// Checkpoints gone, outputs there: refused, naming them and the way on.
 	gone := filepath.Join(root, "gone")
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 10, Dir: gone}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 10, Dir: gone}); err != nil {
 		t.Fatal(err)
 	}
 	ckpts, _ := filepath.Glob(filepath.Join(gone, "ckpt-*.ddpm"))
@@ -180,7 +179,7 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 		os.Remove(c)
 	}
 	before = snapshot(t, gone)
-	_, err = Train(backend, tinyCfg, RunOptions{Steps: 10, Dir: gone})
+	_, err = Train(backend, tinyCfg, Options{Steps: 10, Dir: gone})
 	if err == nil || !strings.Contains(err.Error(), "weights.ddpm") || !strings.Contains(err.Error(), "loss.csv") ||
 		!strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), "-init "+filepath.Join(gone, "weights.ddpm")) {
 		t.Errorf("outputs without checkpoints: %v", err)
@@ -189,12 +188,12 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 
 	// -max-time 1ns trains one step and leaves a folder that resumes.
 	quick := filepath.Join(root, "quick")
-	res, err = Train(backend, tinyCfg, RunOptions{Steps: 10, Dir: quick, MaxWall: time.Nanosecond})
+	res, err = Train(backend, tinyCfg, Options{Steps: 10, Dir: quick, MaxWall: time.Nanosecond})
 	if err != nil || res.Step != 1 {
 		t.Fatalf("-max-time 1ns: %+v, %v", res, err)
 	}
 	var log bytes.Buffer
-	res, err = Train(backend, tinyCfg, RunOptions{Steps: 10, Dir: quick, Log: &log})
+	res, err = Train(backend, tinyCfg, Options{Steps: 10, Dir: quick, Log: &log})
 	if err != nil || res.StartStep != 1 || strings.Contains(log.String(), "skipped") {
 		t.Errorf("resume after -max-time 1ns: start %d, %v, log %q", res.StartStep, err, log.String())
 	}
@@ -202,28 +201,28 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 	// -init on a folder that resumes is refused unless it is the file the
 	// run started from (the same command resumes).
 	resuming := filepath.Join(root, "resuming")
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: resuming, CheckpointEvery: 5, StopAfter: 10}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: resuming, CheckpointEvery: 5, StopAfter: 10}); err != nil {
 		t.Fatal(err)
 	}
 	init := filepath.Join(dir, "weights.ddpm")
 	before = snapshot(t, resuming)
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: resuming, InitFrom: init}); err == nil || !strings.Contains(err.Error(), "-init "+init) || !strings.Contains(err.Error(), "leave out -init") {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: resuming, InitFrom: init}); err == nil || !strings.Contains(err.Error(), "-init "+init) || !strings.Contains(err.Error(), "leave out -init") {
 		t.Errorf("-init on a run that resumes: %v", err)
 	}
 	sameSnapshot(t, "-init on a run that resumes", before, snapshot(t, resuming))
 	fine := filepath.Join(root, "finetune")
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: fine, CheckpointEvery: 5, StopAfter: 10, InitFrom: init}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: fine, CheckpointEvery: 5, StopAfter: 10, InitFrom: init}); err != nil {
 		t.Fatal(err)
 	}
-	res, err = Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: fine, InitFrom: init})
+	res, err = Train(backend, tinyCfg, Options{Steps: 20, Dir: fine, InitFrom: init})
 	if err != nil || res.StartStep != 10 {
 		t.Errorf("the same -init command resumes: %v (start %d)", err, res.StartStep)
-	} else if m := must(LoadWeights(res.WeightsPath)); m.Provenance.Init != init {
+	} else if m := must(trained.Load(res.WeightsPath)); m.Provenance.Init != init {
 		t.Errorf("provenance init %q, want %q", m.Provenance.Init, init)
 	}
 	other := filepath.Join(root, "other.ddpm")
 	os.WriteFile(other, must(RewriteBytes(t, init)), 0o644)
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 30, Dir: fine, InitFrom: other}); err == nil || !strings.Contains(err.Error(), "another weight file") {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 30, Dir: fine, InitFrom: other}); err == nil || !strings.Contains(err.Error(), "another weight file") {
 		t.Errorf("another -init on a fine-tune: %v", err)
 	}
 }
@@ -234,7 +233,7 @@ func RewriteBytes(t *testing.T, path string) ([]byte, error) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "w.ddpm")
 	os.WriteFile(p, read(t, path), 0o644)
-	if err := RewriteProvenance(p, func(pr *Provenance) { pr.Command = "another" }); err != nil {
+	if err := trained.RewriteProvenance(p, func(pr *trained.Provenance) { pr.Command = "another" }); err != nil {
 		return nil, err
 	}
 	return os.ReadFile(p)
@@ -245,14 +244,14 @@ func RewriteBytes(t *testing.T, path string) ([]byte, error) {
 func TestInterruptCheckpointsTheStep(t *testing.T) {
 	backend := ddpm.MustBackend()
 	straight := t.TempDir()
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 12, Dir: straight, CheckpointEvery: 5}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 12, Dir: straight, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	sig := make(chan os.Signal, 1)
 	sig <- os.Interrupt // arrives during step 1
 	var bar bytes.Buffer
-	_, err := Train(backend, tinyCfg, RunOptions{Steps: 12, Dir: dir, CheckpointEvery: 5, Interrupt: sig, Progress: &bar})
+	_, err := Train(backend, tinyCfg, Options{Steps: 12, Dir: dir, CheckpointEvery: 5, Interrupt: sig, Progress: &bar})
 	var intr *Interrupted
 	if !errors.As(err, &intr) || intr.Step != 1 || err.Error() != "interrupted at step 1; the same command resumes" {
 		t.Fatalf("got %v, want Interrupted at step 1", err)
@@ -266,7 +265,7 @@ func TestInterruptCheckpointsTheStep(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "weights.ddpm")); err == nil {
 		t.Error("weights written by an interrupted run")
 	}
-	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 12, Dir: dir, CheckpointEvery: 5}); err != nil {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 12, Dir: dir, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)
 	}
 	sameTensors(t, filepath.Join(straight, "weights.ddpm"), filepath.Join(dir, "weights.ddpm"))
@@ -280,14 +279,14 @@ func TestInterruptCheckpointsTheStep(t *testing.T) {
 // renamed checkpoints do not block that, but weights do.
 func TestStartOverAfterDivergence(t *testing.T) {
 	after := folderState{dir: "d", outputs: []string{lossLogName, lossCurveName}, diverged: true}
-	if err := after.check(RunOptions{Steps: 5}, ""); err != nil {
+	if err := after.check(Options{Steps: 5}, ""); err != nil {
 		t.Errorf("after a divergence: %v", err)
 	}
-	if err := (folderState{dir: "d", outputs: []string{lossLogName}}).check(RunOptions{Steps: 5}, ""); err == nil {
+	if err := (folderState{dir: "d", outputs: []string{lossLogName}}).check(Options{Steps: 5}, ""); err == nil {
 		t.Error("a loss log without checkpoints (and no divergence) was accepted")
 	}
 	after.outputs = append(after.outputs, weightsName)
-	if err := after.check(RunOptions{Steps: 5}, ""); err == nil {
+	if err := after.check(Options{Steps: 5}, ""); err == nil {
 		t.Error("weights without checkpoints were accepted after a divergence")
 	}
 }

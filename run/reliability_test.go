@@ -15,11 +15,13 @@ import (
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
-var tinyCfg = Config{Data: "moons", Network: nets.MLPConfig{Hidden: 8, Layers: 1}, Batch: 16, TrainConfig: ddpm.TrainConfig{Seed: 5}}
+var tinyCfg = recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 8, Layers: 1}, Batch: 16, TrainConfig: ddpm.TrainConfig{Seed: 5}}
 
-func train(t *testing.T, cfg Config, opt RunOptions) (*Result, error) {
+func train(t *testing.T, cfg recipe.Config, opt Options) (*Result, error) {
 	t.Helper()
 	return Train(ddpm.MustBackend(), cfg, opt)
 }
@@ -38,7 +40,7 @@ func read(t *testing.T, path string) []byte {
 // loss.csv blocked the resume. The checkpoint now carries the losses.
 func TestLossLogSurvivesStaleOrCorruptLog(t *testing.T) {
 	straight := t.TempDir()
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: straight, CheckpointEvery: 5}); err != nil {
+	if _, err := train(t, tinyCfg, Options{Steps: 20, Dir: straight, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)
 	}
 	want := read(t, filepath.Join(straight, "loss.csv"))
@@ -48,7 +50,7 @@ func TestLossLogSurvivesStaleOrCorruptLog(t *testing.T) {
 		"missing": nil,
 	} {
 		dir := t.TempDir()
-		if _, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
+		if _, err := train(t, tinyCfg, Options{Steps: 20, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dir, "loss.csv")
@@ -57,7 +59,7 @@ func TestLossLogSurvivesStaleOrCorruptLog(t *testing.T) {
 		} else {
 			os.WriteFile(p, damage(read(t, p)), 0o644)
 		}
-		res, err := train(t, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 5})
+		res, err := train(t, tinyCfg, Options{Steps: 20, Dir: dir, CheckpointEvery: 5})
 		if err != nil {
 			t.Fatalf("%s loss.csv: resume failed: %v", name, err)
 		}
@@ -72,16 +74,16 @@ func TestLossLogSurvivesStaleOrCorruptLog(t *testing.T) {
 // saying which was skipped, and the run still ends as a straight one.
 func TestResumeSkipsCorruptNewestCheckpoint(t *testing.T) {
 	straight, dir := t.TempDir(), t.TempDir()
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: straight, CheckpointEvery: 5}); err != nil {
+	if _, err := train(t, tinyCfg, Options{Steps: 15, Dir: straight, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
+	if _, err := train(t, tinyCfg, Options{Steps: 15, Dir: dir, CheckpointEvery: 5, StopAfter: 10}); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(dir, "ckpt-000000010.ddpm")
 	os.WriteFile(p, read(t, p)[:100], 0o644) // truncated
 	var log bytes.Buffer
-	res, err := train(t, tinyCfg, RunOptions{Steps: 15, Dir: dir, CheckpointEvery: 5, Log: &log})
+	res, err := train(t, tinyCfg, Options{Steps: 15, Dir: dir, CheckpointEvery: 5, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestDivergenceStopsAndLowerLRResumes(t *testing.T) {
 	dir := t.TempDir()
 	bad := tinyCfg
 	bad.LearningRate = 1e3
-	_, err := train(t, bad, RunOptions{Steps: 200, Dir: dir, CheckpointEvery: 1, Keep: 500})
+	_, err := train(t, bad, Options{Steps: 200, Dir: dir, CheckpointEvery: 1, Keep: 500})
 	if err == nil || !strings.Contains(err.Error(), "diverged at step") || !strings.Contains(err.Error(), "-lr 100") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("got %v, want a one-line divergence error suggesting -lr 100", err)
 	}
@@ -123,16 +125,16 @@ func TestDivergenceStopsAndLowerLRResumes(t *testing.T) {
 	// A higher learning rate is refused, a lower one resumes and is recorded.
 	higher := bad
 	higher.LearningRate = 2e3
-	if _, err := train(t, higher, RunOptions{Steps: 200, Dir: dir}); err == nil || !strings.Contains(err.Error(), "may only lower it") {
+	if _, err := train(t, higher, Options{Steps: 200, Dir: dir}); err == nil || !strings.Contains(err.Error(), "may only lower it") {
 		t.Errorf("higher lr: %v", err)
 	}
 	good := tinyCfg
 	good.LearningRate = 1e-3
-	res, err := train(t, good, RunOptions{Steps: 30, Dir: dir, Keep: 500})
+	res, err := train(t, good, Options{Steps: 30, Dir: dir, Keep: 500})
 	if err != nil {
 		t.Fatalf("resume with a lower -lr: %v", err)
 	}
-	m, err := LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +143,7 @@ func TestDivergenceStopsAndLowerLRResumes(t *testing.T) {
 	}
 	other := good
 	other.Batch = 32
-	if _, err := train(t, other, RunOptions{Steps: 30, Dir: dir}); err == nil || !strings.Contains(err.Error(), "differs in batch") {
+	if _, err := train(t, other, Options{Steps: 30, Dir: dir}); err == nil || !strings.Contains(err.Error(), "differs in batch") {
 		t.Errorf("another batch: %v", err)
 	}
 }
@@ -209,7 +211,7 @@ func TestTrainRefusesLockedAndForeignFolders(t *testing.T) {
 	}
 	cfg, _ := tinyCfg.WithDefaults()
 	os.WriteFile(filepath.Join(dir, "run.json"), append(must(jsonIndent(cfg)), '\n'), 0o644)
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 5, Dir: dir}); !errors.Is(err, ckpt.ErrLocked) {
+	if _, err := train(t, tinyCfg, Options{Steps: 5, Dir: dir}); !errors.Is(err, ckpt.ErrLocked) {
 		t.Errorf("locked: %v", err)
 	}
 	r.Close()
@@ -217,7 +219,7 @@ func TestTrainRefusesLockedAndForeignFolders(t *testing.T) {
 	foreign := t.TempDir()
 	w := filepath.Join(foreign, "weights.ddpm")
 	os.WriteFile(w, []byte("someone else's weights"), 0o644)
-	if _, err := train(t, tinyCfg, RunOptions{Steps: 5, Dir: foreign}); err == nil || !strings.Contains(err.Error(), "not a run folder") {
+	if _, err := train(t, tinyCfg, Options{Steps: 5, Dir: foreign}); err == nil || !strings.Contains(err.Error(), "not a run folder") {
 		t.Errorf("foreign: %v", err)
 	}
 	if entries, _ := os.ReadDir(foreign); string(read(t, w)) != "someone else's weights" || len(entries) != 1 {
@@ -228,7 +230,7 @@ func TestTrainRefusesLockedAndForeignFolders(t *testing.T) {
 // Finding 6: weights whose variables do not match their configuration, and
 // finding 2: a configuration with a negative width, are one-line errors.
 func TestWeightsMustMatchTheirConfig(t *testing.T) {
-	b := read(t, "testdata/tiny-weights.ddpm")
+	b := read(t, "../trained/testdata/tiny-weights.ddpm")
 	for _, c := range []struct{ old, new, want string }{
 		{`"Hidden":4`, `"Hidden":8`, "do not match their configuration"},
 		{`"Hidden":4`, `"Hidden":-4`, "MLPConfig.Hidden = -4"},
@@ -238,11 +240,11 @@ func TestWeightsMustMatchTheirConfig(t *testing.T) {
 		os.WriteFile(p, withMeta(t, b, c.old, c.new), 0o644)
 		// A bad file is no usage error (not a *field.Error, which the CLI
 		// reports with exit 2), and its message has one package prefix.
-		if _, err := LoadWeights(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || field.As(err) != nil || strings.Count(err.Error(), ": nets: ")+strings.Count(err.Error(), ": ddpm: ") > 0 {
+		if _, err := trained.Load(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || field.As(err) != nil || strings.Count(err.Error(), ": nets: ")+strings.Count(err.Error(), ": ddpm: ") > 0 {
 			t.Errorf("%s: %v, want %q", c.new, err, c.want)
 		}
 	}
-	if _, err := LoadWeights("testdata/tiny-weights.ddpm"); err != nil {
+	if _, err := trained.Load("../trained/testdata/tiny-weights.ddpm"); err != nil {
 		t.Errorf("the real file: %v", err)
 	}
 }
@@ -267,7 +269,7 @@ func TestDivergedRenameFailing(t *testing.T) {
 	}
 	bad := tinyCfg
 	bad.LearningRate = 1e3
-	_, err := train(t, bad, RunOptions{Steps: 200, Dir: t.TempDir(), CheckpointEvery: 1, Keep: 500})
+	_, err := train(t, bad, Options{Steps: 200, Dir: t.TempDir(), CheckpointEvery: 1, Keep: 500})
 	if err == nil || !strings.Contains(err.Error(), "could not be set aside") || !strings.Contains(err.Error(), "delete it") || strings.Contains(err.Error(), "kept the checkpoint") {
 		t.Fatalf("got %v, want the divergence error naming the checkpoint that could not be set aside", err)
 	}
@@ -283,7 +285,7 @@ func TestShippedWeightsLoad(t *testing.T) {
 		t.Fatalf("shipped weights: %v %v", files, err)
 	}
 	for _, f := range files {
-		m, err := LoadWeights(f)
+		m, err := trained.Load(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -292,7 +294,7 @@ func TestShippedWeightsLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Config
+		var back recipe.Config
 		if err := json.Unmarshal(raw, &back); err != nil {
 			t.Errorf("%s: %s does not read back: %v", f, raw, err)
 			continue

@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,13 +12,15 @@ import (
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-func smallConfig() Config {
-	return Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+func smallConfig() recipe.Config {
+	return recipe.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
 		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
 }
 
@@ -42,20 +43,20 @@ func TestResumeIsExact(t *testing.T) {
 	backend := ddpm.MustBackend()
 	cfg := smallConfig()
 	root := t.TempDir()
-	straight, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: filepath.Join(root, "a"), CheckpointEvery: 10})
+	straight, err := Train(backend, cfg, Options{Steps: 40, Dir: filepath.Join(root, "a"), CheckpointEvery: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := storeBytes(t, straight.Store) // now: the backend may reuse device buffers later
 	dirB := filepath.Join(root, "b")
-	part, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: dirB, CheckpointEvery: 10, StopAfter: 20})
+	part, err := Train(backend, cfg, Options{Steps: 40, Dir: dirB, CheckpointEvery: 10, StopAfter: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if part.Step != 20 || part.WeightsPath != "" {
 		t.Fatalf("interrupted run reached %d (weights %q)", part.Step, part.WeightsPath)
 	}
-	resumed, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: dirB, CheckpointEvery: 10})
+	resumed, err := Train(backend, cfg, Options{Steps: 40, Dir: dirB, CheckpointEvery: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestResumeIsExact(t *testing.T) {
 	// Another configuration in the same folder is refused.
 	other := cfg
 	other.Seed = 8
-	if _, err := Train(backend, other, RunOptions{Steps: 40, Dir: dirB}); err == nil || !strings.Contains(err.Error(), "holds a different run") {
+	if _, err := Train(backend, other, Options{Steps: 40, Dir: dirB}); err == nil || !strings.Contains(err.Error(), "holds a different run") {
 		t.Errorf("other run in the same folder: %v", err)
 	}
 }
@@ -92,11 +93,11 @@ func TestResumeIsExact(t *testing.T) {
 func TestWeightsLoadAndSample(t *testing.T) {
 	backend := ddpm.MustBackend()
 	dir := t.TempDir()
-	res, err := Train(backend, smallConfig(), RunOptions{Steps: 30, Dir: dir, Command: "test"})
+	res, err := Train(backend, smallConfig(), Options{Steps: 30, Dir: dir, Command: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,30 +106,15 @@ func TestWeightsLoadAndSample(t *testing.T) {
 	}
 	sampleEveryKind(t, backend, m)
 	// A checkpoint is not a weight file.
-	if _, err := LoadWeights(filepath.Join(dir, "ckpt-000000030.ddpm")); err == nil || !strings.Contains(err.Error(), "not a ddpm-go weight file") {
+	if _, err := trained.Load(filepath.Join(dir, "ckpt-000000030.ddpm")); err == nil || !strings.Contains(err.Error(), "not a ddpm-go weight file") {
 		t.Errorf("checkpoint as weights: %v", err)
 	}
 }
 
-func TestConfigErrors(t *testing.T) {
-	for _, c := range []struct {
-		cfg  Config
-		want string
-	}{
-		{Config{Data: "spiral"}, "unknown data \"spiral\""},
-		{Config{Data: "moons", Network: nets.UNetConfig{}}, "network unet is not for moons: use mlp"},
-		{Config{Data: MNIST, Network: nets.MLPConfig{}}, "network mlp is not for mnist: use s2d-unet or unet or uvit"},
-		{Config{TrainConfig: ddpm.TrainConfig{Prediction: ddpm.Prediction(7)}}, "is not a target"},
-		{Config{Schedule: ddpm.ScheduleConfig{T: -1}}, "ScheduleConfig.T = -1 must lie in [1, 100000]"},
-		{Config{Batch: -4}, "Config.Batch = -4 must lie in [1,"},
-		{Config{TrainConfig: ddpm.TrainConfig{MinSNRGamma: -1}}, "TrainConfig.MinSNRGamma = -1 must be a positive finite number"},
-		{Config{Data: MNIST, Network: nets.UNetConfig{ImageSize: 32}}, "UNetConfig.ImageSize = 32 contradicts the data"},
-	} {
-		if _, err := c.cfg.WithDefaults(); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
-		}
-	}
-	if _, err := Train(ddpm.MustBackend(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
+// A data set that needs a folder, trained without one, is refused naming
+// the field (the -data-dir flag).
+func TestTrainNeedsDataDir(t *testing.T) {
+	if _, err := Train(ddpm.MustBackend(), recipe.Config{Data: recipe.FashionMNIST}, Options{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
 		t.Errorf("fashion without dir: %v", err)
 	}
 }
@@ -143,7 +129,7 @@ func TestResumeOnTwoDevices(t *testing.T) {
 	}
 	cfg := smallConfig()
 	root := t.TempDir()
-	straight, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: filepath.Join(root, "a"), Devices: 1})
+	straight, err := Train(backend, cfg, Options{Steps: 30, Dir: filepath.Join(root, "a"), Devices: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,10 +140,10 @@ func TestResumeOnTwoDevices(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(root, "b")
-	if _, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: dir, StopAfter: 15, Devices: 1}); err != nil {
+	if _, err := Train(backend, cfg, Options{Steps: 30, Dir: dir, StopAfter: 15, Devices: 1}); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: dir, Devices: 2})
+	resumed, err := Train(backend, cfg, Options{Steps: 30, Dir: dir, Devices: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +168,7 @@ func TestResumeOnTwoDevices(t *testing.T) {
 		t.Errorf("compared only %d float variables", len(want))
 	}
 	if backend.NumDevices() >= 3 {
-		_, err := Train(backend, cfg, RunOptions{Steps: 30, Dir: filepath.Join(root, "c"), Devices: 3})
+		_, err := Train(backend, cfg, Options{Steps: 30, Dir: filepath.Join(root, "c"), Devices: 3})
 		if err == nil || !strings.Contains(err.Error(), "multiple of 3") {
 			t.Errorf("batch 64 on 3 devices: err = %v, want 'multiple of 3'", err)
 		}
@@ -196,11 +182,11 @@ func TestLearnVarianceModel(t *testing.T) {
 	backend := ddpm.MustBackend()
 	cfg := smallConfig()
 	cfg.LearnVariance = true
-	res, err := Train(backend, cfg, RunOptions{Steps: 150, Dir: t.TempDir(), Command: "test"}) // after 20 steps an ancestral chain still diverges to NaN: ε̂ does not yet cancel the 1/√α_t growth
+	res, err := Train(backend, cfg, Options{Steps: 150, Dir: t.TempDir(), Command: "test"}) // after 20 steps an ancestral chain still diverges to NaN: ε̂ does not yet cancel the 1/√α_t growth
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +201,7 @@ func TestLearnVarianceModel(t *testing.T) {
 
 // sampleEveryKind draws 16 2-D samples from m with each sampler and checks
 // their shape and that none is NaN.
-func sampleEveryKind(t *testing.T, backend compute.Backend, m *Model) {
+func sampleEveryKind(t *testing.T, backend compute.Backend, m *trained.Model) {
 	t.Helper()
 	for _, kind := range []ddpm.SamplerKind{ddpm.Ancestral, ddpm.DDIM, ddpm.Langevin} {
 		sc := ddpm.SampleConfig{Kind: kind, Steps: 10}
@@ -237,83 +223,51 @@ func sampleEveryKind(t *testing.T, backend compute.Backend, m *Model) {
 	}
 }
 
-// RewriteProvenance changes the record and nothing else.
-func TestRewriteProvenance(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.ddpm")
-	raw, err := os.ReadFile("testdata/tiny-weights.ddpm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	before, err := LoadWeights(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := RewriteProvenance(path, func(p *Provenance) { p.Command = "ddpm train (rewritten)" }); err != nil {
-		t.Fatal(err)
-	}
-	after, err := LoadWeights(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.Provenance.Command != "ddpm train (rewritten)" || after.Provenance.Steps != before.Provenance.Steps || !reflect.DeepEqual(after.Config, before.Config) {
-		t.Errorf("provenance %+v, config %+v; before %+v, %+v", after.Provenance, after.Config, before.Provenance, before.Config)
-	}
-	for v := range before.Store.IterVariables() {
-		w := after.Store.GetVariable(v.Path())
-		if w == nil || !reflect.DeepEqual(tensors.MustCopyFlatData[float32](w.MustValue()), tensors.MustCopyFlatData[float32](v.MustValue())) {
-			t.Errorf("variable %s changed", v.Path())
-		}
-	}
-}
-
 // A class-conditional run on the labelled 8 Gaussians, end to end: labels
 // from the data source, the weight file's configuration, guided samples
 // landing on the requested mode, and the refusals around it.
 func TestConditionalRun(t *testing.T) {
 	backend := ddpm.MustBackend()
-	cfg := Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
+	cfg := recipe.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
-	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25, GuidanceInterval: ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}})
+	res, err := Train(backend, cfg, Options{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25, GuidanceInterval: ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadWeights(res.WeightsPath)
+	m, err := trained.Load(res.WeightsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Config.NumClasses != 8 || m.Config.Network.(nets.MLPConfig).NumClasses != 8 || m.Config.PUncond != ddpm.DefaultPUncond {
 		t.Fatalf("loaded config: %+v", m.Config)
 	}
-	if m.DefaultGuidance() != 0.25 { // RunOptions.Guidance is the weight file's default w
+	if m.DefaultGuidance() != 0.25 { // Options.Guidance is the weight file's default w
 		t.Errorf("DefaultGuidance %g, want 0.25 (provenance %+v)", m.DefaultGuidance(), m.Provenance.Guidance)
 	}
 	// The interval is the weight file's too, applied whenever guidance is on
 	// and no interval was asked for; "all" (the zero value, given) guides at every step.
 	iv := ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}
 	for _, c := range []struct {
-		in              GuidanceOptions
+		in              trained.GuidanceOptions
 		wGiven, ivGiven bool
-		want            GuidanceOptions
+		want            trained.GuidanceOptions
 	}{
-		{GuidanceOptions{Label: -1}, false, false, GuidanceOptions{Label: -1, W: 0.25, Interval: iv}},
-		{GuidanceOptions{Label: -1, W: 2}, true, false, GuidanceOptions{Label: -1, W: 2, Interval: iv}},
-		{GuidanceOptions{Label: -1, W: 2}, true, true, GuidanceOptions{Label: -1, W: 2}},
-		{GuidanceOptions{Label: -1}, true, false, GuidanceOptions{Label: -1}},
-		{GuidanceOptions{Label: -1, Unconditional: true}, false, false, GuidanceOptions{Label: -1, Unconditional: true}},
+		{trained.GuidanceOptions{Label: -1}, false, false, trained.GuidanceOptions{Label: -1, W: 0.25, Interval: iv}},
+		{trained.GuidanceOptions{Label: -1, W: 2}, true, false, trained.GuidanceOptions{Label: -1, W: 2, Interval: iv}},
+		{trained.GuidanceOptions{Label: -1, W: 2}, true, true, trained.GuidanceOptions{Label: -1, W: 2}},
+		{trained.GuidanceOptions{Label: -1}, true, false, trained.GuidanceOptions{Label: -1}},
+		{trained.GuidanceOptions{Label: -1, Unconditional: true}, false, false, trained.GuidanceOptions{Label: -1, Unconditional: true}},
 	} {
 		if got := m.CompleteGuidance(c.in, c.wGiven, c.ivGiven); got != c.want {
 			t.Errorf("CompleteGuidance(%+v, %v, %v) = %+v, want %+v", c.in, c.wGiven, c.ivGiven, got, c.want)
 		}
 	}
 	// Guidance limited to an interval that holds no step is the conditional model.
-	if _, err := m.Guidance(GuidanceOptions{Label: 1, Interval: ddpm.GuidanceInterval{Lo: 0.5, Hi: 2}}, 4); err == nil {
+	if _, err := m.Guidance(trained.GuidanceOptions{Label: 1, Interval: ddpm.GuidanceInterval{Lo: 0.5, Hi: 2}}, 4); err == nil {
 		t.Error("an interval without a guidance weight accepted")
 	}
 	const n, label = 400, 2
-	x, _, err := m.SampleGuided(backend, m.Config.SampleConfig(ddpm.Ancestral), Guidance{Labels: []int32{label}, W: 1}, n, 1)
+	x, _, err := m.SampleGuided(backend, m.SampleConfig(ddpm.Ancestral), trained.Guidance{Labels: []int32{label}, W: 1}, n, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,12 +283,6 @@ func TestConditionalRun(t *testing.T) {
 	if near < n*6/10 {
 		t.Errorf("guided samples for mode %d: %d of %d within 0.3 of it", label, near, n)
 	}
-	if _, err := (EvalConfig{Guidance: 1}).WithDefaults(smallConfig()); err == nil {
-		t.Error("guidance accepted for an unconditional model")
-	}
-	if _, err := (Config{Data: "swissroll", TrainConfig: ddpm.TrainConfig{NumClasses: 8}}).WithDefaults(); err == nil {
-		t.Error("num_classes accepted for unlabelled data")
-	}
 	t.Logf("%d of %d guided samples (w = 1) on mode %d", near, n, label)
 }
 
@@ -347,7 +295,7 @@ func TestStepsFor(t *testing.T) {
 	if !(rate > 0) || steps < 1 || float64(steps) > 2*rate*(1-StepsMargin)+1 {
 		t.Errorf("StepsFor: %d steps at %.1f steps/s for 2 s", steps, rate)
 	}
-	if _, _, err := StepsFor(ddpm.MustBackend(), Config{Data: "nope"}, time.Second, 1); err == nil {
+	if _, _, err := StepsFor(ddpm.MustBackend(), recipe.Config{Data: "nope"}, time.Second, 1); err == nil {
 		t.Error("unknown data accepted")
 	}
 }

@@ -9,9 +9,10 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
 )
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz seed files in ckpt/testdata and experiment/testdata from a tiny training run")
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite the fuzz seed files in ckpt/testdata, trained/testdata and run/testdata from a tiny training run")
 
 // TestUpdateFuzzSeeds writes the real files the fuzz tests start from: a
 // checkpoint, a weight file, a loss log and a run.json of a 6-step run of a
@@ -21,13 +22,13 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 		t.Skip("run with -update-seeds to rewrite the seed files")
 	}
 	dir := t.TempDir()
-	cfg := Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
-	if _, err := Train(ddpm.MustBackend(), cfg, RunOptions{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
+	cfg := recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
+	if _, err := Train(ddpm.MustBackend(), cfg, Options{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for src, dst := range map[string]string{
 		"ckpt-000000006.ddpm": "../ckpt/testdata/tiny-ckpt.ddpm",
-		"weights.ddpm":        "testdata/tiny-weights.ddpm",
+		"weights.ddpm":        "../trained/testdata/tiny-weights.ddpm",
 		"loss.csv":            "testdata/loss.csv",
 		"run.json":            "testdata/run.json",
 	} {

@@ -6,7 +6,7 @@ import (
 )
 
 // Interrupted is the error of a training stopped by a signal on
-// RunOptions.Interrupt (SIGINT, SIGTERM): the step in progress was
+// Options.Interrupt (SIGINT, SIGTERM): the step in progress was
 // finished, a checkpoint of it written and the progress line ended, so the
 // same command resumes the run where it stopped, losing nothing. The CLI
 // prints its message as it is and exits 130.

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ddpm-go/ddpm-go/data"
-	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/recipe"
 )
 
 // Source yields the training batch of any step as a pure function of the
@@ -22,8 +22,9 @@ type Source interface {
 	Labels(step int64) []int32
 }
 
-// NewSource opens the training data of c (after WithDefaults).
-func NewSource(c Config) (Source, error) {
+// NewSource opens (decodes) the training data of c (complete:
+// recipe.Config.WithDefaults).
+func NewSource(c recipe.Config) (Source, error) {
 	if !c.IsImage() {
 		sampler, err := data.Toy2D(c.Data)
 		if err != nil {
@@ -31,54 +32,18 @@ func NewSource(c Config) (Source, error) {
 		}
 		return &toySource{sampler: sampler, batch: c.Batch, seed: uint64(c.Seed), labeled: c.Data == "8gaussians"}, nil
 	}
-	imgs, labels, err := loadImages(c, "train")
+	imgs, labels, err := recipe.LoadLabelledImages(c, "train")
 	if err != nil {
 		return nil, err
 	}
 	if imgs.N < c.Batch {
-		return nil, fmt.Errorf("experiment: %s has %d training images, fewer than the batch size %d", c.Data, imgs.N, c.Batch)
+		return nil, fmt.Errorf("run: %s has %d training images, fewer than the batch size %d", c.Data, imgs.N, c.Batch)
 	}
 	want := c.ExampleDims()
 	if imgs.H != want[0] || imgs.W != want[1] || imgs.C != want[2] {
-		return nil, fmt.Errorf("experiment: %s images are %d×%d×%d but the U-Net is configured for %d×%d×%d", c.Data, imgs.H, imgs.W, imgs.C, want[0], want[1], want[2])
+		return nil, fmt.Errorf("run: %s images are %d×%d×%d but the U-Net is configured for %d×%d×%d", c.Data, imgs.H, imgs.W, imgs.C, want[0], want[1], want[2])
 	}
 	return &imageSource{imgs: imgs, labels: labels, batch: c.Batch, seed: uint64(c.Seed), epoch: -1}, nil
-}
-
-// LoadImages reads split ("train" or "test") of an image dataset.
-func LoadImages(c Config, split string) (*data.Images, error) {
-	imgs, _, err := loadImages(c, split)
-	return imgs, err
-}
-
-// loadImages is LoadImages with the images' labels.
-func loadImages(c Config, split string) (*data.Images, []uint8, error) {
-	dir := c.DataDir
-	var (
-		imgs   *data.Images
-		labels []uint8
-		err    error
-	)
-	switch c.Data {
-	case MNIST:
-		imgs, labels, err = data.LoadMNIST(dir, split) // "": the GoMNIST module's copy
-	case FashionMNIST:
-		if dir == "" {
-			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the Fashion-MNIST IDX files for fashion-mnist")
-		}
-		imgs, labels, err = data.LoadFashionMNIST(dir, split)
-	case CIFAR10:
-		if dir == "" {
-			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the CIFAR-10 binary batches for cifar10")
-		}
-		imgs, labels, err = data.LoadCIFAR10(dir, split)
-	default:
-		return nil, nil, fmt.Errorf("experiment: %s is not an image dataset", c.Data)
-	}
-	if err == nil && len(labels) != imgs.N {
-		return nil, nil, fmt.Errorf("experiment: %s %s: %d images but %d labels", c.Data, split, imgs.N, len(labels))
-	}
-	return imgs, labels, err
 }
 
 type toySource struct {

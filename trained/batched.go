@@ -3,11 +3,11 @@ package trained
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 )
@@ -37,7 +37,7 @@ type SampleOptions struct {
 
 // DefaultSampleBatch is the default batch of sampling for models of c:
 // 1,000 images (the evaluation's -sample-batch), 100,000 2-D points.
-func DefaultSampleBatch(c Config) int {
+func DefaultSampleBatch(c recipe.Config) int {
 	if c.IsImage() {
 		return 1000
 	}
@@ -50,7 +50,7 @@ func DefaultSampleBatch(c Config) int {
 // rate early: 2,000 2-D points, which take seconds at 1,000 steps (about
 // 2.3 s per 1,000 points on a 2-core CPU with XLA, issue 27), or 100 images
 // (a 10-class model's grid).
-func QuickBatch(c Config) int {
+func QuickBatch(c recipe.Config) int {
 	if c.IsImage() {
 		return 100
 	}
@@ -84,23 +84,23 @@ func (m *Model) SampleMany(backend compute.Backend, cfg ddpm.SampleConfig, g Gui
 // an infinity is an error, before yield sees it; so is yield's error, which
 // stops the sampling.
 func (m *Model) SampleEach(backend compute.Backend, cfg ddpm.SampleConfig, g Guidance, n int, seed int64, o SampleOptions, yield func(x []float32, from int) error) error {
-	if err := m.usable(); err != nil {
+	if err := m.Usable(); err != nil {
 		return err
 	}
 	if n < 1 {
-		return fmt.Errorf("experiment: %d samples: at least 1", n)
+		return fmt.Errorf("trained: %d samples: at least 1", n)
 	}
 	if o.Batch == 0 {
 		o.Batch = DefaultSampleBatch(m.Config)
 	}
 	if o.Batch < 1 || o.FirstBatch < 0 {
-		return fmt.Errorf("experiment: sampling batch %d (first %d): at least 1", o.Batch, o.FirstBatch)
+		return fmt.Errorf("trained: sampling batch %d (first %d): at least 1", o.Batch, o.FirstBatch)
 	}
 	if o.FirstBatch == 0 || o.FirstBatch > o.Batch {
 		o.FirstBatch = o.Batch
 	}
 	if len(g.Labels) > 1 && len(g.Labels) != n {
-		return fmt.Errorf("experiment: %d labels for %d samples: give one, or one per sample", len(g.Labels), n)
+		return fmt.Errorf("trained: %d labels for %d samples: give one, or one per sample", len(g.Labels), n)
 	}
 	cfg.SnapshotEvery = 0
 	dims := m.Config.ExampleDims()
@@ -143,21 +143,6 @@ func (m *Model) SampleEach(backend compute.Backend, cfg ddpm.SampleConfig, g Gui
 	}
 	bar.done()
 	return nil
-}
-
-// checkFiniteSamples refuses samples holding a NaN or an infinity, naming
-// how many and the weight file.
-func checkFiniteSamples(x []float32, weights string) error {
-	bad := 0
-	for _, v := range x {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			bad++
-		}
-	}
-	if bad == 0 {
-		return nil
-	}
-	return fmt.Errorf("experiment: %d of the %d sampled values are NaN or infinite (weights %s): nothing written or scored; the weights or the sampler settings (-guidance, -steps) are unusable", bad, len(x), weights)
 }
 
 // sampleProgress is the progress line of batched sampling: examples drawn,

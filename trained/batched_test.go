@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/internal/hostmem"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -17,11 +18,11 @@ import (
 // its progress with the time left.
 func TestSampleManyBatches(t *testing.T) {
 	backend := ddpm.MustBackend()
-	m, err := LoadWeights("testdata/tiny-weights.ddpm")
+	m, err := Load("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 4
 	one, _, err := m.Sample(backend, sc, 10, 3)
 	if err != nil {
@@ -55,31 +56,17 @@ func TestSampleManyBatches(t *testing.T) {
 	}
 }
 
-func TestCapNotes(t *testing.T) {
-	mnist := Config{Data: MNIST}
-	if n := capNotes(mnist, EvalConfig{N: 10000, NLLExamples: 64}); len(n) != 0 {
-		t.Errorf("within the data: %v", n)
-	}
-	n := capNotes(mnist, EvalConfig{N: 10_000_000, NLLExamples: 20000})
-	if !strings.Contains(n["floor"], "60000 training images") || !strings.Contains(n["nll"], "10000 test images") {
-		t.Errorf("capped: %v", n)
-	}
-	if n := capNotes(Config{Data: "moons"}, EvalConfig{N: 10_000_000}); len(n) != 0 {
-		t.Errorf("2-D: %v", n)
-	}
-}
-
 // SampleEach hands each batch to its consumer as it ends, with the index of
 // its first example; a smaller first batch (FirstBatch) keeps the seeds
 // seed, seed + 2, … of the batches, so that n ≤ FirstBatch draws what one
 // batch draws; the consumer's error stops the sampling.
 func TestSampleEachStreamsBatches(t *testing.T) {
 	backend := ddpm.MustBackend()
-	m, err := LoadWeights("testdata/tiny-weights.ddpm")
+	m, err := Load("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 4
 	var froms, sizes []int
 	var got []float32
@@ -107,45 +94,22 @@ func TestSampleEachStreamsBatches(t *testing.T) {
 	}
 }
 
-// Work is sized before it starts: with 1 MiB available, 2-D metrics over
-// 100,000 samples (4.8 MB at 48 bytes each, see eval2DPointBytes) and a PNG
-// of 10¹³ points (7.2e14 bytes at 72 each: SampleMemory) are refused with the estimate; a batch of images that
-// fits is not, whatever N (the images stream to the metric).
-func TestWorkSizedBeforeItStarts(t *testing.T) {
-	saved := availableMemory
-	t.Cleanup(func() { availableMemory = saved })
-	availableMemory = func() (int64, string, bool) { return 1 << 20, "a test", true }
-	toy, err := Config{}.WithDefaults()
+// Sampling is sized before it starts: with 1 MiB available, a PNG of 10¹³
+// points (7.2e14 bytes at 72 each: SampleMemory) is refused with the
+// estimate, one of 1,000 points is not.
+func TestSampleSizedBeforeItStarts(t *testing.T) {
+	saved := hostmem.Available
+	t.Cleanup(func() { hostmem.Available = saved })
+	hostmem.Available = func() (int64, string, bool) { return 1 << 20, "a test", true }
+	toy, err := recipe.Config{}.WithDefaults()
 	if err != nil {
 		t.Fatal(err)
-	}
-	e, err := EvalConfig{N: 100_000}.WithDefaults(toy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fe := field.As(e.checkMemory(toy)); fe == nil || fe.Path() != "EvalConfig.N" || !strings.Contains(fe.Want, "about 4.6 MiB of memory, more than the 1.0 MiB available (a test)") {
-		t.Errorf("2-D N = 100,000: %v", fe)
 	}
 	if short := MemoryShort(SampleMemory(toy, 1e13)); !strings.Contains(short, "about 654.8 TiB of memory, more than the 1.0 MiB") {
 		t.Errorf("a PNG of 10¹³ points: %q", short)
 	}
 	if short := MemoryShort(SampleMemory(toy, 1000)); short != "" {
 		t.Errorf("1,000 points: %q", short)
-	}
-	img := Config{Data: MNIST}
-	if img, err = img.WithDefaults(); err != nil {
-		t.Fatal(err)
-	}
-	e, err = EvalConfig{N: 1_000_000_000, SampleBatch: 10}.WithDefaults(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.checkMemory(img); err != nil {
-		t.Errorf("10⁹ images in batches of 10: %v", err)
-	}
-	e.SampleBatch = 1000
-	if fe := field.As(e.checkMemory(img)); fe == nil || fe.Path() != "EvalConfig.SampleBatch" {
-		t.Errorf("a batch of 1,000 images in 1 MiB: %v", fe)
 	}
 }
 
@@ -155,11 +119,11 @@ func TestWorkSizedBeforeItStarts(t *testing.T) {
 // step. (SampleMany built each batch's sampler from the labels and w only.)
 func TestSampleManyKeepsGuidanceInterval(t *testing.T) {
 	backend := ddpm.MustBackend()
-	m, err := LoadWeights("../weights/mnist_cond.ddpm")
+	m, err := Load("../weights/mnist_cond.ddpm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 2
 	draw := func(g Guidance) []float32 {
 		x, err := m.SampleMany(backend, sc, g, 2, 5, SampleOptions{Batch: 1})

@@ -1,6 +1,11 @@
 package trained
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ddpm-go/ddpm-go/internal/hostmem"
+	"github.com/ddpm-go/ddpm-go/recipe"
+)
 
 // Work is sized before it starts: a command whose samples or metric cannot
 // fit in this host's memory is refused at once, with the estimate, instead
@@ -16,19 +21,16 @@ import "fmt"
 //   - pngGridBytes: the grid image at scale 2 with a 2-pixel border, one
 //     byte per grey pixel (RGBA: 4), and its PNG encoding, at most as large;
 //   - scatterPointBytes: a 2-D point in the scatter plot: its float32 pair,
-//     the data drawn beside it (another pair) and gonum's two XYs (2 × 16);
-//   - eval2DPointBytes: 2-D sliced W₁ and MMD hold the samples and three
-//     draws of the data (4 float32 pairs) and the projections (2 float64).
+//     the data drawn beside it (another pair) and gonum's two XYs (2 × 16).
 const (
 	pngSampleCopies   = 3
 	scatterPointBytes = 2*4 + 2*4 + 2*16
-	eval2DPointBytes  = 4*2*4 + 2*8
 )
 
 // SampleMemory is the estimated memory, in bytes, of `ddpm sample`'s n
 // samples of a model of c and of the PNG that shows them (a grid of
 // images, or a scatter of 2-D points). It is a float64: n may be any int.
-func SampleMemory(c Config, n int) float64 {
+func SampleMemory(c recipe.Config, n int) float64 {
 	per := float64(exampleValues(c))
 	if !c.IsImage() {
 		return float64(n) * (pngSampleCopies*4*per + scatterPointBytes)
@@ -43,32 +45,20 @@ func SampleMemory(c Config, n int) float64 {
 	return float64(n) * (pngSampleCopies*4*per + 2*grid)
 }
 
-// EvalMemory is the estimated memory, in bytes, of [Evaluate]'s samples
-// and metrics for a model of c: the 2-D metrics hold all e.N samples; images
-// stream to the metric, so only one batch of min(e.SampleBatch, e.N) is
-// held (its float32 copies and the classifier's float64 logits and
-// features). e has its defaults (EvalConfig.WithDefaults).
-func EvalMemory(c Config, e EvalConfig) float64 {
-	if !c.IsImage() {
-		return float64(e.N) * eval2DPointBytes
-	}
-	return float64(min(e.SampleBatch, e.N)) * (pngSampleCopies*4*float64(exampleValues(c)) + (10+128)*8)
-}
-
 // MemoryShort says, when this host has less memory available
 // (MemAvailable, or the cgroup's limit) than an estimated need bytes, how
 // much is needed and how much there is ("about 8.2 TiB of memory, more than
 // the 20.1 GiB available (MemAvailable in /proc/meminfo)"); else, or when
 // the available memory is unknown, "".
 func MemoryShort(need float64) string {
-	have, from, ok := availableMemory()
+	have, from, ok := hostmem.Available()
 	if !ok || need <= float64(have) {
 		return ""
 	}
-	return fmt.Sprintf("about %s of memory, more than the %s available (%s)", bytesFloat(need), bytesString(have), from)
+	return fmt.Sprintf("about %s of memory, more than the %s available (%s)", bytesFloat(need), hostmem.Bytes(have), from)
 }
 
-// bytesFloat is bytesString of an estimate that may exceed int64.
+// bytesFloat is hostmem.Bytes of an estimate that may exceed int64.
 func bytesFloat(b float64) string {
 	switch {
 	case b >= 1<<50:
@@ -76,11 +66,11 @@ func bytesFloat(b float64) string {
 	case b >= 1<<40:
 		return fmt.Sprintf("%.1f TiB", b/(1<<40))
 	}
-	return bytesString(int64(b))
+	return hostmem.Bytes(int64(b))
 }
 
 // exampleValues is the number of values of one example of c.
-func exampleValues(c Config) int {
+func exampleValues(c recipe.Config) int {
 	per := 1
 	for _, d := range c.ExampleDims() {
 		per *= d

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -12,7 +13,7 @@ import (
 // configuration's network needs, so that weights that do not match their
 // config are reported as such instead of by GoMLX when the sampler is built
 // ("While body function must have 111 inputs…").
-func checkWeights(store *model.Store, cfg Config) error {
+func checkWeights(store *model.Store, cfg recipe.Config) error {
 	prefix := "/" + ddpm.NetScope + "/"
 	n, vars := 0, 0
 	for v := range store.IterVariables() {

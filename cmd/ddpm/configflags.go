@@ -7,17 +7,18 @@ import (
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/flagbind"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
 )
 
-// ConfigFlags registers on f the flags of a run's Config (ddpm train's) — the data,
+// configFlags registers on f the flags of a run's recipe.Config (ddpm train's) — the data,
 // every flag of every registered network (nets.Params), the schedule, the
 // objective and optimiser (ddpm.TrainConfig) — and returns the function
 // that builds it: the preset's (-preset), each flag given in place of its
-// field, completed by Config.WithDefaults. Each flag knows the field it sets
+// field, completed once by recipe.Config.WithDefaults. Each flag knows the field it sets
 // (flagbind), so that a *field.Error of the configuration names the flag.
-func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
-	c := Config{Schedule: ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}}
-	preset := f.String("preset", "", "start from a named recipe: "+strings.Join(PresetNames(), ", ")+" (the other flags change it)")
+func configFlags(f *flagbind.Set) func() (recipe.Config, recipe.Preset, error) {
+	c := recipe.Config{Schedule: ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}}
+	preset := f.String("preset", "", "start from a named recipe: "+strings.Join(recipe.PresetNames(), ", ")+" (the other flags change it)")
 	model := f.String("model", "", fmt.Sprintf("network: %s (images) or %s (points); default unet for images, mlp for points", strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", ")))
 	f.Bind(&c.Data, "data", "Config.Data", "data: swissroll, moons, 8gaussians, checkerboard, circles, mnist, fashion-mnist, cifar10 (default swissroll)", false)
 	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the IDX / CIFAR-10 files (mnist defaults to the GoMNIST module's copy)", false)
@@ -45,19 +46,19 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 	f.Bind(&c.TimeLogSNRStd, "t-logsnr-std", "TrainConfig.TimeLogSNRStd", "draw t with a normal log SNR of this spread (EDM's log-normal σ: 2.4); 0: t uniform", false)
 	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
 	f.Bind(&c.PUncond, "p-uncond", "TrainConfig.PUncond", fmt.Sprintf("with -cond: probability of training on the null label (default %g)", ddpm.DefaultPUncond), true)
-	return func() (Config, Preset, error) {
-		var p Preset
+	return func() (recipe.Config, recipe.Preset, error) {
+		var p recipe.Preset
 		if *preset != "" {
 			var err error
-			if p, err = GetPreset(*preset); err != nil {
-				return c, p, fmt.Errorf("experiment: -preset %q: use one of %s", *preset, strings.Join(PresetNames(), ", "))
+			if p, err = recipe.GetPreset(*preset); err != nil {
+				return c, p, fmt.Errorf("-preset %q: use one of %s", *preset, strings.Join(recipe.PresetNames(), ", "))
 			}
 		}
 		cfg := p.Config
 		f.Overlay(&cfg, &c, "Config", "TrainConfig")
 		if *cond {
-			if cfg.NumClasses = DataClasses(cfg.Data); cfg.NumClasses == 0 {
-				return cfg, p, fmt.Errorf("experiment: -cond needs labelled data: mnist, fashion-mnist, cifar10 or 8gaussians, not %s", cfg.Data)
+			if cfg.NumClasses = recipe.DataClasses(cfg.Data); cfg.NumClasses == 0 {
+				return cfg, p, fmt.Errorf("-cond needs labelled data: mnist, fashion-mnist, cifar10 or 8gaussians, not %s", cfg.Data)
 			}
 		}
 		settings := map[string]string{}
@@ -67,7 +68,7 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 			}
 		}
 		var err error
-		def := map[bool]string{true: "unet", false: "mlp"}[IsImageData(cfg.Data)]
+		def := map[bool]string{true: "unet", false: "mlp"}[recipe.IsImageData(cfg.Data)]
 		if cfg.Network, err = nets.Choose(cfg.Network, def, *model, settings); err != nil {
 			return cfg, p, err
 		}
@@ -80,7 +81,7 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 // text, read by nets.Set for the network chosen) and returns their names.
 func registerNetFlags(f *flagbind.Set) []string {
 	var names []string
-	for _, nf := range nets.Flags(DataDims(MNIST), DataDims("swissroll")) {
+	for _, nf := range nets.Flags(recipe.DataDims(recipe.MNIST), recipe.DataDims("swissroll")) {
 		f.String(nf.Name, "", nf.Usage+"; network "+strings.Join(nf.Nets, ", "))
 		for _, p := range nf.Paths {
 			f.Field(nf.Name, p)
