@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -16,7 +17,7 @@ import (
 // it draws batch k from seed + 2k (the evaluation's convention) and reports
 // its progress with the time left.
 func TestSampleManyBatches(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := LoadWeights("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestCapNotes(t *testing.T) {
 // seed, seed + 2, … of the batches, so that n ≤ FirstBatch draws what one
 // batch draws; the consumer's error stops the sampling.
 func TestSampleEachStreamsBatches(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := LoadWeights("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestWorkSizedBeforeItStarts(t *testing.T) {
 // the conditional model's samples (w = 0), not those of w guided at every
 // step. (SampleMany built each batch's sampler from the labels and w only.)
 func TestSampleManyKeepsGuidanceInterval(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := LoadWeights("../weights/mnist_cond.ddpm")
 	if err != nil {
 		t.Fatal(err)

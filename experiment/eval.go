@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -270,7 +271,7 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 		return nil, err
 	}
 	res := &EvalReport{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
-		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
+		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: backendpkg.Describe(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
 	sc := cfg.Sample
 	if sc.Kind == ddpm.DDIM || sc.Steps > 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 )
@@ -16,7 +17,7 @@ import (
 // (Reports and the JSON-ready Metrics); the same seed gives the same numbers.
 func TestEvaluate2D(t *testing.T) {
 	cfg := smallConfig()
-	res, err := Train(ddpm.MustBackend(), cfg, RunOptions{Steps: 60, Dir: t.TempDir()})
+	res, err := Train(backend.Must(), cfg, RunOptions{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +26,7 @@ func TestEvaluate2D(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := EvalConfig{N: 200, Sample: m.Config.SampleConfig(ddpm.DDIM), Seed: 3}
-	r, err := Evaluate(ddpm.MustBackend(), m, ec)
+	r, err := Evaluate(backend.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestEvaluate2D(t *testing.T) {
 			t.Errorf("no note for %s", name)
 		}
 	}
-	again, err := Evaluate(ddpm.MustBackend(), m, ec)
+	again, err := Evaluate(backend.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +61,12 @@ func TestEvaluate2D(t *testing.T) {
 	// The sampler's conventions reach the sampler (other steps, other
 	// metrics) and the report says which were used.
 	ec.Sample.Steps, ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = 10, ddpm.SpacingLeading, true
-	lead, err := Evaluate(ddpm.MustBackend(), m, ec)
+	lead, err := Evaluate(backend.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = "", false
-	trail, err := Evaluate(ddpm.MustBackend(), m, ec)
+	trail, err := Evaluate(backend.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestEvalConfigDefaultsAndErrors(t *testing.T) {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
 	}
-	if _, err := Evaluate(ddpm.MustBackend(), &Model{Config: toy, Path: filepath.Join(t.TempDir(), "x")}, EvalConfig{N: 1}); err == nil {
+	if _, err := Evaluate(backend.Must(), &Model{Config: toy, Path: filepath.Join(t.TempDir(), "x")}, EvalConfig{N: 1}); err == nil {
 		t.Error("Evaluate accepted N = 1")
 	}
 }
@@ -116,7 +117,7 @@ func TestEvaluateMNIST(t *testing.T) {
 	}
 	sc := m.Config.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
-	r, err := Evaluate(ddpm.MustBackend(), m, EvalConfig{N: 50, Sample: sc, Seed: 2,
+	r, err := Evaluate(backend.Must(), m, EvalConfig{N: 50, Sample: sc, Seed: 2,
 		Classifier: filepath.Join("..", "classifier", "mnist_classifier.ddpm")})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -21,7 +22,7 @@ func Example() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := experiment.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 128, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-3, DecaySteps: 4000, EMAWarmup: true, Seed: 1}}
 	res, err := experiment.Train(backend, cfg, experiment.RunOptions{Steps: 4000, Dir: filepath.Join(dir, "run")})

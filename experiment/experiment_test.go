@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -39,7 +40,7 @@ func storeBytes(t *testing.T, s *model.Store) map[string][]byte {
 // An interrupted run resumed from its checkpoint ends with bit-identical
 // weights, optimiser state, EMA and RNG to a straight run.
 func TestResumeIsExact(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := smallConfig()
 	root := t.TempDir()
 	straight, err := Train(backend, cfg, RunOptions{Steps: 40, Dir: filepath.Join(root, "a"), CheckpointEvery: 10})
@@ -90,7 +91,7 @@ func TestResumeIsExact(t *testing.T) {
 }
 
 func TestWeightsLoadAndSample(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	dir := t.TempDir()
 	res, err := Train(backend, smallConfig(), RunOptions{Steps: 30, Dir: dir, Command: "test"})
 	if err != nil {
@@ -128,7 +129,7 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
 		}
 	}
-	if _, err := Train(ddpm.MustBackend(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
+	if _, err := Train(backendpkg.Must(), Config{Data: FashionMNIST}, RunOptions{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
 		t.Errorf("fashion without dir: %v", err)
 	}
 }
@@ -137,9 +138,9 @@ func TestConfigErrors(t *testing.T) {
 // reached match the straight single-device run within float32 tolerance
 // (only the order of the gradient sums differs).
 func TestResumeOnTwoDevices(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	if backend.NumDevices() < 2 {
-		t.Skipf("backend %s has one device", ddpm.DescribeBackend(backend))
+		t.Skipf("backend %s has one device", backendpkg.Describe(backend))
 	}
 	cfg := smallConfig()
 	root := t.TempDir()
@@ -193,7 +194,7 @@ func TestResumeOnTwoDevices(t *testing.T) {
 // file keeps learn_variance, and every sampler reads the prediction half of
 // its 2·Dim outputs (ancestral with Σ_θ); a fixed variance is refused.
 func TestLearnVarianceModel(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := smallConfig()
 	cfg.LearnVariance = true
 	res, err := Train(backend, cfg, RunOptions{Steps: 150, Dir: t.TempDir(), Command: "test"}) // after 20 steps an ancestral chain still diverges to NaN: ε̂ does not yet cancel the 1/√α_t growth
@@ -273,7 +274,7 @@ func TestRewriteProvenance(t *testing.T) {
 // from the data source, the weight file's configuration, guided samples
 // landing on the requested mode, and the refusals around it.
 func TestConditionalRun(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
 	res, err := Train(backend, cfg, RunOptions{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25, GuidanceInterval: ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}})
@@ -339,7 +340,7 @@ func TestConditionalRun(t *testing.T) {
 }
 
 func TestStepsFor(t *testing.T) {
-	steps, rate, err := StepsFor(ddpm.MustBackend(), smallConfig(), 2*time.Second, 5)
+	steps, rate, err := StepsFor(backendpkg.Must(), smallConfig(), 2*time.Second, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestStepsFor(t *testing.T) {
 	if !(rate > 0) || steps < 1 || float64(steps) > 2*rate*(1-StepsMargin)+1 {
 		t.Errorf("StepsFor: %d steps at %.1f steps/s for 2 s", steps, rate)
 	}
-	if _, _, err := StepsFor(ddpm.MustBackend(), Config{Data: "nope"}, time.Second, 1); err == nil {
+	if _, _, err := StepsFor(backendpkg.Must(), Config{Data: "nope"}, time.Second, 1); err == nil {
 		t.Error("unknown data accepted")
 	}
 }

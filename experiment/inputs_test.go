@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/classifier"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -43,7 +43,7 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	other.Seed = 6
 	before := snapshot(t, dir)
 	for _, call := range []func() error{
-		func() error { return Preflight(ddpm.MustBackend(), other, RunOptions{Steps: 9, Dir: dir}) },
+		func() error { return Preflight(backend.Must(), other, RunOptions{Steps: 9, Dir: dir}) },
 		func() error { _, err := train(t, other, RunOptions{Steps: 9, Dir: dir}); return err },
 	} {
 		err := call()
@@ -55,7 +55,7 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	sameSnapshot(t, "refused", before, snapshot(t, dir))
 
 	// The same configuration: run.json rebuilt, the run resumed at step 6.
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 9, Dir: dir}); err != nil {
+	if err := Preflight(backend.Must(), tinyCfg, RunOptions{Steps: 9, Dir: dir}); err != nil {
 		t.Fatalf("preflight of the same command: %v", err)
 	}
 	var log bytes.Buffer
@@ -82,11 +82,11 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	for _, s := range steps {
 		stripConfig(t, r.Path(s))
 	}
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 12, Dir: dir}); err != nil {
+	if err := Preflight(backend.Must(), tinyCfg, RunOptions{Steps: 12, Dir: dir}); err != nil {
 		t.Errorf("torn run.json, configuration in weights.ddpm only: %v", err)
 	}
 	os.Remove(filepath.Join(dir, weightsName))
-	err = Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 12, Dir: dir})
+	err = Preflight(backend.Must(), tinyCfg, RunOptions{Steps: 12, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "restore run.json from a copy") || strings.Contains(err.Error(), "delete the folder") {
 		t.Errorf("torn run.json, no record of the configuration: %v", err)
 	}
@@ -155,7 +155,7 @@ func TestInitCheckedBeforeRead(t *testing.T) {
 	} {
 		done := make(chan error, 1)
 		go func() {
-			done <- Preflight(ddpm.MustBackend(), tinyCfg, RunOptions{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
+			done <- Preflight(backend.Must(), tinyCfg, RunOptions{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
 		}()
 		select {
 		case err := <-done:

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -119,7 +120,7 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 	if _, err := os.Stat(p); err == nil {
 		t.Error("NaN weights were written")
 	}
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	sc := m.Config.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
 	if _, _, err := m.Sample(backend, sc, 20, 1); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {

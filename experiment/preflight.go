@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
@@ -139,14 +140,14 @@ func Prepare(backend compute.Backend, cfg Config, opt RunOptions) (*Prepared, er
 	return p, nil
 }
 
-// checkDevices fills opt.Devices (ddpm.DefaultDevices when 0) and checks it
+// checkDevices fills opt.Devices (backend.DefaultDevices when 0) and checks it
 // against the backend's devices and the batch.
 func checkDevices(backend compute.Backend, cfg Config, opt *RunOptions) error {
 	if opt.Devices == 0 {
-		opt.Devices = ddpm.DefaultDevices(backend)
+		opt.Devices = backendpkg.DefaultDevices(backend)
 	}
 	if n := backend.NumDevices(); opt.Devices > n {
-		return fmt.Errorf("experiment: %d devices asked for, but the backend %s has %d (-devices)", opt.Devices, ddpm.DescribeBackend(backend), n)
+		return fmt.Errorf("experiment: %d devices asked for, but the backend %s has %d (-devices)", opt.Devices, backendpkg.Describe(backend), n)
 	}
 	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
 		return fmt.Errorf("experiment: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)
@@ -178,7 +179,7 @@ var availableMemory = hostAvailableMemory
 // later with an allocator error naming its internals). Accelerators'
 // memory is not checked.
 func checkMemory(backend compute.Backend, cfg Config) error {
-	if ddpm.PlatformOf(backend) == ddpm.PlatformXLAAccelerator {
+	if backendpkg.PlatformOf(backend) == backendpkg.PlatformXLAAccelerator {
 		return nil
 	}
 	need := MemoryEstimate(cfg)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/nets"
 )
 
@@ -58,7 +58,7 @@ func sameSnapshot(t *testing.T, what string, before, after map[string]string) {
 // no folder (it left run.json and .lock, and the corrected command was then
 // refused there as "a different run").
 func TestPreflightLeavesNoFolder(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	saved := availableMemory
 	defer func() { availableMemory = saved }()
 	availableMemory = func() (int64, string, bool) { return 24 << 30, "a test's 24 GiB", true }
@@ -114,7 +114,7 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 			t.Errorf("%s: refused, but %s was created", c.name, dir)
 		}
 	}
-	t.Logf("%d refusals on %s (%d devices), none left a folder", len(cases), ddpm.DescribeBackend(backend), backend.NumDevices())
+	t.Logf("%d refusals on %s (%d devices), none left a folder", len(cases), backendpkg.Describe(backend), backend.NumDevices())
 	// Where the run's files would go cannot be written: refused before the folder.
 	parent := t.TempDir()
 	os.WriteFile(filepath.Join(parent, "file"), nil, 0o644)
@@ -138,7 +138,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // The run-folder cases of issue 18: outputs without checkpoints, nothing to
 // do, a run stopped by a 1 ns time limit, and -init on a folder that resumes.
 func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	root := t.TempDir()
 	dir := filepath.Join(root, "done")
 	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 20, Dir: dir, CheckpointEvery: 10, Command: "first"}); err != nil {
@@ -243,7 +243,7 @@ func RewriteBytes(t *testing.T, path string) ([]byte, error) {
 // An interrupt finishes the step, checkpoints it, ends the progress line
 // and returns *Interrupted; the run then resumes exactly.
 func TestInterruptCheckpointsTheStep(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	straight := t.TempDir()
 	if _, err := Train(backend, tinyCfg, RunOptions{Steps: 12, Dir: straight, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
@@ -21,7 +22,7 @@ var tinyCfg = Config{Data: "moons", Network: nets.MLPConfig{Hidden: 8, Layers: 1
 
 func train(t *testing.T, cfg Config, opt RunOptions) (*Result, error) {
 	t.Helper()
-	return Train(ddpm.MustBackend(), cfg, opt)
+	return Train(backend.Must(), cfg, opt)
 }
 
 func read(t *testing.T, path string) []byte {

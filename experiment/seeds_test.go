@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
 )
@@ -22,7 +23,7 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
-	if _, err := Train(ddpm.MustBackend(), cfg, RunOptions{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
+	if _, err := Train(backend.Must(), cfg, RunOptions{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for src, dst := range map[string]string{

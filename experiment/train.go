@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
@@ -50,7 +51,7 @@ type RunOptions struct {
 	Log io.Writer
 	// Devices > 1 trains data-parallel over that many devices of the backend
 	// (ddpm.TrainConfig.Devices); the batch must be a multiple of it. Zero
-	// means ddpm.DefaultDevices(backend). Checkpoints do not depend on it.
+	// means backend.DefaultDevices(backend). Checkpoints do not depend on it.
 	Devices int
 	// InitFrom, for a new run, starts the network from the weights of this
 	// weight file (a fine-tune: fresh optimiser, step 0, warm-up again); its
@@ -121,7 +122,7 @@ func (p *Prepared) Train() (*Result, error) {
 	if len(run.Removed) > 0 {
 		fmt.Fprintf(logw, "removed %d temporary file(s) of an interrupted write in %s\n", len(run.Removed), opt.Dir)
 	}
-	res := &Result{Config: cfg, Backend: ddpm.DescribeBackend(backend)}
+	res := &Result{Config: cfg, Backend: backendpkg.Describe(backend)}
 	store, step0, meta, skipped, found, err := run.Restore(func(st *model.Store, step int64, meta json.RawMessage) error {
 		if v := st.GetVariable("/ddpm/step"); v == nil || !v.HasValue() || v.Shape().Size() != 1 || v.Shape().DType != dtypes.Int64 {
 			return fmt.Errorf("no training step counter")
@@ -221,7 +222,7 @@ func (p *Prepared) Train() (*Result, error) {
 		if step == 0 || step == savedAt {
 			return nil
 		}
-		meta := checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
+		meta := checkpointMeta{Step: step, Backend: backendpkg.Describe(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
 		if err := run.Save(store, step, meta); errors.Is(err, ckpt.ErrNonFinite) {
 			bar.done()
 			return diverged(run, cfg, step, step+1, fmt.Sprintf("the weights after step %d hold a NaN or an infinity", step))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
@@ -18,7 +19,7 @@ import (
 // pointer, an index out of range) or failed inside GoMLX's BroadcastInDim
 // or shapes.Make before; the others already answered and are kept so.
 func TestAPIBadArguments(t *testing.T) {
-	b := ddpm.MustBackend()
+	b := backend.Must()
 	toy, err := experiment.LoadWeights("../experiment/testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 )
 
@@ -54,7 +54,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err := experiment.EvalPreflight(m, c); err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}

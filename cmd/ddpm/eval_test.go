@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -21,7 +22,7 @@ func tinyWeights(t *testing.T) string {
 	t.Helper()
 	cfg := experiment.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
 		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
-	res, err := experiment.Train(ddpm.MustBackend(), cfg, experiment.RunOptions{Steps: 60, Dir: t.TempDir()})
+	res, err := experiment.Train(backend.Must(), cfg, experiment.RunOptions{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

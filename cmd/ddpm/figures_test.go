@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/nets"
 )
@@ -21,7 +21,7 @@ func TestFiguresQuickWritesValidPNGs(t *testing.T) {
 		t.Skip("trains a small model and runs the samplers")
 	}
 	tmp := t.TempDir()
-	res, err := experiment.Train(ddpm.MustBackend(), experiment.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
+	res, err := experiment.Train(backend.Must(), experiment.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
 		experiment.RunOptions{Steps: 20, Dir: filepath.Join(tmp, "run")})
 	if err != nil {
 		t.Fatal(err)
