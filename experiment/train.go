@@ -23,6 +23,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
 	"github.com/ddpm-go/ddpm-go/internal/inputfile"
+	"github.com/ddpm-go/ddpm-go/internal/progress"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -199,10 +200,10 @@ func (p *Prepared) Train() (*Result, error) {
 		return nil, fmt.Errorf("experiment: checkpoint of step %d holds global step %d: corrupt run folder %s", res.StartStep, got, opt.Dir)
 	}
 	dims := append([]int{cfg.Batch}, cfg.ExampleDims()...)
-	bar := newProgress(opt.Progress, res.StartStep, opt.Steps)
+	bar := progress.NewTraining(opt.Progress, opt.Steps)
 	start := time.Now()
 	step := res.StartStep
-	defer bar.done()
+	defer bar.Done()
 	// Each checkpoint carries the loss of every step up to it, so that
 	// loss.csv (written after it, and killed writes included) is rebuilt from
 	// the checkpoint a run resumes from: one row per step, always. Step 0 has
@@ -224,7 +225,7 @@ func (p *Prepared) Train() (*Result, error) {
 		}
 		meta := checkpointMeta{Step: step, Backend: backendpkg.Describe(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
 		if err := run.Save(store, step, meta); errors.Is(err, ckpt.ErrNonFinite) {
-			bar.done()
+			bar.Done()
 			return diverged(run, cfg, step, step+1, fmt.Sprintf("the weights after step %d hold a NaN or an infinity", step))
 		} else if err != nil {
 			return err
@@ -254,12 +255,12 @@ func (p *Prepared) Train() (*Result, error) {
 			return nil, fmt.Errorf("experiment: step %d: %w", step+1, err)
 		}
 		if bad, since, why := watch.observe(step+1, loss); bad {
-			bar.done()
+			bar.Done()
 			return nil, diverged(run, cfg, step+1, since, why)
 		}
 		step++
 		res.Losses = append(res.Losses, loss)
-		bar.update(step, loss)
+		bar.Update(step, loss)
 		if step%opt.CheckpointEvery == 0 && step < opt.Steps {
 			if err := save(); err != nil {
 				return nil, err
@@ -270,7 +271,7 @@ func (p *Prepared) Train() (*Result, error) {
 			break
 		}
 	}
-	bar.done()
+	bar.Done()
 	fault.Point("experiment-end")
 	res.Step = step
 	res.Wall = time.Since(start)
@@ -437,62 +438,6 @@ func ParseLosses(r io.Reader, upTo int64) ([]float64, error) {
 			return out, nil
 		}
 		out = append(out, l)
-	}
-}
-
-// progress is a one-line progress bar: step, loss (mean of the last 100),
-// steps/s and ETA. The rate is measured from the end of the first step of
-// the call, which includes compiling the step (the first ETA of an MNIST
-// run used to read 53 h).
-type progress struct {
-	w          io.Writer
-	first, end int64 // first: the step after which the rate is measured
-	t0, last   time.Time
-	recent     []float64
-}
-
-func newProgress(w io.Writer, start, end int64) *progress {
-	return &progress{w: w, first: -1, end: end}
-}
-
-func (p *progress) update(step int64, loss float64) {
-	if p.w == nil {
-		return
-	}
-	p.recent = append(p.recent, loss)
-	if len(p.recent) > 100 {
-		p.recent = p.recent[1:]
-	}
-	now := time.Now()
-	if p.first < 0 {
-		p.first, p.t0 = step, now
-	}
-	if now.Sub(p.last) < 500*time.Millisecond && step != p.end {
-		return
-	}
-	p.last = now
-	mean := 0.0
-	for _, l := range p.recent {
-		mean += l / float64(len(p.recent))
-	}
-	frac := float64(step) / float64(p.end)
-	const width = 24
-	filled := min(max(int(frac*width), 0), width)
-	speed := "compiled"
-	if n, dt := step-p.first, now.Sub(p.t0).Seconds(); n > 0 && dt > 0 {
-		rate := float64(n) / dt
-		eta := time.Duration(float64(p.end-step) / rate * float64(time.Second))
-		speed = fmt.Sprintf("%.1f steps/s  ETA %s", rate, eta.Round(time.Second))
-	}
-	fmt.Fprintf(p.w, "\rstep %d/%d [%s%s] loss %.4f  %s   ", step, p.end,
-		strings.Repeat("=", filled), strings.Repeat(" ", width-filled), mean, speed)
-}
-
-// done ends the bar's line (once), so that what follows starts a new line.
-func (p *progress) done() {
-	if p.w != nil && p.last != (time.Time{}) {
-		fmt.Fprintln(p.w)
-		p.last = time.Time{}
 	}
 }
 
