@@ -248,16 +248,6 @@ func TestWeightsMustMatchTheirConfig(t *testing.T) {
 	}
 }
 
-// Finding 13: the first ETA included compiling the step.
-func TestProgressRateExcludesTheFirstStep(t *testing.T) {
-	var b bytes.Buffer
-	p := newProgress(&b, 0, 1000)
-	p.update(1, 0.5)
-	if strings.Contains(b.String(), "ETA") {
-		t.Errorf("an ETA after the first step (compilation): %q", b.String())
-	}
-}
-
 // When a diverged checkpoint cannot be set aside, the error says so and how
 // to go on, instead of claiming that the last good one is kept (a resume
 // would start from the diverged weights).

@@ -71,7 +71,9 @@ func TestGauge(t *testing.T) {
 
 // The training line: "compiled" until a step ends after the first update
 // (whose time includes compiling), then steps/s and the time left; the loss
-// is the mean over the updates so far.
+// is the mean over the updates so far. (Finding 13 of the reliability
+// review: the first ETA included compiling the step; this test replaces
+// experiment's TestProgressRateExcludesTheFirstStep.)
 func TestTraining(t *testing.T) {
 	var b strings.Builder
 	c := newClock()
