@@ -205,7 +205,7 @@ func notAPlugin(path string) string {
 // backend's default parallel op scheduling can deadlock on a U-Net training
 // step (see gomlxfix.SafeBackendConfig). An explicit option ("go:…") is left
 // as given.
-func SafeConfig(config string) string { return gomlxfix.SafeConfig(config) }
+func SafeConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
 
 // New returns the process-wide compute backend, created on first use by
 // [Config]'s choice, and prints that choice once on stderr (stdout
