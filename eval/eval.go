@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -100,7 +101,7 @@ func (p *Prepared) Run(backend compute.Backend) (*Report, error) {
 	m, cfg := p.m, p.cfg
 	var err error
 	res := &Report{Weights: m.Path, Data: m.Config.Data, Model: m.Config.ModelName(), Provenance: m.Provenance,
-		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: ddpm.DescribeBackend(backend),
+		N: cfg.N, Sampler: string(cfg.Sample.Kind), Seed: cfg.Seed, Backend: backendpkg.Describe(backend),
 		Notes: map[string]string{}, Extra: map[string]any{}, Timings: map[string]float64{}}
 	sc := cfg.Sample
 	if sc.Kind == ddpm.DDIM || sc.Steps > 0 {

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ func smallConfig() recipe.Config {
 // (Reports and the JSON-ready Metrics); the same seed gives the same numbers.
 func TestEvaluate2D(t *testing.T) {
 	cfg := smallConfig()
-	res, err := run.Train(ddpm.MustBackend(), cfg, run.Options{Steps: 60, Dir: t.TempDir()})
+	res, err := run.Train(backendpkg.Must(), cfg, run.Options{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestEvaluate2D(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec := Config{N: 200, Sample: m.SampleConfig(ddpm.DDIM), Seed: 3}
-	r, err := Evaluate(ddpm.MustBackend(), m, ec)
+	r, err := Evaluate(backendpkg.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestEvaluate2D(t *testing.T) {
 			t.Errorf("no note for %s", name)
 		}
 	}
-	again, err := Evaluate(ddpm.MustBackend(), m, ec)
+	again, err := Evaluate(backendpkg.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +72,12 @@ func TestEvaluate2D(t *testing.T) {
 	// The sampler's conventions reach the sampler (other steps, other
 	// metrics) and the report says which were used.
 	ec.Sample.Steps, ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = 10, ddpm.SpacingLeading, true
-	lead, err := Evaluate(ddpm.MustBackend(), m, ec)
+	lead, err := Evaluate(backendpkg.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ec.Sample.Spacing, ec.Sample.FinalAlphaBarFirst = "", false
-	trail, err := Evaluate(ddpm.MustBackend(), m, ec)
+	trail, err := Evaluate(backendpkg.Must(), m, ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		t.Error("guidance accepted for an unconditional model")
 	}
 	weightless := &trained.Model{Config: toy.Config, Schedule: toy.Schedule, Path: filepath.Join(t.TempDir(), "x")}
-	if _, err := Evaluate(ddpm.MustBackend(), weightless, Config{N: 1}); err == nil {
+	if _, err := Evaluate(backendpkg.Must(), weightless, Config{N: 1}); err == nil {
 		t.Error("Evaluate accepted N = 1")
 	}
 }
@@ -124,7 +125,7 @@ func TestEvaluateMNIST(t *testing.T) {
 	}
 	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
-	r, err := Evaluate(ddpm.MustBackend(), m, Config{N: 50, Sample: sc, Seed: 2,
+	r, err := Evaluate(backendpkg.Must(), m, Config{N: 50, Sample: sc, Seed: 2,
 		Classifier: filepath.Join("..", "classifier", "mnist_classifier.ddpm")})
 	if err != nil {
 		t.Fatal(err)

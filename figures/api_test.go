@@ -2,6 +2,7 @@ package figures
 
 import (
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ import (
 // pointer, an index out of range) or failed inside GoMLX's BroadcastInDim
 // or shapes.Make before; the others already answered and are kept so.
 func TestAPIBadArguments(t *testing.T) {
-	b := ddpm.MustBackend()
+	b := backendpkg.Must()
 	toy, err := trained.Load("../trained/testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -121,7 +122,7 @@ func decodes(t *testing.T, name string, b []byte, err error) {
 
 // The notebook figures that run graphs, in quick mode.
 func TestNotebookFiguresRun(t *testing.T) {
-	fc := Config{Backend: ddpm.MustBackend(), Quick: true, Seed: 1}
+	fc := Config{Backend: backend.Must(), Quick: true, Seed: 1}
 	r, err := fc.LangevinChains(0.1, 30, 200)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package nets
 import (
 	"fmt"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -59,10 +59,10 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	if a != ConvAuto {
 		return a
 	}
-	switch ddpm.PlatformOf(g.Backend()) {
-	case ddpm.PlatformGo:
+	switch backend.PlatformOf(g.Backend()) {
+	case backend.PlatformGo:
 		return ConvIm2Col
-	case ddpm.PlatformXLACPU:
+	case backend.PlatformXLACPU:
 		return ConvHybrid
 	}
 	return ConvNative

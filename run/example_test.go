@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 
@@ -24,7 +25,7 @@ func Example() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := recipe.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 128, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{LearningRate: 2e-3, DecaySteps: 4000, EMAWarmup: true, Seed: 1}}
 	res, err := run.Train(backend, cfg, run.Options{Steps: 4000, Dir: filepath.Join(dir, "run")})

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
@@ -48,7 +49,7 @@ func TestMain(m *testing.M) {
 		opt.Interrupt = sigs
 		var done *AlreadyDone
 		var intr *Interrupted
-		switch _, err := Train(ddpm.MustBackend(), faultCfg, opt); {
+		switch _, err := Train(backendpkg.Must(), faultCfg, opt); {
 		case errors.As(err, &intr):
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(130)

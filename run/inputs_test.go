@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"encoding/json"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/classifier"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -44,7 +44,7 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	other.Seed = 6
 	before := snapshot(t, dir)
 	for _, call := range []func() error{
-		func() error { return Preflight(ddpm.MustBackend(), other, Options{Steps: 9, Dir: dir}) },
+		func() error { return Preflight(backendpkg.Must(), other, Options{Steps: 9, Dir: dir}) },
 		func() error { _, err := train(t, other, Options{Steps: 9, Dir: dir}); return err },
 	} {
 		err := call()
@@ -56,7 +56,7 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	sameSnapshot(t, "refused", before, snapshot(t, dir))
 
 	// The same configuration: run.json rebuilt, the run resumed at step 6.
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 9, Dir: dir}); err != nil {
+	if err := Preflight(backendpkg.Must(), tinyCfg, Options{Steps: 9, Dir: dir}); err != nil {
 		t.Fatalf("preflight of the same command: %v", err)
 	}
 	var log bytes.Buffer
@@ -83,11 +83,11 @@ func TestTornRunJSONIsRebuilt(t *testing.T) {
 	for _, s := range steps {
 		stripConfig(t, r.Path(s))
 	}
-	if err := Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 12, Dir: dir}); err != nil {
+	if err := Preflight(backendpkg.Must(), tinyCfg, Options{Steps: 12, Dir: dir}); err != nil {
 		t.Errorf("torn run.json, configuration in weights.ddpm only: %v", err)
 	}
 	os.Remove(filepath.Join(dir, weightsName))
-	err = Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 12, Dir: dir})
+	err = Preflight(backendpkg.Must(), tinyCfg, Options{Steps: 12, Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "restore run.json from a copy") || strings.Contains(err.Error(), "delete the folder") {
 		t.Errorf("torn run.json, no record of the configuration: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestInitCheckedBeforeRead(t *testing.T) {
 	} {
 		done := make(chan error, 1)
 		go func() {
-			done <- Preflight(ddpm.MustBackend(), tinyCfg, Options{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
+			done <- Preflight(backendpkg.Must(), tinyCfg, Options{Steps: 5, Dir: filepath.Join(dir, "run"), InitFrom: c.init})
 		}()
 		select {
 		case err := <-done:

@@ -2,9 +2,9 @@ package run
 
 import (
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"strconv"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/hostmem"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/compute"
@@ -27,7 +27,7 @@ func MemoryEstimate(cfg recipe.Config) int64 {
 // later with an allocator error naming its internals). Accelerators'
 // memory is not checked.
 func checkMemory(backend compute.Backend, cfg recipe.Config) error {
-	if ddpm.PlatformOf(backend) == ddpm.PlatformXLAAccelerator {
+	if backendpkg.PlatformOf(backend) == backendpkg.PlatformXLAAccelerator {
 		return nil
 	}
 	need := MemoryEstimate(cfg)

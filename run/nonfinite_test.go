@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"hash/crc32"
 	"math"
 	"os"
@@ -122,7 +123,7 @@ func TestNaNNeverWrittenNorSampled(t *testing.T) {
 	if _, err := os.Stat(p); err == nil {
 		t.Error("NaN weights were written")
 	}
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Steps = 5
 	if _, _, err := m.Sample(backend, sc, 20, 1); err == nil || !strings.Contains(err.Error(), "NaN or infinite") {

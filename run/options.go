@@ -31,7 +31,7 @@ type Options struct {
 	Log io.Writer
 	// Devices > 1 trains data-parallel over that many devices of the backend
 	// (ddpm.TrainConfig.Devices); the batch must be a multiple of it. Zero
-	// means ddpm.DefaultDevices(backend). Checkpoints do not depend on it.
+	// means backend.DefaultDevices(backend). Checkpoints do not depend on it.
 	Devices int
 	// InitFrom, for a new run, starts the network from the weights of this
 	// weight file (a fine-tune: fresh optimiser, step 0, warm-up again); its

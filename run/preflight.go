@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"time"
 
@@ -124,14 +125,14 @@ func prepare(backend compute.Backend, cfg recipe.Config, opt Options, src Source
 	return p, nil
 }
 
-// checkDevices fills opt.Devices (ddpm.DefaultDevices when 0) and checks it
+// checkDevices fills opt.Devices (backend.DefaultDevices when 0) and checks it
 // against the backend's devices and the batch.
 func checkDevices(backend compute.Backend, cfg recipe.Config, opt *Options) error {
 	if opt.Devices == 0 {
-		opt.Devices = ddpm.DefaultDevices(backend)
+		opt.Devices = backendpkg.DefaultDevices(backend)
 	}
 	if n := backend.NumDevices(); opt.Devices > n {
-		return fmt.Errorf("run: %d devices asked for, but the backend %s has %d (-devices)", opt.Devices, ddpm.DescribeBackend(backend), n)
+		return fmt.Errorf("run: %d devices asked for, but the backend %s has %d (-devices)", opt.Devices, backendpkg.Describe(backend), n)
 	}
 	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
 		return fmt.Errorf("run: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)

@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"errors"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/hostmem"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"
@@ -61,7 +61,7 @@ func sameSnapshot(t *testing.T, what string, before, after map[string]string) {
 // no folder (it left run.json and .lock, and the corrected command was then
 // refused there as "a different run").
 func TestPreflightLeavesNoFolder(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	saved := hostmem.Available
 	defer func() { hostmem.Available = saved }()
 	hostmem.Available = func() (int64, string, bool) { return 24 << 30, "a test's 24 GiB", true }
@@ -117,7 +117,7 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 			t.Errorf("%s: refused, but %s was created", c.name, dir)
 		}
 	}
-	t.Logf("%d refusals on %s (%d devices), none left a folder", len(cases), ddpm.DescribeBackend(backend), backend.NumDevices())
+	t.Logf("%d refusals on %s (%d devices), none left a folder", len(cases), backendpkg.Describe(backend), backend.NumDevices())
 	// Where the run's files would go cannot be written: refused before the folder.
 	parent := t.TempDir()
 	os.WriteFile(filepath.Join(parent, "file"), nil, 0o644)
@@ -137,7 +137,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // The run-folder cases of issue 18: outputs without checkpoints, nothing to
 // do, a run stopped by a 1 ns time limit, and -init on a folder that resumes.
 func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	root := t.TempDir()
 	dir := filepath.Join(root, "done")
 	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: dir, CheckpointEvery: 10, Command: "first"}); err != nil {
@@ -242,7 +242,7 @@ func RewriteBytes(t *testing.T, path string) ([]byte, error) {
 // An interrupt finishes the step, checkpoints it, ends the progress line
 // and returns *Interrupted; the run then resumes exactly.
 func TestInterruptCheckpointsTheStep(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	straight := t.TempDir()
 	if _, err := Train(backend, tinyCfg, Options{Steps: 12, Dir: straight, CheckpointEvery: 5}); err != nil {
 		t.Fatal(err)

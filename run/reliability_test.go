@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
@@ -23,7 +24,7 @@ var tinyCfg = recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 8, La
 
 func train(t *testing.T, cfg recipe.Config, opt Options) (*Result, error) {
 	t.Helper()
-	return Train(ddpm.MustBackend(), cfg, opt)
+	return Train(backend.Must(), cfg, opt)
 }
 
 func read(t *testing.T, path string) []byte {
@@ -246,16 +247,6 @@ func TestWeightsMustMatchTheirConfig(t *testing.T) {
 	}
 	if _, err := trained.Load("../trained/testdata/tiny-weights.ddpm"); err != nil {
 		t.Errorf("the real file: %v", err)
-	}
-}
-
-// Finding 13: the first ETA included compiling the step.
-func TestProgressRateExcludesTheFirstStep(t *testing.T) {
-	var b bytes.Buffer
-	p := newProgress(&b, 0, 1000)
-	p.update(1, 0.5)
-	if strings.Contains(b.String(), "ETA") {
-		t.Errorf("an ETA after the first step (compilation): %q", b.String())
 	}
 }
 

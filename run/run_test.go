@@ -2,6 +2,7 @@ package run
 
 import (
 	"bytes"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func storeBytes(t *testing.T, s *model.Store) map[string][]byte {
 // An interrupted run resumed from its checkpoint ends with bit-identical
 // weights, optimiser state, EMA and RNG to a straight run.
 func TestResumeIsExact(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := smallConfig()
 	root := t.TempDir()
 	straight, err := Train(backend, cfg, Options{Steps: 40, Dir: filepath.Join(root, "a"), CheckpointEvery: 10})
@@ -91,7 +92,7 @@ func TestResumeIsExact(t *testing.T) {
 }
 
 func TestWeightsLoadAndSample(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	dir := t.TempDir()
 	res, err := Train(backend, smallConfig(), Options{Steps: 30, Dir: dir, Command: "test"})
 	if err != nil {
@@ -114,7 +115,7 @@ func TestWeightsLoadAndSample(t *testing.T) {
 // A data set that needs a folder, trained without one, is refused naming
 // the field (the -data-dir flag).
 func TestTrainNeedsDataDir(t *testing.T) {
-	if _, err := Train(ddpm.MustBackend(), recipe.Config{Data: recipe.FashionMNIST}, Options{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
+	if _, err := Train(backendpkg.Must(), recipe.Config{Data: recipe.FashionMNIST}, Options{Steps: 1, Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Config.DataDir") {
 		t.Errorf("fashion without dir: %v", err)
 	}
 }
@@ -123,9 +124,9 @@ func TestTrainNeedsDataDir(t *testing.T) {
 // reached match the straight single-device run within float32 tolerance
 // (only the order of the gradient sums differs).
 func TestResumeOnTwoDevices(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	if backend.NumDevices() < 2 {
-		t.Skipf("backend %s has one device", ddpm.DescribeBackend(backend))
+		t.Skipf("backend %s has one device", backendpkg.Describe(backend))
 	}
 	cfg := smallConfig()
 	root := t.TempDir()
@@ -179,7 +180,7 @@ func TestResumeOnTwoDevices(t *testing.T) {
 // file keeps learn_variance, and every sampler reads the prediction half of
 // its 2·Dim outputs (ancestral with Σ_θ); a fixed variance is refused.
 func TestLearnVarianceModel(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := smallConfig()
 	cfg.LearnVariance = true
 	res, err := Train(backend, cfg, Options{Steps: 150, Dir: t.TempDir(), Command: "test"}) // after 20 steps an ancestral chain still diverges to NaN: ε̂ does not yet cancel the 1/√α_t growth
@@ -227,7 +228,7 @@ func sampleEveryKind(t *testing.T, backend compute.Backend, m *trained.Model) {
 // from the data source, the weight file's configuration, guided samples
 // landing on the requested mode, and the refusals around it.
 func TestConditionalRun(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	cfg := recipe.Config{Data: "8gaussians", Network: nets.MLPConfig{Hidden: 64, Layers: 3}, Batch: 256,
 		Schedule: ddpm.ScheduleConfig{T: 100, Rescale: true}, TrainConfig: ddpm.TrainConfig{NumClasses: 8, LearningRate: 2e-3, WarmupSteps: 50, Seed: 3}}
 	res, err := Train(backend, cfg, Options{Steps: 600, Dir: t.TempDir(), Command: "test", Guidance: 0.25, GuidanceInterval: ddpm.GuidanceInterval{Lo: 0.2, Hi: 4}})
@@ -287,7 +288,7 @@ func TestConditionalRun(t *testing.T) {
 }
 
 func TestStepsFor(t *testing.T) {
-	steps, rate, err := StepsFor(ddpm.MustBackend(), smallConfig(), 2*time.Second, 5)
+	steps, rate, err := StepsFor(backendpkg.Must(), smallConfig(), 2*time.Second, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestStepsFor(t *testing.T) {
 	if !(rate > 0) || steps < 1 || float64(steps) > 2*rate*(1-StepsMargin)+1 {
 		t.Errorf("StepsFor: %d steps at %.1f steps/s for 2 s", steps, rate)
 	}
-	if _, _, err := StepsFor(ddpm.MustBackend(), recipe.Config{Data: "nope"}, time.Second, 1); err == nil {
+	if _, _, err := StepsFor(backendpkg.Must(), recipe.Config{Data: "nope"}, time.Second, 1); err == nil {
 		t.Error("unknown data accepted")
 	}
 }

@@ -3,6 +3,7 @@ package run
 import (
 	"encoding/json"
 	"flag"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,7 +24,7 @@ func TestUpdateFuzzSeeds(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
-	if _, err := Train(ddpm.MustBackend(), cfg, Options{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
+	if _, err := Train(backendpkg.Must(), cfg, Options{Steps: 6, Dir: dir, CheckpointEvery: 3, Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	for src, dst := range map[string]string{

@@ -43,7 +43,11 @@ func NewSource(c recipe.Config) (Source, error) {
 	if imgs.H != want[0] || imgs.W != want[1] || imgs.C != want[2] {
 		return nil, fmt.Errorf("run: %s images are %d×%d×%d but the U-Net is configured for %d×%d×%d", c.Data, imgs.H, imgs.W, imgs.C, want[0], want[1], want[2])
 	}
-	return &imageSource{imgs: imgs, labels: labels, batch: c.Batch, seed: uint64(c.Seed), epoch: -1}, nil
+	order, err := data.NewBatcher(imgs.N, c.Batch, uint64(c.Seed))
+	if err != nil {
+		return nil, err
+	}
+	return &imageSource{imgs: imgs, labels: labels, order: order}, nil
 }
 
 type toySource struct {
@@ -73,10 +77,7 @@ func (s *toySource) Len() int { return 0 }
 type imageSource struct {
 	imgs   *data.Images
 	labels []uint8
-	batch  int
-	seed   uint64
-	epoch  int64
-	perm   []int
+	order  *data.Batcher
 }
 
 func (s *imageSource) Batch(step int64) []float32 {
@@ -84,15 +85,7 @@ func (s *imageSource) Batch(step int64) []float32 {
 }
 
 // indices are the examples of step: a slice of its epoch's permutation.
-func (s *imageSource) indices(step int64) []int {
-	per := int64(s.imgs.N / s.batch)
-	epoch, k := step/per, int(step%per)
-	if epoch != s.epoch {
-		s.perm = rand.New(rand.NewPCG(s.seed, uint64(epoch)+1<<32)).Perm(s.imgs.N)
-		s.epoch = epoch
-	}
-	return s.perm[k*s.batch : (k+1)*s.batch]
-}
+func (s *imageSource) indices(step int64) []int { return s.order.Indices(step) }
 
 func (s *imageSource) Labels(step int64) []int32 {
 	if s.labels == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"io"
 	"math"
 	"os"
@@ -12,8 +13,8 @@ import (
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
+	"github.com/ddpm-go/ddpm-go/internal/progress"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/compute"
@@ -57,7 +58,7 @@ func (p *Prepared) Train() (*Result, error) {
 	if len(run.Removed) > 0 {
 		fmt.Fprintf(logw, "removed %d temporary file(s) of an interrupted write in %s\n", len(run.Removed), opt.Dir)
 	}
-	res := &Result{Config: cfg, Backend: ddpm.DescribeBackend(backend)}
+	res := &Result{Config: cfg, Backend: backendpkg.Describe(backend)}
 	store, step0, meta, skipped, found, err := run.Restore(func(st *model.Store, step int64, meta json.RawMessage) error {
 		if v := st.GetVariable("/ddpm/step"); v == nil || !v.HasValue() || v.Shape().Size() != 1 || v.Shape().DType != dtypes.Int64 {
 			return fmt.Errorf("no training step counter")
@@ -134,10 +135,10 @@ func (p *Prepared) Train() (*Result, error) {
 		return nil, fmt.Errorf("run: checkpoint of step %d holds global step %d: corrupt run folder %s", res.StartStep, got, opt.Dir)
 	}
 	dims := append([]int{cfg.Batch}, cfg.ExampleDims()...)
-	bar := newProgress(opt.Progress, res.StartStep, opt.Steps)
+	bar := progress.NewTraining(opt.Progress, opt.Steps)
 	start := time.Now()
 	step := res.StartStep
-	defer bar.done()
+	defer bar.Done()
 	// Each checkpoint carries the loss of every step up to it, so that
 	// loss.csv (written after it, and killed writes included) is rebuilt from
 	// the checkpoint a run resumes from: one row per step, always. Step 0 has
@@ -157,9 +158,9 @@ func (p *Prepared) Train() (*Result, error) {
 		if step == 0 || step == savedAt {
 			return nil
 		}
-		meta := checkpointMeta{Step: step, Backend: ddpm.DescribeBackend(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
+		meta := checkpointMeta{Step: step, Backend: backendpkg.Describe(backend), Losses: res.Losses, Init: initPath, InitSHA256: p.initDigest, Config: cfgJSON}
 		if err := run.Save(store, step, meta); errors.Is(err, ckpt.ErrNonFinite) {
-			bar.done()
+			bar.Done()
 			return diverged(run, cfg, step, step+1, fmt.Sprintf("the weights after step %d hold a NaN or an infinity", step))
 		} else if err != nil {
 			return err
@@ -189,12 +190,12 @@ func (p *Prepared) Train() (*Result, error) {
 			return nil, fmt.Errorf("run: step %d: %w", step+1, err)
 		}
 		if bad, since, why := watch.observe(step+1, loss); bad {
-			bar.done()
+			bar.Done()
 			return nil, diverged(run, cfg, step+1, since, why)
 		}
 		step++
 		res.Losses = append(res.Losses, loss)
-		bar.update(step, loss)
+		bar.Update(step, loss)
 		if step%opt.CheckpointEvery == 0 && step < opt.Steps {
 			if err := save(); err != nil {
 				return nil, err
@@ -205,7 +206,7 @@ func (p *Prepared) Train() (*Result, error) {
 			break
 		}
 	}
-	bar.done()
+	bar.Done()
 	fault.Point("run-end")
 	res.Step = step
 	res.Wall = time.Since(start)

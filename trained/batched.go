@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"time"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/progress"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -106,7 +106,7 @@ func (m *Model) SampleEach(backend compute.Backend, cfg ddpm.SampleConfig, g Gui
 	dims := m.Config.ExampleDims()
 	var sm *ddpm.Sampler
 	var lastLabels []int32
-	bar := newSampleProgress(o.Progress, n, min(o.FirstBatch, n))
+	bar := progress.NewSampling(o.Progress, n, min(o.FirstBatch, n))
 	for k, done := 0, 0; done < n; k++ {
 		b := min(o.Batch, n-done)
 		if k == 0 {
@@ -139,59 +139,8 @@ func (m *Model) SampleEach(backend compute.Backend, cfg ddpm.SampleConfig, g Gui
 			return err
 		}
 		done += b
-		bar.update(done)
+		bar.Update(done)
 	}
-	bar.done()
+	bar.Done()
 	return nil
-}
-
-// sampleProgress is the progress line of batched sampling: examples drawn,
-// rate and time left, measured from the end of the first batch when more
-// batches follow (the first includes compiling the sampler), else from the
-// start.
-type sampleProgress struct {
-	w          io.Writer
-	n, first   int
-	start, t1  time.Time
-	last       time.Time
-	drawnAtT1  int
-	printedAny bool
-}
-
-func newSampleProgress(w io.Writer, n, firstBatch int) *sampleProgress {
-	if firstBatch >= n {
-		w = nil // one batch: nothing to report before it ends
-	}
-	return &sampleProgress{w: w, n: n, first: firstBatch, start: time.Now()}
-}
-
-func (p *sampleProgress) update(drawn int) {
-	if p.w == nil {
-		return
-	}
-	now := time.Now()
-	if p.t1.IsZero() {
-		p.t1, p.drawnAtT1 = now, drawn
-	}
-	if p.printedAny && now.Sub(p.last) < time.Second && drawn != p.n {
-		return
-	}
-	p.last, p.printedAny = now, true
-	// The rate after the first batch excludes compiling; until a second
-	// batch ends, the first batch's own rate is the estimate.
-	rate := float64(drawn) / now.Sub(p.start).Seconds()
-	if n, dt := drawn-p.drawnAtT1, now.Sub(p.t1).Seconds(); n > 0 && dt > 0 {
-		rate = float64(n) / dt
-	}
-	left := time.Duration(float64(p.n-drawn) / rate * float64(time.Second))
-	fmt.Fprintf(p.w, "\rsampled %d/%d (%.1f/s, %s elapsed, about %s left)   ", drawn, p.n, rate,
-		now.Sub(p.start).Round(time.Second), left.Round(time.Second))
-}
-
-// done ends the progress line (when one was printed).
-func (p *sampleProgress) done() {
-	if p.w != nil && p.printedAny {
-		fmt.Fprintln(p.w)
-		p.printedAny = false
-	}
 }

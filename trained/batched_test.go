@@ -3,6 +3,7 @@ package trained
 import (
 	"bytes"
 	"errors"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // it draws batch k from seed + 2k (the evaluation's convention) and reports
 // its progress with the time left.
 func TestSampleManyBatches(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := Load("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func TestSampleManyBatches(t *testing.T) {
 // seed, seed + 2, … of the batches, so that n ≤ FirstBatch draws what one
 // batch draws; the consumer's error stops the sampling.
 func TestSampleEachStreamsBatches(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := Load("testdata/tiny-weights.ddpm")
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestSampleSizedBeforeItStarts(t *testing.T) {
 // the conditional model's samples (w = 0), not those of w guided at every
 // step. (SampleMany built each batch's sampler from the labels and w only.)
 func TestSampleManyKeepsGuidanceInterval(t *testing.T) {
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	m, err := Load("../weights/mnist_cond.ddpm")
 	if err != nil {
 		t.Fatal(err)

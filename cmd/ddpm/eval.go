@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"io"
 
 	"github.com/ddpm-go/ddpm-go/classifier"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/eval"
 	"github.com/ddpm-go/ddpm-go/trained"
 )
@@ -57,7 +57,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,7 +24,7 @@ func tinyWeights(t *testing.T) string {
 	t.Helper()
 	cfg := recipe.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
 		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
-	res, err := runpkg.Train(ddpm.MustBackend(), cfg, runpkg.Options{Steps: 60, Dir: t.TempDir()})
+	res, err := runpkg.Train(backendpkg.Must(), cfg, runpkg.Options{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	runpkg "github.com/ddpm-go/ddpm-go/run"
@@ -22,7 +22,7 @@ func TestFiguresQuickWritesValidPNGs(t *testing.T) {
 		t.Skip("trains a small model and runs the samplers")
 	}
 	tmp := t.TempDir()
-	res, err := runpkg.Train(ddpm.MustBackend(), recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
+	res, err := runpkg.Train(backendpkg.Must(), recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
 		runpkg.Options{Steps: 20, Dir: filepath.Join(tmp, "run")})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/figures"
@@ -64,7 +65,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "sample", f.explain(err), 2)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"io"
 	"os"
 	"os/signal"
@@ -12,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	runpkg "github.com/ddpm-go/ddpm-go/run"
 )
 
@@ -39,7 +39,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err, 2)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "train", err, 1)
 	}
@@ -60,7 +60,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		if rate > 0 {
 			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, planned.Budget(), opt.Steps, opt.MaxWall)
 		}
-		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
+		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), backendpkg.Name(), opt.Steps, opt.Dir)
 		res, err = planned.Train()
 	}
 	var stop *runpkg.Interrupted

@@ -1,4 +1,4 @@
-package ddpm
+package backend
 
 import (
 	"fmt"
@@ -13,8 +13,9 @@ import (
 	"github.com/gomlx/go-xla/pjrt"
 )
 
-// PlatformOf tells the backends apart by type, and DefaultDevices trains on
-// one device on both CPU platforms.
+// PlatformOf tells the backends apart by type, NameOf names them as
+// $GOMLX_BACKEND does, and DefaultDevices trains on one device on both CPU
+// platforms.
 func TestPlatformOf(t *testing.T) {
 	configs := map[string]Platform{gomlxfix.GoSequential: PlatformGo}
 	if _, ok := pjrt.AvailablePlugins()["cpu"]; ok {
@@ -31,10 +32,14 @@ func TestPlatformOf(t *testing.T) {
 		if n := DefaultDevices(b); n != 1 {
 			t.Errorf("DefaultDevices(%s) = %d, want 1 on a CPU", config, n)
 		}
+		// Named as $GOMLX_BACKEND names it, options left out.
+		if name, wantName := NameOf(b), map[Platform]string{PlatformGo: "go", PlatformXLACPU: "xla:cpu"}[want]; name != wantName {
+			t.Errorf("NameOf(%s) = %q, want %q", config, name, wantName)
+		}
 		b.Finalize()
 	}
-	if SafeBackendConfig("go") != gomlxfix.GoSequential || SafeBackendConfig("xla:cpu") != "xla:cpu" {
-		t.Error("SafeBackendConfig")
+	if SafeConfig("go") != gomlxfix.GoSequential || SafeConfig("xla:cpu") != "xla:cpu" {
+		t.Error("SafeConfig")
 	}
 }
 
@@ -46,12 +51,12 @@ func TestBackendChild(t *testing.T) {
 	if os.Getenv(backendChildEnv) == "" {
 		t.Skip("the child of TestBackendEnvErrors")
 	}
-	b, err := Backend()
+	b, err := New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ERR", err)
 		os.Exit(1)
 	}
-	fmt.Fprintln(os.Stderr, "OK", DescribeBackend(b))
+	fmt.Fprintln(os.Stderr, "OK", Describe(b))
 	os.Exit(0)
 }
 
@@ -101,5 +106,14 @@ func TestBackendEnvErrors(t *testing.T) {
 	cmd.Env = append(os.Environ(), backendChildEnv+"=1", "GOMLX_BACKEND=go", "PJRT_PLUGIN_LIBRARY_PATH="+junk)
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "OK go") {
 		t.Errorf("GOMLX_BACKEND=go beside a junk plugin: %v: %s", err, out)
+	}
+}
+
+// NewWithConfig turns compute's panic on an unknown backend name into an
+// error that names the configuration.
+func TestNewWithConfigError(t *testing.T) {
+	b, err := NewWithConfig("no-such-backend")
+	if err == nil || b != nil || !strings.Contains(err.Error(), `backend "no-such-backend"`) {
+		t.Errorf("NewWithConfig(no-such-backend) = %v, %v; want an error naming it", b, err)
 	}
 }

@@ -1,4 +1,15 @@
-package ddpm
+// Package backend chooses the GoMLX compute backend this process runs on:
+// $GOMLX_BACKEND when set, else XLA with the CUDA plugin, then XLA with the
+// CPU plugin, then GoMLX's pure-Go backend; it checks the PJRT plugin files
+// before go-xla loads them, says once which backend it picked and why, and
+// names backends and their platforms for logs, provenance and benchmarks.
+//
+// It is infrastructure, not maths: package ddpm does not import it (its
+// functions take a compute.Backend), so that the maths builds and is read
+// without plugin discovery. Its messages start "ddpm: ", the name of the
+// program the user runs (scripts/run_notebooks.py and scripts/gpu-notebook.sh
+// read the "ddpm: backend …" line).
+package backend
 
 import (
 	"bytes"
@@ -35,23 +46,23 @@ var (
 	backendCfg  string
 )
 
-// BackendConfig returns the GoMLX backend configuration this process uses and
+// Config returns the GoMLX backend configuration this process uses and
 // why: $GOMLX_BACKEND when set ("go", "xla:cpu", "xla:cuda", …); otherwise
 // XLA with the CUDA plugin when one is installed, then XLA with the CPU plugin,
 // then GoMLX's pure-Go backend ("go").
 //
 // A file on the plugin search path that would make go-xla panic (it does for
 // a file that is not a shared library, v0.4.1) makes the choice the pure-Go
-// backend; [Backend] reports it as an error instead.
-func BackendConfig() (config, reason string) {
+// backend; [New] reports it as an error instead.
+func Config() (config, reason string) {
 	config, reason, err := backendConfig()
 	if err != nil {
-		return SafeBackendConfig("go"), err.Error()
+		return SafeConfig("go"), err.Error()
 	}
 	return config, reason
 }
 
-// backendConfig is [BackendConfig] with the environment's errors: an
+// backendConfig is [Config] with the environment's errors: an
 // unknown $GOMLX_BACKEND, or a file on the PJRT plugin search path that is
 // not a plugin.
 func backendConfig() (config, reason string, err error) {
@@ -68,7 +79,7 @@ func backendConfig() (config, reason string, err error) {
 				return "", "", err
 			}
 		}
-		return SafeBackendConfig(c), "from $" + compute.ConfigEnvVar, nil
+		return SafeConfig(c), "from $" + compute.ConfigEnvVar, nil
 	}
 	if err := checkPluginFiles(); err != nil {
 		return "", "", err
@@ -95,7 +106,7 @@ func backendConfig() (config, reason string, err error) {
 	if len(names) > 0 {
 		why = fmt.Sprintf("no cpu/cuda PJRT plugin among %v", names)
 	}
-	return SafeBackendConfig("go"), why, nil
+	return SafeConfig("go"), why, nil
 }
 
 // availablePlugins is pjrt.AvailablePlugins with its panics (a plugin file
@@ -190,18 +201,18 @@ func notAPlugin(path string) string {
 	return ""
 }
 
-// SafeBackendConfig turns a bare "go" into "go:ops_sequential": the pure-Go
+// SafeConfig turns a bare "go" into "go:ops_sequential": the pure-Go
 // backend's default parallel op scheduling can deadlock on a U-Net training
 // step (see gomlxfix.SafeBackendConfig). An explicit option ("go:…") is left
 // as given.
-func SafeBackendConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
+func SafeConfig(config string) string { return gomlxfix.SafeBackendConfig(config) }
 
-// Backend returns the process-wide compute backend, created on first use by
-// [BackendConfig]'s choice, and prints that choice once on stderr (stdout
+// New returns the process-wide compute backend, created on first use by
+// [Config]'s choice, and prints that choice once on stderr (stdout
 // with $DDPM_BACKEND_LOG=stdout, as in the notebooks). If an XLA
 // backend was chosen automatically but fails to start, it falls back to the
 // pure-Go backend and says so; an explicit $GOMLX_BACKEND that fails is an error.
-func Backend() (compute.Backend, error) {
+func New() (compute.Backend, error) {
 	backendOnce.Do(func() {
 		config, reason, err := backendConfig()
 		if err != nil {
@@ -209,9 +220,9 @@ func Backend() (compute.Backend, error) {
 			return
 		}
 		backendVal, backendErr = newBackend(config)
-		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeBackendConfig("go") {
+		if backendErr != nil && os.Getenv(compute.ConfigEnvVar) == "" && config != SafeConfig("go") {
 			fmt.Fprintf(backendLog(), "ddpm: backend %q failed (%v); falling back to the pure-Go backend\n", config, backendErr)
-			config, reason = SafeBackendConfig("go"), "fallback"
+			config, reason = SafeConfig("go"), "fallback"
 			backendVal, backendErr = newBackend(config)
 		}
 		if backendErr != nil {
@@ -228,14 +239,14 @@ func Backend() (compute.Backend, error) {
 	return backendVal, backendErr
 }
 
-// BackendLogVar names the environment variable that sends [Backend]'s line
+// LogVar names the environment variable that sends [New]'s line
 // about its choice to standard output ("stdout") instead of standard error:
 // the notebook kernel sets it, so that JupyterLab shows the line as an
 // ordinary output, not in the red box of an error stream.
-const BackendLogVar = "DDPM_BACKEND_LOG"
+const LogVar = "DDPM_BACKEND_LOG"
 
 func backendLog() *os.File {
-	if os.Getenv(BackendLogVar) == "stdout" {
+	if os.Getenv(LogVar) == "stdout" {
 		return os.Stdout
 	}
 	return os.Stderr
@@ -251,29 +262,53 @@ func newBackend(config string) (b compute.Backend, err error) {
 	return compute.NewWithConfig(config)
 }
 
-// BackendName is the configuration of the process-wide backend ("go",
+// Name is the configuration of the process-wide backend ("go",
 // "xla:cpu", "xla:cuda", …), starting it if needed; "" if it failed.
-func BackendName() string {
-	_, _ = Backend()
+func Name() string {
+	_, _ = New()
 	return backendCfg
 }
 
-// MustBackend is [Backend] for notebooks and tests: it panics on error.
-func MustBackend() compute.Backend {
-	b, err := Backend()
+// Must is [New] for notebooks and tests: it panics on error.
+func Must() compute.Backend {
+	b, err := New()
 	if err != nil {
 		panic(err)
 	}
 	return b
 }
 
-// DescribeBackend names b for logs and provenance: the configuration string
-// ("xla:cpu", …) when b is the process-wide backend of [Backend], else b.Name().
-func DescribeBackend(b compute.Backend) string {
+// Describe names b for logs and provenance: the configuration string
+// ("xla:cpu", "go:ops_sequential", …) when b is the process-wide backend of
+// [New], else [NameOf](b).
+func Describe(b compute.Backend) string {
 	if b != nil && b == backendVal && backendCfg != "" {
 		return backendCfg
 	}
-	return b.Name()
+	return NameOf(b)
+}
+
+// NameOf names any backend as $GOMLX_BACKEND does, without its options:
+// "go", "xla:cpu", "xla:cuda", … (from the PJRT plugin's name that go-xla's
+// backends report; the Go backend's String() is "go", its Name() "Go Backend").
+func NameOf(b compute.Backend) string {
+	if p, ok := b.(interface{ PluginName() string }); ok && p.PluginName() != "" {
+		return b.Name() + ":" + p.PluginName()
+	}
+	return b.String()
+}
+
+// NewWithConfig starts a backend of its own (not the process-wide one of
+// [New]) from a $GOMLX_BACKEND-style configuration, with the panics of
+// compute.NewWithConfig (an unknown backend name panics in this compute
+// version) as errors. A bare "go" is taken as given: pass it through
+// [SafeConfig] first for the deadlock workaround.
+func NewWithConfig(config string) (compute.Backend, error) {
+	b, err := newBackend(config)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w", config, err)
+	}
+	return b, nil
 }
 
 // Platform is what a backend computes on.
@@ -311,7 +346,7 @@ func PlatformOf(b compute.Backend) Platform {
 }
 
 // DefaultDevices is how many devices training uses unless told otherwise:
-// every device of an accelerator backend (data-parallel, see [Trainer]), and
+// every device of an accelerator backend (data-parallel: ddpm.TrainConfig.Devices), and
 // one on CPU backends, whose "devices" share the same cores (XLA CPU exposes
 // several host devices, but splitting a step over them adds no compute).
 func DefaultDevices(b compute.Backend) int {
