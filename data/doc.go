@@ -9,6 +9,12 @@
 // yields the shuffled minibatches of a step, a pure function of the seed and the
 // step (the one epoch shuffler of training and of the MNIST classifier).
 //
+// Each data set is one file of the package that registers itself
+// ([Register], a [Dataset]: its name, dims, classes, loader or sampler and,
+// for an image set with a classifier, its [Evaluator]); the layers above
+// look data sets up by name ([Lookup], [Names]) and never switch on one.
+// docs/datasets.md says how to add one.
+//
 // Every function that reads a file or takes user input reports problems as a
 // one-line error that names the file (or the bad value) and says what is
 // wrong; none of them panics on bad data.

@@ -10,18 +10,11 @@ import (
 	"io"
 
 	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/ddpm-go/ddpm-go/trained"
-)
-
-// The sizes of MNIST's training and test sets: the MNIST-FD floor draws at
-// most mnistTrainImages training images, the NLL bound at most
-// mnistTestImages test images.
-const (
-	mnistTrainImages = 60000
-	mnistTestImages  = 10000
 )
 
 // Config configures [Evaluate]: the evaluation protocol behind the
@@ -50,12 +43,15 @@ type Config struct {
 	// to the metric before the next (it bounds memory, which does not grow
 	// with N); default 1000.
 	SampleBatch int
-	// Classifier is the MNIST classifier's weight file for MNIST-FD (MNIST
-	// only; refused for other data); default classifier.DefaultPath().
+	// Classifier is the weight file of the classifier whose features give
+	// the Fréchet distance of a data set that declares one (data.Dataset.Eval:
+	// MNIST's MNIST-FD; refused for other data); default the one it declares
+	// (classifier.PathOf(Eval.Classifier): classifier.DefaultPath() for MNIST).
 	Classifier string
-	// DataDir is the folder of the test (and, for MNIST, training) images;
-	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
-	// module's copy.
+	// DataDir is the folder of the test (and, for a data set with a
+	// classifier, training) images; default the model's DataDir when it
+	// exists, else the copy that ships (data.Dataset.DefaultDir; MNIST: the
+	// GoMNIST module's).
 	DataDir string
 	// Guidance is the classifier-free guidance weight w ≥ 0 of a
 	// class-conditional model (ddpm.Guided), which is sampled with the
@@ -81,6 +77,7 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 		return field.New("eval", "Config", name, v, want, args...)
 	}
 	c := m.Config
+	ds, _ := data.Lookup(c.Data) // unknown data: the zero Dataset, no evaluator
 	// A field the model's data does not use is refused, not ignored.
 	for _, f := range []struct {
 		name string
@@ -92,7 +89,7 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 		{"NLLStride", e.NLLStride, e.NLLStride != 0, c.IsImage()},
 		{"SampleBatch", e.SampleBatch, e.SampleBatch != 0, c.IsImage()},
 		{"DataDir", e.DataDir, e.DataDir != "", c.IsImage()},
-		{"Classifier", e.Classifier, e.Classifier != "", c.Data == recipe.MNIST},
+		{"Classifier", e.Classifier, e.Classifier != "", ds.Eval != nil},
 	} {
 		if f.set && !f.uses {
 			return e, bad(f.name, f.v, "does not apply to a model of %s: leave it out", c.Data)
@@ -107,8 +104,8 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 	if e.SampleBatch == 0 {
 		e.SampleBatch = 1000
 	}
-	if e.Classifier == "" && c.Data == recipe.MNIST {
-		e.Classifier = classifier.DefaultPath()
+	if e.Classifier == "" && ds.Eval != nil {
+		e.Classifier = classifier.PathOf(ds.Eval.Classifier)
 	}
 	if e.Log == nil {
 		e.Log = io.Discard
@@ -199,19 +196,22 @@ func Memory(c recipe.Config, e Config) float64 {
 	return float64(min(e.SampleBatch, e.N)) * (sampleCopies*4*float64(values) + (10+128)*8)
 }
 
-// capNotes are the notes, said before sampling, of an MNIST evaluation that
-// asks for more than the data holds: a floor capped by the 60,000 training
-// images ("floor") and an NLL bound by the 10,000 test images ("nll").
+// capNotes are the notes, said before sampling, of the evaluation of a data
+// set with a classifier (data.Dataset.Eval: MNIST) that asks for more than
+// the data holds: a floor capped by its training images (data.Dataset.TrainSize,
+// MNIST's 60,000: "floor") and an NLL bound by its test images (TestSize,
+// MNIST's 10,000: "nll").
 func capNotes(c recipe.Config, e Config) map[string]string {
 	notes := map[string]string{}
-	if c.Data != recipe.MNIST {
+	d, _ := data.Lookup(c.Data) // unknown data: the zero Dataset, no evaluator
+	if d.Eval == nil {
 		return notes
 	}
-	if e.N > mnistTrainImages {
-		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, e.N, mnistTrainImages)
+	if e.N > d.TrainSize {
+		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", d.TrainSize, e.N, d.TrainSize)
 	}
-	if e.NLLExamples > mnistTestImages {
-		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, e.NLLExamples)
+	if e.NLLExamples > d.TestSize {
+		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", d.TestSize, e.NLLExamples)
 	}
 	return notes
 }

@@ -2,12 +2,13 @@ package eval
 
 import (
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -24,17 +25,18 @@ import (
 type Prepared struct {
 	m   *trained.Model
 	cfg Config // completed (Config.WithDefaults)
-	// test and, for MNIST, train are the images the metrics and the NLL
-	// bound read; classifier and classifierMeta the MNIST classifier's
-	// weights (MNIST only).
+	// test and, for a data set with a classifier (data.Dataset.Eval: MNIST),
+	// train are the images the metrics and the NLL bound read; classifier
+	// and classifierMeta that classifier's weights.
 	test, train    *data.Images
 	classifier     *model.Store
 	classifierMeta *classifier.Meta
 }
 
 // Prepare reads, before sampling (minutes to hours), everything that
-// [Evaluate] needs after it — the test images, and for MNIST the training
-// images and the classifier — and checks cfg against the model (completing
+// [Evaluate] needs after it — the test images, and for a data set with a
+// classifier (data.Dataset.Eval: MNIST) the training images and the
+// classifier — and checks cfg against the model (completing
 // it once, Config.WithDefaults) and this host's memory. A bad DataDir or
 // Classifier then fails at once instead of after the samples are drawn,
 // and each input is read once per command.
@@ -57,14 +59,15 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 	if p.test, err = recipe.LoadImages(dc, "test"); err != nil {
 		return nil, err
 	}
-	if m.Config.Data != recipe.MNIST {
+	ds, _ := data.Lookup(m.Config.Data)
+	if ds.Eval == nil {
 		return p, nil
 	}
 	if p.train, err = recipe.LoadImages(dc, "train"); err != nil {
 		return nil, err
 	}
 	if p.classifier, p.classifierMeta, err = classifier.Load(cfg.Classifier); err != nil {
-		return nil, fmt.Errorf("eval: MNIST-FD needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", err)
+		return nil, fmt.Errorf("eval: %s needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
 	}
 	return p, nil
 }
@@ -81,8 +84,9 @@ func Preflight(m *trained.Model, cfg Config) error {
 //
 //   - 2-D data: sliced W₁ and MMD of cfg.N samples against cfg.N fresh data
 //     points, see eval2D;
-//   - MNIST: MNIST-FD of the samples against the 10,000 test images, floor
-//     cfg.N random training images against the same test images, see
+//   - images: for a data set with a classifier (data.Dataset.Eval; MNIST:
+//     MNIST-FD) the Fréchet distance of the samples against the test images,
+//     floor cfg.N random training images against the same test images, see
 //     evalImages; then the NLL bound (Eq. 5) on the first cfg.NLLExamples
 //     test images.
 //
@@ -258,18 +262,21 @@ func eval2D(m *trained.Model, cfg Config, samples []float32, res *Report) error 
 	return nil
 }
 
-// evalImages: MNIST-FD of the samples (their features' Gaussian, from st)
-// against the 10,000 MNIST test images, floor = MNIST-FD of cfg.N random
-// training images (PCG(0, 5), fixed) against the same test images; and the
-// NLL bound on the first cfg.NLLExamples test digits. The images are the
-// ones [Prepare] read.
+// evalImages: with st (a data set that declares a classifier, data.Dataset.Eval),
+// its Fréchet distance (MNIST-FD) of the samples (their features' Gaussian,
+// from st) against the test images (MNIST's 10,000), floor = the same
+// distance of cfg.N random training images (PCG(0, 5), fixed) against the
+// same test images; and the NLL bound on the first cfg.NLLExamples test
+// images. The images are the ones [Prepare] read.
 func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Report) error {
 	m, cfg := p.m, p.cfg
+	ds, _ := data.Lookup(m.Config.Data)
 	test := p.test.ToFloat32(data.ScaleSymmetric)
 	if st != nil {
 		t0 := time.Now()
 		train := p.train.ToFloat32(data.ScaleSymmetric)
-		const px = classifier.ImageSize * classifier.ImageSize
+		ev := ds.Eval
+		px := p.train.ImageSize()
 		nTrain := len(train) / px
 		idx := rand.New(rand.NewPCG(0, 5)).Perm(nTrain)[:min(cfg.N, nTrain)]
 		sub := make([]float32, 0, len(idx)*px)
@@ -300,9 +307,10 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 		if err != nil {
 			return err
 		}
-		res.Reports = append(res.Reports, metrics.NewReport(classifier.FDName, v, f))
-		// The share the classifier reads as a digit with confidence ≥ 0.9, for
-		// the samples and for the test digits (what a perfect model would get).
+		res.Reports = append(res.Reports, metrics.NewReport(ev.Metric, v, f))
+		// The share the classifier reads as a class (a digit) with confidence
+		// ≥ 0.9, for the samples and for the test images (what a perfect model
+		// would get).
 		cs := float64(st.confident) / float64(st.n)
 		ct, err := classifier.ConfidentShare(lTest, ConfidentThreshold)
 		if err != nil {
@@ -314,14 +322,14 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 			res.Extra["label_accuracy"] = acc
 			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
 		}
-		res.Notes[classifier.FDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
-			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
+		res.Notes[ev.Metric] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our %s classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
+			classifier.FeatureDim, m.Config.Data, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": st.meta.TestAccuracy, "command": st.meta.Command, "backend": st.meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
-		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs; read as a digit with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test digits\n",
-			v, f, res.Timings["mnist_fd"], ConfidentThreshold, 100*cs, 100*ct)
+		fmt.Fprintf(cfg.Log, "ddpm eval: %s %.3f (floor %.3f) in %.1fs; read as a %s with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test images\n",
+			ev.Metric, v, f, res.Timings["mnist_fd"], ev.Noun, ConfidentThreshold, 100*cs, 100*ct)
 	} else {
-		res.Notes[classifier.FDName] = "not computed: the classifier is for MNIST only"
+		res.Notes[classifier.FDName] = fmt.Sprintf("not computed: %s has no classifier (data sets with one: %s)", m.Config.Data, strings.Join(evaluatedData(), ", "))
 	}
 	if cfg.NLLExamples == 0 {
 		return nil
@@ -360,4 +368,16 @@ func evalData(m *trained.Model, cfg Config) recipe.Config {
 		c.DataDir = ""
 	}
 	return c
+}
+
+// evaluatedData lists the registered data sets that declare a classifier
+// (data.Dataset.Eval), for messages.
+func evaluatedData() []string {
+	var out []string
+	for _, name := range data.ImageNames() {
+		if d, _ := data.Lookup(name); d.Eval != nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }

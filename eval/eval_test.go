@@ -1,12 +1,12 @@
 package eval
 
 import (
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/nets"

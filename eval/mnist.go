@@ -13,7 +13,8 @@ import (
 // counts as read as a digit (Report.Extra["confident_share"]).
 const ConfidentThreshold = 0.9
 
-// mnistStream scores MNIST samples batch by batch with the classifier: the
+// mnistStream scores samples batch by batch with the classifier a data set
+// declares (data.Dataset.Eval; MNIST's for MNIST-FD): the
 // Gaussian of their features (for MNIST-FD), how many it reads with
 // confidence ≥ ConfidentThreshold and, with labels, how many it reads as
 // their label. It holds no sample.

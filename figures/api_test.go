@@ -2,10 +2,10 @@ package figures
 
 import (
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/eval"

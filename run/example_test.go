@@ -2,10 +2,10 @@ package run_test
 
 import (
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/eval"
 	"github.com/ddpm-go/ddpm-go/nets"

@@ -2,9 +2,9 @@ package run
 
 import (
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"strconv"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/internal/hostmem"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/compute"

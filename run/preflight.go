@@ -2,10 +2,10 @@ package run
 
 import (
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/recipe"

@@ -3,11 +3,11 @@ package run
 import (
 	"encoding/json"
 	"flag"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"os"
 	"path/filepath"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"

@@ -26,11 +26,11 @@ type Source interface {
 // recipe.Config.WithDefaults).
 func NewSource(c recipe.Config) (Source, error) {
 	if !c.IsImage() {
-		sampler, err := data.Toy2D(c.Data)
+		d, err := data.Lookup(c.Data)
 		if err != nil {
 			return nil, err
 		}
-		return &toySource{sampler: sampler, batch: c.Batch, seed: uint64(c.Seed), labeled: c.Data == "8gaussians"}, nil
+		return &toySource{sampler: d.Sample, batch: c.Batch, seed: uint64(c.Seed), labeled: d.SampleLabeled}, nil
 	}
 	imgs, labels, err := recipe.LoadLabelledImages(c, "train")
 	if err != nil {
@@ -54,7 +54,7 @@ type toySource struct {
 	sampler data.Distribution
 	batch   int
 	seed    uint64
-	labeled bool // 8gaussians: the mode is the label
+	labeled func(rng *rand.Rand, n int) ([]float32, []int32) // nil: unlabelled (data.Dataset.SampleLabeled)
 }
 
 func (s *toySource) Batch(step int64) []float32 {
@@ -63,10 +63,10 @@ func (s *toySource) Batch(step int64) []float32 {
 
 // Labels draws step's batch again (the same stream) for its modes.
 func (s *toySource) Labels(step int64) []int32 {
-	if !s.labeled {
+	if s.labeled == nil {
 		return nil
 	}
-	_, y := data.EightGaussiansLabeled(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
+	_, y := s.labeled(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
 	return y
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"io"
 	"math"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/internal/fault"
 	"github.com/ddpm-go/ddpm-go/internal/progress"

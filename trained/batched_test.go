@@ -3,11 +3,11 @@ package trained
 import (
 	"bytes"
 	"errors"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"reflect"
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/hostmem"
 	"github.com/ddpm-go/ddpm-go/recipe"

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"

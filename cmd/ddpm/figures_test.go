@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	runpkg "github.com/ddpm-go/ddpm-go/run"

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"io"
 	"os"
 	"os/signal"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	runpkg "github.com/ddpm-go/ddpm-go/run"
 )
