@@ -6,7 +6,7 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
+.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet lint gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
@@ -14,6 +14,7 @@ help:
 	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
 	@echo "make figures       regenerate figures/ from package code and the shipped weights"
+	@echo "make lint          staticcheck (pinned in go.mod) over every package"
 	@echo "make bench         time our nets against the PyTorch peer (idle machine)"
 	@echo "make fuzz          run every fuzz target for FUZZTIME each (default 60s)"
 	@echo "make fault         the kill -9 fault-injection test, verbose (its figures)"
@@ -32,8 +33,13 @@ run: setup
 vet:
 	go vet ./...
 
+# staticcheck, pinned in go.mod's tool line (no separate install); its
+# configuration is staticcheck.conf.
+lint:
+	go tool staticcheck ./...
+
 # Default backend: XLA CPU when setup installed its plugin, else pure Go.
-test-go: vet
+test-go: vet lint
 	go test -count=1 ./...
 
 # The fallback backend, explicitly.
