@@ -72,12 +72,6 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 	return p, nil
 }
 
-// Preflight is [Prepare] for its checks alone.
-func Preflight(m *trained.Model, cfg Config) error {
-	_, err := Prepare(m, cfg)
-	return err
-}
-
 // Evaluate computes the sample-based metrics of m, each with its floor (the
 // same distance between two draws of the data of the same size), and for
 // images the NLL bound:
