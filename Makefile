@@ -6,15 +6,15 @@ export GOWORK := off
 
 PORT ?= 8888
 
-.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet lint gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
+.PHONY: help setup run test test-go test-go-backend test-fuzz fuzz fault notebooks browser-test vet gpu-bundle gpu-notebook-bundle test-gpu-notebook-bundle bench figures
 
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
 	@echo "make test          set up everything and run all tests (Go on XLA CPU and pure Go, notebooks quick mode, browser)"
+	@echo "make lint          staticcheck (pinned in go.mod) over every package"
 	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
 	@echo "make figures       regenerate figures/ from package code and the shipped weights"
-	@echo "make lint          staticcheck (pinned in go.mod) over every package"
 	@echo "make bench         time our nets against the PyTorch peer (idle machine)"
 	@echo "make fuzz          run every fuzz target for FUZZTIME each (default 60s)"
 	@echo "make fault         the kill -9 fault-injection test, verbose (its figures)"
@@ -35,6 +35,7 @@ vet:
 
 # staticcheck, pinned in go.mod's tool line (no separate install); its
 # configuration is staticcheck.conf.
+.PHONY: lint
 lint:
 	go tool staticcheck ./...
 
