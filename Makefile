@@ -11,6 +11,7 @@ PORT ?= 8888
 help:
 	@echo "make run           set up everything and start JupyterLab on notebooks/ (prints the URL)"
 	@echo "make test          set up everything and run all tests (Go on XLA CPU and pure Go, notebooks quick mode, browser)"
+	@echo "make lint          staticcheck (pinned in go.mod) over every package"
 	@echo "make setup         tools, venv, XLA CPU plugin, kernel spec (idempotent)"
 	@echo "make notebooks     execute every notebook headlessly (DDPM_QUICK=1 for short training cells)"
 	@echo "make figures       regenerate figures/ from package code and the shipped weights"
@@ -33,8 +34,14 @@ run: setup
 vet:
 	go vet ./...
 
+# staticcheck, pinned in go.mod's tool line (no separate install); its
+# configuration is staticcheck.conf.
+.PHONY: lint
+lint:
+	go tool staticcheck ./...
+
 # Default backend: XLA CPU when setup installed its plugin, else pure Go.
-test-go: vet
+test-go: vet lint
 	go test -count=1 ./...
 
 # The fallback backend, explicitly.

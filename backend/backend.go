@@ -161,6 +161,7 @@ func pluginPathsSource() string {
 func checkPluginFiles() error {
 	for _, dir := range pluginDirs() {
 		for _, pat := range pluginPatterns {
+			// Glob's only error is a malformed pattern; pluginPatterns are constants.
 			files, _ := filepath.Glob(filepath.Join(dir, pat))
 			for _, f := range files {
 				if why := notAPlugin(f); why != "" {
@@ -265,7 +266,7 @@ func newBackend(config string) (b compute.Backend, err error) {
 // Name is the configuration of the process-wide backend ("go",
 // "xla:cpu", "xla:cuda", …), starting it if needed; "" if it failed.
 func Name() string {
-	_, _ = New()
+	_, _ = New() // its error is New's to report; a failed start leaves backendCfg ""
 	return backendCfg
 }
 

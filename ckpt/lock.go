@@ -44,6 +44,8 @@ func lockDir(dir string) (*dirLock, error) {
 		}
 		return nil, fmt.Errorf("ckpt: cannot lock run folder %s: %w", dir, err)
 	}
+	// The process id only names the owner in locked's message; the lock holds
+	// without it, so a failed write is not an error.
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
@@ -75,14 +77,14 @@ func ProbeLock(dir string) error {
 		}
 		return nil
 	}
-	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // the probe's lock; closing f releases it anyway
 	return nil
 }
 
 // locked is the error of dir locked by another process, naming it from the
 // process id its lock file holds.
 func locked(dir string) error {
-	owner, _ := os.ReadFile(filepath.Join(dir, LockName))
+	owner, _ := os.ReadFile(filepath.Join(dir, LockName)) // unreadable: "another process"
 	who := "another process"
 	if pid, err := strconv.Atoi(strings.TrimSpace(string(owner))); err == nil {
 		who = fmt.Sprintf("process %d", pid)

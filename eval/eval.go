@@ -59,7 +59,7 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 	if p.test, err = recipe.LoadImages(dc, "test"); err != nil {
 		return nil, err
 	}
-	ds, _ := data.Lookup(m.Config.Data)
+	ds, _ := data.Lookup(m.Config.Data) // unknown data: the zero Dataset, no evaluator
 	if ds.Eval == nil {
 		return p, nil
 	}
@@ -70,12 +70,6 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 		return nil, fmt.Errorf("eval: %s needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
 	}
 	return p, nil
-}
-
-// Preflight is [Prepare] for its checks alone.
-func Preflight(m *trained.Model, cfg Config) error {
-	_, err := Prepare(m, cfg)
-	return err
 }
 
 // Evaluate computes the sample-based metrics of m, each with its floor (the
@@ -270,7 +264,7 @@ func eval2D(m *trained.Model, cfg Config, samples []float32, res *Report) error 
 // images. The images are the ones [Prepare] read.
 func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Report) error {
 	m, cfg := p.m, p.cfg
-	ds, _ := data.Lookup(m.Config.Data)
+	ds, _ := data.Lookup(m.Config.Data) // st != nil only where Prepare found ds.Eval
 	test := p.test.ToFloat32(data.ScaleSymmetric)
 	if st != nil {
 		t0 := time.Now()
@@ -375,7 +369,7 @@ func evalData(m *trained.Model, cfg Config) recipe.Config {
 func evaluatedData() []string {
 	var out []string
 	for _, name := range data.ImageNames() {
-		if d, _ := data.Lookup(name); d.Eval != nil {
+		if d, _ := data.Lookup(name); d.Eval != nil { // a registered name: no error
 			out = append(out, name)
 		}
 	}

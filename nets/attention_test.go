@@ -24,7 +24,7 @@ func TestSelfAttentionMatchesReference(t *testing.T) {
 	for v := range store.IterVariables() {
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(r)
+			setValue(t, v, r)
 			seed++
 		}
 	}
@@ -144,7 +144,7 @@ func TestMultiHeadSelfAttentionMatchesReference(t *testing.T) {
 	for v := range store.IterVariables() {
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(r)
+			setValue(t, v, r)
 			seed++
 		}
 	}

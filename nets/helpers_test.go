@@ -103,6 +103,15 @@ func randTensor(seed uint64, dims ...int) (*tensors.Tensor, []float64) {
 	return tensors.FromFlatDataAndDimensions(f32, dims...), f64
 }
 
+// setValue gives a variable a value, failing the test on GoMLX's error
+// (Variable.MustSetValue, which panicked instead, is deprecated).
+func setValue(t testing.TB, v *model.Variable, value *tensors.Tensor) {
+	t.Helper()
+	if err := v.SetValue(value); err != nil {
+		t.Fatalf("setting %s: %v", v, err)
+	}
+}
+
 func values(t testing.TB, tt *tensors.Tensor) []float64 {
 	t.Helper()
 	d := tensors.MustCopyFlatData[float32](tt)

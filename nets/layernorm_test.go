@@ -28,7 +28,7 @@ func TestLayerNormMatchesReference(t *testing.T) {
 	for v := range store.IterVariables() {
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(r)
+			setValue(t, v, r)
 			seed++
 		}
 	}

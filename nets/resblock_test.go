@@ -64,7 +64,7 @@ func TestResBlockDropout(t *testing.T) {
 	}
 	// conv2 starts at zero, which would hide dropout: give it weights.
 	w, _ := randTensor(45, 3, 3, 4, 4)
-	store.GetVariable("/rb/conv2/weights").MustSetValue(w)
+	setValue(t, store.GetVariable("/rb/conv2/weights"), w)
 	outs = twoPasses(true)
 	if d := maxAbsDiff(values(t, outs[0]), values(t, outs[1])); d == 0 {
 		t.Error("two training-mode passes with dropout 0.5 are identical")

@@ -110,7 +110,7 @@ func TestS2DUNetIsInnerUNet(t *testing.T) {
 	for v := range store.IterVariables() { // the head starts at zero: give every variable a value
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.1), v.Shape().Dimensions...))
+			setValue(t, v, tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.1), v.Shape().Dimensions...))
 			seed++
 		}
 	}

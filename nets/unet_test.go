@@ -217,7 +217,7 @@ func TestUNetConvPathsAgree(t *testing.T) {
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
 			scale := 1 / math.Sqrt(float64(max(1, v.Shape().Size()/v.Shape().Dimensions[v.Shape().Rank()-1])))
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), scale), v.Shape().Dimensions...))
+			setValue(t, v, tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), scale), v.Shape().Dimensions...))
 			seed++
 		}
 	}

@@ -79,7 +79,7 @@ func TestUViTCondNet(t *testing.T) {
 	for v := range store.IterVariables() { // the head starts at zero
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.2), v.Shape().Dimensions...))
+			setValue(t, v, tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.2), v.Shape().Dimensions...))
 			seed++
 		}
 	}
@@ -108,7 +108,7 @@ func TestUViTMixesTokensAndTime(t *testing.T) {
 	for v := range store.IterVariables() {
 		if v.Trainable {
 			r, _ := randTensor(seed, v.Shape().Dimensions...)
-			v.MustSetValue(tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.3), v.Shape().Dimensions...))
+			setValue(t, v, tensors.FromFlatDataAndDimensions(scaled(tensors.MustCopyFlatData[float32](r), 0.3), v.Shape().Dimensions...))
 			seed++
 		}
 	}

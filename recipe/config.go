@@ -24,7 +24,6 @@ import (
 const (
 	MNIST        = "mnist"
 	FashionMNIST = "fashion-mnist"
-	CIFAR10      = "cifar10"
 )
 
 // Config is what defines a training run: two runs with equal Configs and

@@ -138,7 +138,7 @@ func notWeights(meta []byte) string {
 		Step   *int64           `json:"step"`
 		Losses *json.RawMessage `json:"losses"`
 	}
-	_ = json.Unmarshal(meta, &m)
+	_ = json.Unmarshal(meta, &m) // meta that is not JSON leaves m zero: the general message
 	switch {
 	case m.Format == classifier.MetaFormat:
 		return "is the MNIST classifier's weight file (eval -classifier reads it), not a diffusion model: use the weights.ddpm a training wrote (ddpm train)"

@@ -179,7 +179,7 @@ func check(path string, kind Kind, owner string, inputs []string) (string, error
 	case err == nil && st.Mode()&os.ModeSymlink != 0:
 		resolved, rerr := filepath.EvalSymlinks(path)
 		if rerr != nil {
-			link, _ := os.Readlink(path)
+			link, _ := os.Readlink(path) // only for the message; Lstat just saw the symlink
 			return "", fmt.Errorf("%s is a symlink to %s, which does not exist: a symlink is written through only to an existing file", path, link)
 		}
 		target = resolved
@@ -328,7 +328,10 @@ func isKind(path string, st os.FileInfo, kind Kind) (bool, error) {
 	case CSV:
 		// The header line: valid UTF-8 text without NUL, at least two fields.
 		head := make([]byte, 4096)
-		n, _ := io.ReadFull(f, head)
+		n, err := io.ReadFull(f, head)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF { // a short file is fine
+			return false, err
+		}
 		line, _, _ := bytes.Cut(head[:n], []byte("\n"))
 		if !utf8.Valid(line) || bytes.IndexByte(line, 0) >= 0 {
 			return false, nil
@@ -370,11 +373,13 @@ func write(target string, data []byte) error {
 		err = os.Rename(tmp, target)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = os.Remove(tmp) // best effort: err, the write's failure, is what to report
 		return fmt.Errorf("writing %s: %w", target, err)
 	}
 	// Sync the folder so that the rename itself survives a power cut.
 	if d, err := os.Open(dir); err == nil {
+		// Best effort: the file is already in place, and not every file
+		// system can sync a folder; a failure here is no failed write.
 		_ = d.Sync()
 		d.Close()
 	}
