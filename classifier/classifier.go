@@ -88,13 +88,18 @@ func Net(scope *model.Scope, x *Node) (logits, features *Node) {
 	return logits, features
 }
 
-// DefaultPath is the path of the committed weights, classifier/WeightsFile
-// relative to the repository root, as seen from the working directory: the
-// first of "classifier/…", "../classifier/…", … (up to 4 levels) that
-// exists, else "classifier/…" (run from the repository root). It is always a
-// relative path: a binary must not carry the folder it was built in.
-func DefaultPath() string {
-	rel := filepath.Join("classifier", WeightsFile)
+// DefaultPath is the path of the committed weights: PathOf(WeightsFile).
+func DefaultPath() string { return PathOf(WeightsFile) }
+
+// PathOf is the path of the weight file name in this package's folder,
+// classifier/name relative to the repository root, as seen from the
+// working directory: the first of "classifier/name", "../classifier/name",
+// … (up to 4 levels) that exists, else "classifier/name" (run from the
+// repository root). It is always a relative path: a binary must not carry
+// the folder it was built in. A data set names its classifier's file this
+// way (data.Evaluator.Classifier).
+func PathOf(name string) string {
+	rel := filepath.Join("classifier", name)
 	for up := 0; up <= 4; up++ {
 		p := filepath.Join(strings.Repeat("../", up), rel)
 		if _, err := os.Stat(p); err == nil {

@@ -6,6 +6,13 @@ import (
 	"path/filepath"
 )
 
+// init registers CIFAR-10; its test is cifar_test.go (TestCIFAR10Dataset).
+func init() {
+	Register(Dataset{Name: "cifar10", Doc: "CIFAR-10 tiny colour images (Krizhevsky 2009), 32×32×3, 10 classes, from a folder",
+		Dims: []int{cifarSide, cifarSide, 3}, Classes: 10, Load: LoadCIFAR10, Files: "the CIFAR-10 binary batches",
+		TrainSize: 50000, TestSize: 10000})
+}
+
 // CIFAR-10 binary format (Krizhevsky, 2009; "Binary version" at
 // https://www.cs.toronto.edu/~kriz/cifar.html): a batch file is a sequence
 // of 3073-byte records, each one label byte 0…9 followed by a 32×32 colour

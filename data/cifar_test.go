@@ -106,3 +106,21 @@ func TestCIFAR10Errors(t *testing.T) {
 	_, _, err = ReadCIFAR10Batch(dir)
 	checkErr(t, err, dir, "is a directory")
 }
+
+// TestCIFAR10Dataset: cifar10 is 32×32×3 with 10 classes, needs a folder,
+// and its loader reads a tiny fixture of the binary format (cifarRecords).
+func TestCIFAR10Dataset(t *testing.T) {
+	d := checkDataset(t, "cifar10", []int{32, 32, 3}, 10)
+	if d.DefaultDir != "" || d.Eval != nil {
+		t.Errorf("default folder %q, evaluator %v: want none (no copy ships, no classifier)", d.DefaultDir, d.Eval)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "test_batch.bin", cifarRecords(0, 2))
+	im, labels, err := d.Load(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCIFAR(t, im, labels, 2)
+	_, _, err = d.Load(dir, "train")
+	checkErr(t, err, "data_batch_1.bin", "no such file")
+}

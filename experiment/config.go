@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/data"
@@ -17,7 +16,8 @@ import (
 	"github.com/ddpm-go/ddpm-go/nets"
 )
 
-// Image datasets; every other Data name is a 2-D toy of package data.
+// Names of image data sets of package data's registry, for presets and
+// tests; what a data set is (image or toy, dims, labels) the registry says.
 const (
 	MNIST        = "mnist"
 	FashionMNIST = "fashion-mnist"
@@ -31,11 +31,12 @@ const (
 // ddpm.TrainConfig (embedded: its fields are Config's) — and the data;
 // each field's default is stated once, by the package that owns it.
 type Config struct {
-	// Data: a 2-D toy (swissroll, moons, 8gaussians, checkerboard, circles)
-	// or mnist, fashion-mnist, cifar10. Default swissroll.
+	// Data: a data set of package data's registry (data.Names): a 2-D toy
+	// (swissroll, moons, 8gaussians, checkerboard, circles) or an image set
+	// (mnist, fashion-mnist, cifar10). Default swissroll.
 	Data string `json:"data"`
-	// DataDir holds the IDX or CIFAR-10 files; for mnist it defaults to the
-	// copy inside the GoMNIST Go module.
+	// DataDir holds an image set's files (data.Dataset.Files); for a set
+	// that ships a copy (mnist: the GoMNIST Go module's) it may be empty.
 	DataDir string `json:"data_dir,omitempty"`
 	// Network is the ε-network and its configuration, one of the networks
 	// registered in package nets (nets.Names); nil is the data's default:
@@ -56,33 +57,33 @@ type Config struct {
 // MaxBatch bounds Config.Batch (a hostile run.json must not ask for terabytes).
 const MaxBatch = 1 << 20
 
-// DataClasses is the number of labels of the data set name: 10 for the
-// image data sets, 8 for 8gaussians (the mode), 0 for the unlabelled toys.
+// DataClasses is the number of labels of the data set name, as it
+// declares it in package data's registry (data.Dataset.Classes): 10 for the
+// image data sets, 8 for 8gaussians (the mode), 0 for the unlabelled toys
+// and unknown names.
 func DataClasses(name string) int {
-	switch name {
-	case MNIST, FashionMNIST, CIFAR10:
-		return 10
-	case "8gaussians":
-		return 8
+	d, err := data.Lookup(name)
+	if err != nil {
+		return 0
 	}
-	return 0
+	return d.Classes
 }
 
-// IsImageData says whether the data set name holds images.
+// IsImageData says whether the registered data set name holds images.
 func IsImageData(name string) bool {
-	return slices.Contains([]string{MNIST, FashionMNIST, CIFAR10}, name)
+	d, err := data.Lookup(name)
+	return err == nil && d.IsImage()
 }
 
-// DataDims are the dimensions of one example of the data set name: [H, W,
-// C] for images, [2] for the 2-D toys.
+// DataDims are the dimensions of one example of the data set name, as it
+// declares them in package data's registry: [H, W, C] for images, [2] for
+// the 2-D toys (and unknown names).
 func DataDims(name string) []int {
-	switch name {
-	case MNIST, FashionMNIST:
-		return []int{28, 28, 1}
-	case CIFAR10:
-		return []int{32, 32, 3}
+	d, err := data.Lookup(name)
+	if err != nil {
+		return []int{2}
 	}
-	return []int{2}
+	return d.Dims
 }
 
 // IsImage says whether the configuration's data are images.
@@ -114,10 +115,8 @@ func (c Config) WithDefaults() (Config, error) {
 		c.Data = "swissroll"
 	}
 	img := c.IsImage()
-	if !img {
-		if _, err := data.Toy2D(c.Data); err != nil {
-			return c, fmt.Errorf("experiment: unknown data %q: use one of %s, %s, %s, %s", c.Data, strings.Join(data.ToyNames(), ", "), MNIST, FashionMNIST, CIFAR10)
-		}
+	if _, err := data.Lookup(c.Data); err != nil {
+		return c, fmt.Errorf("experiment: unknown data %q: use one of %s", c.Data, strings.Join(data.Names(), ", "))
 	}
 	if c.Network == nil {
 		c.Network = nets.UNetConfig{}
@@ -132,7 +131,7 @@ func (c Config) WithDefaults() (Config, error) {
 	if c.NumClasses != 0 {
 		switch k := DataClasses(c.Data); {
 		case k == 0:
-			return c, fmt.Errorf("experiment: %s has no labels: class-conditional training (-cond) needs mnist, fashion-mnist, cifar10 or 8gaussians", c.Data)
+			return c, fmt.Errorf("experiment: %s has no labels: class-conditional training (-cond) needs labelled data: %s", c.Data, strings.Join(data.LabelledNames(), ", "))
 		case c.NumClasses != k:
 			return c, field.New("experiment", "Config", "NumClasses", c.NumClasses, "contradicts %s's %d labels", c.Data, k)
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ddpm-go/ddpm-go/classifier"
@@ -18,27 +19,22 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// The sizes of MNIST's training and test sets: the MNIST-FD floor draws at
-// most mnistTrainImages training images, the NLL bound at most
-// mnistTestImages test images.
-const (
-	mnistTrainImages = 60000
-	mnistTestImages  = 10000
-)
-
-// capNotes are the notes, said before sampling, of an MNIST evaluation that
-// asks for more than the data holds: a floor capped by the 60,000 training
-// images ("floor") and an NLL bound by the 10,000 test images ("nll").
+// capNotes are the notes, said before sampling, of the evaluation of a data
+// set with a classifier (data.Dataset.Eval: MNIST) that asks for more than
+// the data holds: a floor capped by its training images (data.Dataset.TrainSize,
+// MNIST's 60,000: "floor") and an NLL bound by its test images (TestSize,
+// MNIST's 10,000: "nll").
 func capNotes(c Config, e EvalConfig) map[string]string {
 	notes := map[string]string{}
-	if c.Data != MNIST {
+	d, _ := data.Lookup(c.Data) // unknown data: the zero Dataset, no evaluator
+	if d.Eval == nil {
 		return notes
 	}
-	if e.N > mnistTrainImages {
-		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", mnistTrainImages, e.N, mnistTrainImages)
+	if e.N > d.TrainSize {
+		notes["floor"] = fmt.Sprintf("the floor uses all %d training images, fewer than the %d samples: it is the floor of %d samples", d.TrainSize, e.N, d.TrainSize)
 	}
-	if e.NLLExamples > mnistTestImages {
-		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", mnistTestImages, e.NLLExamples)
+	if e.NLLExamples > d.TestSize {
+		notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", d.TestSize, e.NLLExamples)
 	}
 	return notes
 }
@@ -73,12 +69,15 @@ type EvalConfig struct {
 	// to the metric before the next (it bounds memory, which does not grow
 	// with N); default 1000.
 	SampleBatch int
-	// Classifier is the MNIST classifier's weight file for MNIST-FD (MNIST
-	// only; refused for other data); default classifier.DefaultPath().
+	// Classifier is the weight file of the classifier whose features give
+	// the Fréchet distance of a data set that declares one (data.Dataset.Eval:
+	// MNIST's MNIST-FD; refused for other data); default the one it declares
+	// (classifier.PathOf(Eval.Classifier): classifier.DefaultPath() for MNIST).
 	Classifier string
-	// DataDir is the folder of the test (and, for MNIST, training) images;
-	// default the model's DataDir when it exists, else (MNIST) the GoMNIST
-	// module's copy.
+	// DataDir is the folder of the test (and, for a data set with a
+	// classifier, training) images; default the model's DataDir when it
+	// exists, else the copy that ships (data.Dataset.DefaultDir; MNIST: the
+	// GoMNIST module's).
 	DataDir string
 	// Guidance is the classifier-free guidance weight w ≥ 0 of a
 	// class-conditional model (ddpm.Guided), which is sampled with the
@@ -103,6 +102,7 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	bad := func(name string, v any, want string, args ...any) error {
 		return field.New("experiment", "EvalConfig", name, v, want, args...)
 	}
+	ds, _ := data.Lookup(c.Data) // unknown data: the zero Dataset, no evaluator
 	// A field the model's data does not use is refused, not ignored.
 	for _, f := range []struct {
 		name string
@@ -114,7 +114,7 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 		{"NLLStride", e.NLLStride, e.NLLStride != 0, c.IsImage()},
 		{"SampleBatch", e.SampleBatch, e.SampleBatch != 0, c.IsImage()},
 		{"DataDir", e.DataDir, e.DataDir != "", c.IsImage()},
-		{"Classifier", e.Classifier, e.Classifier != "", c.Data == MNIST},
+		{"Classifier", e.Classifier, e.Classifier != "", ds.Eval != nil},
 	} {
 		if f.set && !f.uses {
 			return e, bad(f.name, f.v, "does not apply to a model of %s: leave it out", c.Data)
@@ -129,8 +129,8 @@ func (e EvalConfig) WithDefaults(c Config) (EvalConfig, error) {
 	if e.SampleBatch == 0 {
 		e.SampleBatch = 1000
 	}
-	if e.Classifier == "" && c.Data == MNIST {
-		e.Classifier = classifier.DefaultPath()
+	if e.Classifier == "" && ds.Eval != nil {
+		e.Classifier = classifier.PathOf(ds.Eval.Classifier)
 	}
 	if e.Log == nil {
 		e.Log = io.Discard
@@ -254,8 +254,9 @@ func finite(v float64) *float64 {
 //
 //   - 2-D data: sliced W₁ and MMD of cfg.N samples against cfg.N fresh data
 //     points, see eval2D;
-//   - MNIST: MNIST-FD of the samples against the 10,000 test images, floor
-//     cfg.N random training images against the same test images, see
+//   - images: for a data set with a classifier (data.Dataset.Eval; MNIST:
+//     MNIST-FD) the Fréchet distance of the samples against the test images,
+//     floor cfg.N random training images against the same test images, see
 //     evalImages; then the NLL bound (Eq. 5) on the first cfg.NLLExamples
 //     test images.
 func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, error) {
@@ -293,8 +294,8 @@ func Evaluate(backend compute.Backend, m *Model, cfg EvalConfig) (*EvalReport, e
 	var st *mnistStream
 	if img {
 		// Images stream to the metric batch by batch: memory does not grow with N.
-		if m.Config.Data == MNIST {
-			if st, err = newMNISTStream(backend, cfg.Classifier); err != nil {
+		if ds, _ := data.Lookup(m.Config.Data); ds.Eval != nil {
+			if st, err = newMNISTStream(backend, ds.Eval.Metric, cfg.Classifier); err != nil {
 				return nil, err
 			}
 		}
@@ -382,7 +383,8 @@ func streamSamples(backend compute.Backend, m *Model, sc ddpm.SampleConfig, cfg 
 	return labelled, err
 }
 
-// mnistStream scores MNIST samples batch by batch with the classifier: the
+// mnistStream scores samples batch by batch with the classifier a data set
+// declares (data.Dataset.Eval; MNIST's for MNIST-FD): the
 // Gaussian of their features (for MNIST-FD), how many it reads with
 // confidence ≥ ConfidentThreshold and, with labels, how many it reads as
 // their label. It holds no sample.
@@ -395,10 +397,12 @@ type mnistStream struct {
 	labelled, reads int
 }
 
-func newMNISTStream(backend compute.Backend, path string) (*mnistStream, error) {
+// newMNISTStream loads the classifier at path, whose features give the
+// Fréchet distance named metric.
+func newMNISTStream(backend compute.Backend, metric, path string) (*mnistStream, error) {
 	store, meta, err := classifier.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("MNIST-FD needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", err)
+		return nil, fmt.Errorf("%s needs the classifier weights (go run ./classifier/cmd/trainclassifier): %w", metric, err)
 	}
 	return &mnistStream{backend: backend, store: store, meta: meta, feats: metrics.NewGaussianAcc(classifier.FeatureDim)}, nil
 }
@@ -477,11 +481,14 @@ func eval2D(m *Model, cfg EvalConfig, samples []float32, res *EvalReport) error 
 	return nil
 }
 
-// evalImages: MNIST-FD of the samples (their features' Gaussian, from st)
-// against the 10,000 MNIST test images, floor = MNIST-FD of cfg.N random
-// training images (PCG(0, 5), fixed) against the same test images; and the
-// NLL bound on the first cfg.NLLExamples test digits.
+// evalImages: with st (a data set that declares a classifier, data.Dataset.Eval),
+// its Fréchet distance (MNIST-FD) of the samples (their features' Gaussian,
+// from st) against the test images (MNIST's 10,000), floor = the same
+// distance of cfg.N random training images (PCG(0, 5), fixed) against the
+// same test images; and the NLL bound on the first cfg.NLLExamples test
+// images.
 func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStream, res *EvalReport) error {
+	ds, _ := data.Lookup(m.Config.Data)
 	dc := evalData(m, cfg)
 	testIm, err := LoadImages(dc, "test")
 	if err != nil {
@@ -495,7 +502,8 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStre
 			return err
 		}
 		train := trainIm.ToFloat32(data.ScaleSymmetric)
-		const px = classifier.ImageSize * classifier.ImageSize
+		ev := ds.Eval
+		px := trainIm.ImageSize()
 		nTrain := len(train) / px
 		idx := rand.New(rand.NewPCG(0, 5)).Perm(nTrain)[:min(cfg.N, nTrain)]
 		sub := make([]float32, 0, len(idx)*px)
@@ -526,9 +534,10 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStre
 		if err != nil {
 			return err
 		}
-		res.Reports = append(res.Reports, metrics.NewReport(classifier.FDName, v, f))
-		// The share the classifier reads as a digit with confidence ≥ 0.9, for
-		// the samples and for the test digits (what a perfect model would get).
+		res.Reports = append(res.Reports, metrics.NewReport(ev.Metric, v, f))
+		// The share the classifier reads as a class (a digit) with confidence
+		// ≥ 0.9, for the samples and for the test images (what a perfect model
+		// would get).
 		cs := float64(st.confident) / float64(st.n)
 		ct, err := classifier.ConfidentShare(lTest, ConfidentThreshold)
 		if err != nil {
@@ -540,14 +549,14 @@ func evalImages(backend compute.Backend, m *Model, cfg EvalConfig, st *mnistStre
 			res.Extra["label_accuracy"] = acc
 			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
 		}
-		res.Notes[classifier.FDName] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our MNIST classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
-			classifier.FeatureDim, cfg.N, len(test)/px, len(idx))
+		res.Notes[ev.Metric] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our %s classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
+			classifier.FeatureDim, m.Config.Data, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": st.meta.TestAccuracy, "command": st.meta.Command, "backend": st.meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
-		fmt.Fprintf(cfg.Log, "ddpm eval: MNIST-FD %.3f (floor %.3f) in %.1fs; read as a digit with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test digits\n",
-			v, f, res.Timings["mnist_fd"], ConfidentThreshold, 100*cs, 100*ct)
+		fmt.Fprintf(cfg.Log, "ddpm eval: %s %.3f (floor %.3f) in %.1fs; read as a %s with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test images\n",
+			ev.Metric, v, f, res.Timings["mnist_fd"], ev.Noun, ConfidentThreshold, 100*cs, 100*ct)
 	} else {
-		res.Notes[classifier.FDName] = "not computed: the classifier is for MNIST only"
+		res.Notes[classifier.FDName] = fmt.Sprintf("not computed: %s has no classifier (data sets with one: %s)", m.Config.Data, strings.Join(evaluatedData(), ", "))
 	}
 	if cfg.NLLExamples == 0 {
 		return nil
@@ -589,8 +598,9 @@ func evalData(m *Model, cfg EvalConfig) Config {
 }
 
 // EvalPreflight loads, before sampling (minutes to hours), everything that
-// [Evaluate] needs after it: the test images, and for MNIST the training
-// images and the classifier; and checks cfg against the model. A bad
+// [Evaluate] needs after it: the test images, and for a data set with a
+// classifier (data.Dataset.Eval: MNIST) the training images and the
+// classifier; and checks cfg against the model. A bad
 // DataDir or Classifier then fails at once instead of after the samples are
 // drawn.
 func EvalPreflight(m *Model, cfg EvalConfig) error {
@@ -605,8 +615,9 @@ func EvalPreflight(m *Model, cfg EvalConfig) error {
 		return nil
 	}
 	dc := evalData(m, cfg)
+	ds, _ := data.Lookup(m.Config.Data)
 	splits := []string{"test"}
-	if m.Config.Data == MNIST {
+	if ds.Eval != nil {
 		splits = append(splits, "train")
 	}
 	for _, split := range splits {
@@ -614,11 +625,23 @@ func EvalPreflight(m *Model, cfg EvalConfig) error {
 			return err
 		}
 	}
-	if m.Config.Data != MNIST {
+	if ds.Eval == nil {
 		return nil
 	}
 	if _, _, err := classifier.Load(cfg.Classifier); err != nil {
-		return fmt.Errorf("experiment: MNIST-FD needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", err)
+		return fmt.Errorf("experiment: %s needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
 	}
 	return nil
+}
+
+// evaluatedData lists the registered data sets that declare a classifier
+// (data.Dataset.Eval), for messages.
+func evaluatedData() []string {
+	var out []string
+	for _, name := range data.ImageNames() {
+		if d, _ := data.Lookup(name); d.Eval != nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/flagbind"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -19,8 +20,8 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 	c := Config{Schedule: ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}}
 	preset := f.String("preset", "", "start from a named recipe: "+strings.Join(PresetNames(), ", ")+" (the other flags change it)")
 	model := f.String("model", "", fmt.Sprintf("network: %s (images) or %s (points); default unet for images, mlp for points", strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", ")))
-	f.Bind(&c.Data, "data", "Config.Data", "data: swissroll, moons, 8gaussians, checkerboard, circles, mnist, fashion-mnist, cifar10 (default swissroll)", false)
-	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the IDX / CIFAR-10 files (mnist defaults to the GoMNIST module's copy)", false)
+	f.Bind(&c.Data, "data", "Config.Data", fmt.Sprintf("data: %s (points) or %s (images) (default swissroll)", strings.Join(data.ToyNames(), ", "), strings.Join(data.ImageNames(), ", ")), false)
+	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the image files: "+data.DirHelp(), false)
 	netFlags := registerNetFlags(f)
 	f.Bind(&c.Schedule.Kind, "schedule", "Config.Schedule.Kind", "noise schedule: linear, cosine, quadratic, sigmoid", false)
 	f.Bind(&c.Schedule.T, "T", "Config.Schedule.T", fmt.Sprintf("diffusion steps (default %d)", ddpm.DefaultT), true)
@@ -43,7 +44,7 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 	f.Bind(&c.DecaySteps, "lr-decay-steps", "TrainConfig.DecaySteps", "cosine decay of the learning rate to 0 at this step; 0: constant (a preset that decays to its end: its last step)", false)
 	f.Bind(&c.TimeLogSNRMean, "t-logsnr-mean", "TrainConfig.TimeLogSNRMean", "with -t-logsnr-std: the mean of the normal law of log SNR that t is drawn from (EDM: 2.4)", false)
 	f.Bind(&c.TimeLogSNRStd, "t-logsnr-std", "TrainConfig.TimeLogSNRStd", "draw t with a normal log SNR of this spread (EDM's log-normal σ: 2.4); 0: t uniform", false)
-	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: mnist, fashion-mnist, cifar10, 8gaussians)")
+	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: "+strings.Join(data.LabelledNames(), ", ")+")")
 	f.Bind(&c.PUncond, "p-uncond", "TrainConfig.PUncond", fmt.Sprintf("with -cond: probability of training on the null label (default %g)", ddpm.DefaultPUncond), true)
 	return func() (Config, Preset, error) {
 		var p Preset
@@ -57,7 +58,7 @@ func ConfigFlags(f *flagbind.Set) func() (Config, Preset, error) {
 		f.Overlay(&cfg, &c, "Config", "TrainConfig")
 		if *cond {
 			if cfg.NumClasses = DataClasses(cfg.Data); cfg.NumClasses == 0 {
-				return cfg, p, fmt.Errorf("experiment: -cond needs labelled data: mnist, fashion-mnist, cifar10 or 8gaussians, not %s", cfg.Data)
+				return cfg, p, fmt.Errorf("experiment: -cond needs labelled data: %s, not %s", strings.Join(data.LabelledNames(), ", "), cfg.Data)
 			}
 		}
 		settings := map[string]string{}

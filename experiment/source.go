@@ -25,11 +25,11 @@ type Source interface {
 // NewSource opens the training data of c (after WithDefaults).
 func NewSource(c Config) (Source, error) {
 	if !c.IsImage() {
-		sampler, err := data.Toy2D(c.Data)
+		d, err := data.Lookup(c.Data)
 		if err != nil {
 			return nil, err
 		}
-		return &toySource{sampler: sampler, batch: c.Batch, seed: uint64(c.Seed), labeled: c.Data == "8gaussians"}, nil
+		return &toySource{sampler: d.Sample, batch: c.Batch, seed: uint64(c.Seed), labeled: d.SampleLabeled}, nil
 	}
 	imgs, labels, err := loadImages(c, "train")
 	if err != nil {
@@ -51,30 +51,18 @@ func LoadImages(c Config, split string) (*data.Images, error) {
 	return imgs, err
 }
 
-// loadImages is LoadImages with the images' labels.
+// loadImages is LoadImages with the images' labels: the loader the data
+// set declares in package data's registry (data.Dataset.Load), from
+// c.DataDir, which may be empty only for a set that ships a copy.
 func loadImages(c Config, split string) (*data.Images, []uint8, error) {
-	dir := c.DataDir
-	var (
-		imgs   *data.Images
-		labels []uint8
-		err    error
-	)
-	switch c.Data {
-	case MNIST:
-		imgs, labels, err = data.LoadMNIST(dir, split) // "": the GoMNIST module's copy
-	case FashionMNIST:
-		if dir == "" {
-			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the Fashion-MNIST IDX files for fashion-mnist")
-		}
-		imgs, labels, err = data.LoadFashionMNIST(dir, split)
-	case CIFAR10:
-		if dir == "" {
-			return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with the CIFAR-10 binary batches for cifar10")
-		}
-		imgs, labels, err = data.LoadCIFAR10(dir, split)
-	default:
+	d, err := data.Lookup(c.Data)
+	if err != nil || !d.IsImage() {
 		return nil, nil, fmt.Errorf("experiment: %s is not an image dataset", c.Data)
 	}
+	if c.DataDir == "" && d.DefaultDir == "" {
+		return nil, nil, field.New("experiment", "Config", "DataDir", `""`, "must name a folder with %s for %s", d.Files, c.Data)
+	}
+	imgs, labels, err := d.Load(c.DataDir, split) // "": the copy that ships (DefaultDir)
 	if err == nil && len(labels) != imgs.N {
 		return nil, nil, fmt.Errorf("experiment: %s %s: %d images but %d labels", c.Data, split, imgs.N, len(labels))
 	}
@@ -85,7 +73,7 @@ type toySource struct {
 	sampler data.Distribution
 	batch   int
 	seed    uint64
-	labeled bool // 8gaussians: the mode is the label
+	labeled func(rng *rand.Rand, n int) ([]float32, []int32) // nil: unlabelled (data.Dataset.SampleLabeled)
 }
 
 func (s *toySource) Batch(step int64) []float32 {
@@ -94,10 +82,10 @@ func (s *toySource) Batch(step int64) []float32 {
 
 // Labels draws step's batch again (the same stream) for its modes.
 func (s *toySource) Labels(step int64) []int32 {
-	if !s.labeled {
+	if s.labeled == nil {
 		return nil
 	}
-	_, y := data.EightGaussiansLabeled(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
+	_, y := s.labeled(rand.New(rand.NewPCG(s.seed, uint64(step))), s.batch)
 	return y
 }
 

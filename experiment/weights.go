@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 	"github.com/ddpm-go/ddpm-go/internal/provenance"
@@ -174,9 +175,9 @@ func LoadWeights(path string) (*Model, error) {
 	if err := json.Unmarshal(raw, &meta); err != nil || meta.Format != weightsFormat {
 		return nil, fmt.Errorf("experiment: %s %s", path, notWeights(raw))
 	}
-	if meta.Config.Data == MNIST && meta.Config.DataDir != "" {
+	if d, err := data.Lookup(meta.Config.Data); err == nil && d.DefaultDir != "" && meta.Config.DataDir != "" {
 		if _, err := os.Stat(meta.Config.DataDir); err != nil {
-			meta.Config.DataDir = "" // trained elsewhere: MNIST is the GoMNIST module's copy here
+			meta.Config.DataDir = "" // trained elsewhere: the data are the copy that ships (MNIST: the GoMNIST module's) here
 		}
 	}
 	cfg, err := meta.Config.WithDefaults()

@@ -14,18 +14,26 @@ import (
 // BenchmarkConv2DTrain times one 3×3 convolution's forward pass and its
 // gradients (∂L/∂x, ∂L/∂K for L = Σ r·y) per algorithm, on XLA, at the
 // sizes of the MNIST U-Net's first level and of a stride-2 down-sampling
-// (B = 128):
+// (B = 128), with every algorithm, or only the one $DDPM_CONV_ALGO names
+// (ConvAlgoEnv; scripts/conv-algo-bench.sh):
 //
 //	go test ./nets -run '^$' -bench Conv2DTrain -benchtime 10x
+//	DDPM_CONV_ALGO=xfwd go test ./nets -run '^$' -bench Conv2DTrain -benchtime 10x
 //
 // The README's "Speed" section has the numbers that chose ConvAuto.
 func BenchmarkConv2DTrain(b *testing.B) {
 	backend := xlaBackend(b)
+	algos := convAlgos
+	if a, err := ConvAlgoFromEnv(); err != nil {
+		b.Fatal(err)
+	} else if a != ConvAuto {
+		algos = []ConvAlgo{a}
+	}
 	for _, c := range []struct{ S, C, O, stride int }{{28, 32, 32, 1}, {14, 64, 64, 1}, {28, 32, 32, 2}} {
 		x, _ := randTensor(1, 128, c.S, c.S, c.C)
 		So := (c.S-1)/c.stride + 1
 		r, _ := randTensor(2, 128, So, So, c.O)
-		for _, algo := range []ConvAlgo{ConvIm2Col, ConvNative, ConvHybrid} {
+		for _, algo := range algos {
 			b.Run(fmt.Sprintf("%dx%dx%d-%d_s%d/%v", c.S, c.S, c.C, c.O, c.stride, algo), func(b *testing.B) {
 				exec, err := model.NewExec(backend, model.NewStore(), func(scope *model.Scope, x, r *Node) []*Node {
 					y := Conv2D(scope.At("c"), x, c.O, 3, c.stride, algo)

@@ -2,6 +2,8 @@ package nets
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -40,12 +42,54 @@ func conv2DRef(x []float64, B, H, W, C int, kernel, bias []float64, k, O, s int)
 	return out
 }
 
-// im2col and the backend's native convolution (called directly, also on the
-// pure-Go backend: slow only for big inputs) against each other and against
-// a float64 direct convolution, on odd, non-square images, with the same
-// variables; and their gradients with respect to the kernel and the input.
+// conv2DGradRef is the gradient of L = Σ w·y, y = conv2DRef(x, kernel, ·)
+// and w [B, Ho, Wo, O], with respect to the kernel and to x, by the chain
+// rule term by term (Goodfellow, Bengio & Courville (2016), Deep Learning,
+// Eqs. (9.11) and (9.13)): each product x̃[b, s·i+dy, s·j+dx, c]·K[dy, dx, c, o]
+// of y[b, i, j, o] adds w[b, i, j, o] times one factor to the other's
+// gradient.
+func conv2DGradRef(x []float64, B, H, W, C int, kernel, w []float64, k, O, s int) (dK, dX []float64) {
+	p := (k - 1) / 2
+	Ho, Wo := (H+2*p-k)/s+1, (W+2*p-k)/s+1
+	dK, dX = make([]float64, k*k*C*O), make([]float64, B*H*W*C)
+	for b := range B {
+		for i := range Ho {
+			for j := range Wo {
+				for o := range O {
+					g := w[((b*Ho+i)*Wo+j)*O+o]
+					for dy := range k {
+						for dx := range k {
+							y, xx := s*i+dy-p, s*j+dx-p
+							if y < 0 || y >= H || xx < 0 || xx >= W {
+								continue
+							}
+							for c := range C {
+								ik, ix := ((dy*k+dx)*C+c)*O+o, ((b*H+y)*W+xx)*C+c
+								dK[ik] += g * x[ix]
+								dX[ix] += g * kernel[ik]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return dK, dX
+}
+
+// convAlgos are the algorithms testConvPaths checks (all but ConvAuto,
+// which resolves to one of them).
+var convAlgos = []ConvAlgo{ConvIm2Col, ConvNative, ConvHybrid, ConvKShift, ConvXFwd, ConvXFwdKShift}
+
+// Every algorithm (the backend's native convolution called directly too,
+// also on the pure-Go backend: slow only for big inputs) against a float64
+// direct convolution and its gradients with respect to the kernel and the
+// input, on odd, non-square images with the same variables (7×6: the
+// input gradient's padding after the stretched output gradient differs
+// between the axes, and at stride 3 it is negative on one). For k > 1 it
+// also checks inputGradForward alone against the reference ∂L/∂x.
 func TestConv2DPathsAgree(t *testing.T) {
-	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 1}, {3, 2}, {5, 1}, {1, 1}})
+	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 1}, {3, 2}, {3, 3}, {5, 1}, {5, 2}, {1, 1}, {1, 2}})
 }
 
 // The same on XLA, where ConvHybrid (XLA CPU) or ConvNative (GPU) is the
@@ -55,14 +99,17 @@ func TestConv2DPathsAgreeXLA(t *testing.T) {
 	testConvPaths(t, xlaBackend(t), []struct{ k, s int }{{3, 1}, {3, 2}, {1, 1}})
 }
 
-// ConvHybrid's decomposed graph is also the value GoMLX returns when fused
-// ops are switched off (GOMLX_FUSION=0): it must still be the convolution.
+// The decomposed graphs of ConvHybrid and the algorithms built like it are
+// also the value GoMLX returns when fused ops are switched off
+// (GOMLX_FUSION=0): they must still be the convolution, with the same
+// gradients.
 func TestConv2DHybridWithoutFusion(t *testing.T) {
 	t.Setenv(FusionEnv, "0")
-	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 2}})
+	testConvPaths(t, testBackend(t), []struct{ k, s int }{{3, 2}, {3, 1}})
 }
 
-// autoWant is the algorithm ConvAuto must resolve to on backend.
+// autoWant is the algorithm ConvAuto must resolve to on backend (with
+// $DDPM_CONV_ALGO unset).
 func autoWant(backend compute.Backend) ConvAlgo {
 	switch ddpm.PlatformOf(backend) {
 	case ddpm.PlatformGo:
@@ -75,53 +122,118 @@ func autoWant(backend compute.Backend) ConvAlgo {
 
 func testConvPaths(t *testing.T, backend compute.Backend, cases []struct{ k, s int }) {
 	const B, H, W, C, O = 2, 7, 6, 3, 4
+	if v := os.Getenv(ConvAlgoEnv); v != "" {
+		t.Fatalf("$%s=%q is set: unset it to test ConvAuto's default", ConvAlgoEnv, v)
+	}
 	xT, x := randTensor(11, B, H, W, C)
-	wT, _ := randTensor(12, B, (H+1)/2, (W+1)/2, O) // weights of the loss Σ w·y at stride 2
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("k%d_s%d", tc.k, tc.s), func(t *testing.T) {
+			p := (tc.k - 1) / 2
+			Ho, Wo := (H+2*p-tc.k)/tc.s+1, (W+2*p-tc.k)/tc.s+1
+			wT, w := randTensor(12, B, Ho, Wo, O) // weights of the loss L = Σ w·y
 			store := model.NewStore()
 			outs := callOn(t, backend, store, func(scope *model.Scope, x, w *Node) []*Node {
 				if got, want := ConvAuto.Resolve(x.Graph()), autoWant(backend); got != want {
 					t.Errorf("ConvAuto on backend %q resolves to %v, want %v", backend.String(), got, want)
 				}
 				sc := scope.WithInitializer(randomInit(store, 0.3)).At("c")
-				var res []*Node
-				var ys []*Node
-				for _, algo := range []ConvAlgo{ConvIm2Col, ConvNative, ConvHybrid} {
+				var ys, grads []*Node
+				for _, algo := range convAlgos {
 					y := Conv2D(sc, x, O, tc.k, tc.s, algo)
 					ys = append(ys, y)
-					ww := w
-					if tc.s == 1 {
-						ww = Concatenate([]*Node{w, w}, 1) // any fixed weights of y's shape
-						ww = Slice(Concatenate([]*Node{ww, ww}, 2), AxisRange(), AxisRange(0, H), AxisRange(0, W), AxisRange())
-					}
-					loss := ReduceAllSum(Mul(y, ww))
 					kernel := store.GetVariable("/c/weights").NodeValue(x.Graph())
-					res = append(res, Gradient(loss, kernel, x)...)
+					grads = append(grads, Gradient(ReduceAllSum(Mul(y, w)), kernel, x)...)
 				}
-				return append(ys, res...)
+				if tc.k > 1 {
+					kernel := store.GetVariable("/c/weights").NodeValue(x.Graph())
+					grads = append(grads, inputGradForward(w, kernel, H, W, tc.s))
+				}
+				return append(ys, grads...)
 			}, xT, wT)
 			kernel, bias := varValues(t, store, "/c/weights"), varValues(t, store, "/c/biases")
 			want := conv2DRef(x, B, H, W, C, kernel, bias, tc.k, O, tc.s)
-			names := []string{"im2col", "native", "hybrid"}
-			for i, name := range names {
+			dK, dX := conv2DGradRef(x, B, H, W, C, kernel, w, tc.k, O, tc.s)
+			n := len(convAlgos)
+			for i, algo := range convAlgos {
 				if d := maxAbsDiff(values(t, outs[i]), want); d > 1e-5 {
-					t.Errorf("%s vs float64 reference: max diff %g", name, d)
+					t.Errorf("%v vs float64 reference: max diff %g, want ≤ 1e-5", algo, d)
 				}
-			}
-			// Gradients: outs[3+2i] d/dkernel and outs[4+2i] d/dx of algorithm i.
-			for i, name := range names[1:] {
-				for j, wrt := range []string{"d/dkernel", "d/dx"} {
-					gi, g := values(t, outs[3+j]), values(t, outs[3+2*(i+1)+j])
-					if d := maxAbsDiff(gi, g); d > 1e-4 {
-						t.Errorf("%s: im2col vs %s max diff %g, want ≤ 1e-4", wrt, name, d)
+				// Gradients: outs[n+2i] d/dkernel and outs[n+2i+1] d/dx of algorithm i.
+				for j, ref := range [][]float64{dK, dX} {
+					wrt := []string{"d/dkernel", "d/dx"}[j]
+					g := values(t, outs[n+2*i+j])
+					if d := maxAbsDiff(g, ref); d > 1e-4 {
+						t.Errorf("%s of %v vs float64 reference: max diff %g, want ≤ 1e-4", wrt, algo, d)
 					}
 					if maxAbsDiff(g, make([]float64, len(g))) == 0 {
-						t.Errorf("%s of %s is all zeros", wrt, name)
+						t.Errorf("%s of %v is all zeros", wrt, algo)
 					}
+				}
+			}
+			if tc.k > 1 {
+				if d := maxAbsDiff(values(t, outs[3*n]), dX); d > 1e-4 {
+					t.Errorf("inputGradForward vs float64 reference d/dx: max diff %g, want ≤ 1e-4", d)
 				}
 			}
 		})
+	}
+}
+
+// $DDPM_CONV_ALGO chooses what ConvAuto resolves to, and only that; an
+// unknown name is one line from the networks' Validate (before any work)
+// and a panic from Resolve; every algorithm's name parses back to it.
+func TestConvAlgoEnv(t *testing.T) {
+	g := NewGraph(testBackend(t), "env")
+	defer g.Finalize()
+	for _, a := range append([]ConvAlgo{ConvAuto}, convAlgos...) {
+		if got, err := ParseConvAlgo(a.String()); err != nil || got != a {
+			t.Errorf("ParseConvAlgo(%q) = %v, %v; want %v", a.String(), got, err, a)
+		}
+		t.Setenv(ConvAlgoEnv, a.String())
+		want := a
+		if a == ConvAuto {
+			want = autoWant(testBackend(t))
+		}
+		if got := ConvAuto.Resolve(g); got != want {
+			t.Errorf("%s=%s: ConvAuto resolves to %v, want %v", ConvAlgoEnv, a, got, want)
+		}
+		if got := ConvNative.Resolve(g); got != ConvNative {
+			t.Errorf("%s=%s: ConvNative resolves to %v, want itself", ConvAlgoEnv, a, got)
+		}
+		if err := (UNetConfig{}).Validate(); err != nil {
+			t.Errorf("%s=%s: UNetConfig.Validate: %v", ConvAlgoEnv, a, err)
+		}
+	}
+	t.Setenv(ConvAlgoEnv, "")
+	if got, want := ConvAuto.Resolve(g), autoWant(testBackend(t)); got != want {
+		t.Errorf("%s empty: ConvAuto resolves to %v, want %v", ConvAlgoEnv, got, want)
+	}
+	t.Setenv(ConvAlgoEnv, "xfwd_kshift")
+	for name, err := range map[string]error{
+		"UNetConfig":    UNetConfig{}.Validate(),
+		"S2DUNetConfig": S2DUNetConfig{Patch: 2}.Validate(),
+		"UViTConfig":    UViTConfig{Patch: 4, Width: 64, Depth: 3}.Validate(),
+	} {
+		if err == nil {
+			t.Errorf("%s.Validate with %s=xfwd_kshift: no error", name, ConvAlgoEnv)
+			continue
+		}
+		msg := err.Error()
+		for _, w := range []string{ConvAlgoEnv, `"xfwd_kshift"`, "xfwd-kshift", "unset"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s.Validate error %q does not mention %s", name, msg, w)
+			}
+		}
+		if strings.Contains(msg, "\n") {
+			t.Errorf("%s.Validate error %q is more than one line", name, msg)
+		}
+	}
+	if err := (UNetConfig{Conv: ConvIm2Col}).Validate(); err != nil {
+		t.Errorf("an explicit algorithm does not read %s, but Validate says %v", ConvAlgoEnv, err)
+	}
+	expectPanic(t, func(_ *model.Scope, g *Graph) { ConvAuto.Resolve(g) }, ConvAlgoEnv, "xfwd_kshift")
+	if _, err := ParseConvAlgo("Hybrid"); err == nil {
+		t.Errorf("ParseConvAlgo(%q): no error, want one (names are lower case)", "Hybrid")
 	}
 }
 

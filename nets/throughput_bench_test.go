@@ -2,6 +2,7 @@ package nets
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -48,6 +49,12 @@ var throughputCandidates = []struct {
 //	go test ./nets -run '^$' -bench TrainStepImagesPerSec -benchtime 8s
 //	go test ./nets -run '^$' -bench 'TrainStepImagesPerSec/uvit' -benchtime 20x
 //
+// $DDPM_CONV_ALGO ([ConvAlgoEnv]) sets the convolution algorithm of every
+// candidate; scripts/conv-algo-bench.sh times the CPU model's step with
+// each:
+//
+//	DDPM_CONV_ALGO=xfwd go test ./nets -run '^$' -bench 'TrainStepImagesPerSec/s2d-unet/p2-base32-mults1,2$' -benchtime 100x
+//
 // The quality per minute of training is what decides (issue 21); this
 // probe only says how many images a minute each shape sees.
 func BenchmarkTrainStepImagesPerSec(b *testing.B) {
@@ -56,7 +63,7 @@ func BenchmarkTrainStepImagesPerSec(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("backend %s", ddpm.BackendName())
+	b.Logf("backend %s, %s=%q", ddpm.BackendName(), ConvAlgoEnv, os.Getenv(ConvAlgoEnv))
 	rng := rand.New(rand.NewPCG(21, 1))
 	x := make([]float32, B*S*S)
 	for i := range x {

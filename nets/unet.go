@@ -183,7 +183,8 @@ const (
 )
 
 // Validate checks a configuration (after defaults); the error is a
-// *field.Error naming the first wrong field.
+// *field.Error naming the first wrong field, or with Conv = ConvAuto,
+// ConvAlgoFromEnv's error for an unknown $DDPM_CONV_ALGO.
 func (c UNetConfig) Validate() error {
 	c = c.WithDefaults()
 	bad := func(name string, v any, want string, args ...any) error {
@@ -209,8 +210,13 @@ func (c UNetConfig) Validate() error {
 		return bad("TimeEmbedDim", c.TimeEmbedDim, "must be even and lie in [4, %d]", MaxWidth)
 	case !(c.Dropout >= 0 && c.Dropout < 1): // NaN too
 		return bad("Dropout", c.Dropout, "must lie in [0, 1)")
-	case c.Conv < ConvAuto || c.Conv > ConvHybrid:
+	case !c.Conv.valid():
 		return bad("Conv", c.Conv, "is not a convolution algorithm")
+	}
+	if c.Conv == ConvAuto {
+		if _, err := ConvAlgoFromEnv(); err != nil {
+			return err
+		}
 	}
 	for _, m := range c.Mults {
 		if m < 1 || m > MaxMult {

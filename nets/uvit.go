@@ -185,7 +185,8 @@ func (c UViTConfig) WithDefaults() UViTConfig {
 }
 
 // Validate checks a configuration (after defaults); the error is a
-// *field.Error naming the first wrong field.
+// *field.Error naming the first wrong field, or with Conv = ConvAuto,
+// ConvAlgoFromEnv's error for an unknown $DDPM_CONV_ALGO.
 func (c UViTConfig) Validate() error {
 	c = c.WithDefaults()
 	bad := func(name string, v any, want string, args ...any) error {
@@ -216,8 +217,13 @@ func (c UViTConfig) Validate() error {
 		return bad("Activation", c.Activation, `must be "gelu" or "silu"`)
 	case c.TimeEmbedDim < 4 || c.TimeEmbedDim%2 != 0 || c.TimeEmbedDim > MaxWidth:
 		return bad("TimeEmbedDim", c.TimeEmbedDim, "must be even and lie in [4, %d]", MaxWidth)
-	case c.Conv < ConvAuto || c.Conv > ConvHybrid:
+	case !c.Conv.valid():
 		return bad("Conv", c.Conv, "is not a convolution algorithm")
+	}
+	if c.Conv == ConvAuto {
+		if _, err := ConvAlgoFromEnv(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ddpm-go/ddpm-go/classifier"
+	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/experiment"
 )
@@ -16,14 +18,15 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	weights := f.String("weights", "", "weight file (weights.ddpm of a training run)")
 	asJSON := f.Bool("json", false, "print one JSON object instead of a table")
 	c := experiment.EvalConfig{Seed: 1, NLLExamples: 64}
-	f.Bind(&c.N, "n", "EvalConfig.N", "number of samples (default 2000 for 2-D data, 10000 for MNIST)", true)
+	f.Bind(&c.N, "n", "EvalConfig.N", "number of samples (default 2000 for 2-D data, 10000 for images)", true)
 	sampler := samplerFlags(f)
 	f.Bind(&c.Seed, "seed", "EvalConfig.Seed", "random seed of the samples, the fresh data points and the NLL noise", false)
 	f.Bind(&c.NLLExamples, "nll-examples", "EvalConfig.NLLExamples", "images: number of test digits (the first ones) for the NLL bound; 0 skips it", false)
 	f.Bind(&c.NLLStride, "nll-stride", "EvalConfig.NLLStride", "images: evaluate one L_{t−1} term in each block of k consecutive t, weighted by k (a stratified estimate; 1 = the full bound)", true)
 	f.Bind(&c.SampleBatch, "sample-batch", "EvalConfig.SampleBatch", "images: samples drawn per compiled call (bounds memory; default 1000)", true)
-	f.Bind(&c.Classifier, "classifier", "EvalConfig.Classifier", "MNIST classifier weights for MNIST-FD (default "+classifier.DefaultPath()+")", false)
-	f.Bind(&c.DataDir, "data-dir", "EvalConfig.DataDir", "folder of the MNIST IDX files (default: the GoMNIST module's copy)", false)
+	classifiers, metricsHelp := classifierHelp()
+	f.Bind(&c.Classifier, "classifier", "EvalConfig.Classifier", "classifier weights for the Fréchet distance of image data that has one (default "+classifiers+")", false)
+	f.Bind(&c.DataDir, "data-dir", "EvalConfig.DataDir", "folder of the test (and training) images when not the model's own (used when it exists here); "+data.DirHelp(), false)
 	f.Bind(&c.Guidance, "guidance", "EvalConfig.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
 	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
 	f.Field("guidance-interval", "EvalConfig.GuidanceInterval")
@@ -31,8 +34,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if code, ok := f.parse(
 		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
 			"  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data\n"+
-			"  MNIST:    MNIST-FD (Fréchet distance on features of our MNIST classifier, not Inception FID) of -n samples vs\n"+
-			"            the 10,000 test images; floor: -n random training images vs the test images; NLL in bits/dim", args, stderr); !ok {
+			"  images:   NLL in bits/dim; with a classifier ("+metricsHelp+"): the Fréchet distance on its features (not Inception FID)\n"+
+			"            of -n samples vs the test images; floor: -n random training images vs the test images", args, stderr); !ok {
 		return code
 	}
 	if *weights == "" {
@@ -74,4 +77,18 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "eval", fmt.Errorf("writing the report: %w", err), 1)
 	}
 	return 0
+}
+
+// classifierHelp lists, for eval's help, the classifier each image data set
+// with one declares (data.Dataset.Eval) — "mnist: classifier/mnist_classifier.ddpm"
+// — and the metrics they give ("mnist: MNIST-FD").
+func classifierHelp() (paths, names string) {
+	var p, n []string
+	for _, name := range data.ImageNames() {
+		if d, _ := data.Lookup(name); d.Eval != nil {
+			p = append(p, name+": "+classifier.PathOf(d.Eval.Classifier))
+			n = append(n, name+": "+d.Eval.Metric)
+		}
+	}
+	return strings.Join(p, "; "), strings.Join(n, "; ")
 }

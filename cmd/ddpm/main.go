@@ -25,7 +25,7 @@ var commands = map[string]command{
 	"schedule": {"print a noise schedule's float64 tables (text or -json)", runSchedule},
 	"train":    {"train an ε-network (Algorithm 1) with checkpoints and exact resume", runTrain},
 	"sample":   {"draw samples from trained weights (ancestral, ddim, langevin) into a PNG", runSample},
-	"eval":     {"sample-based metrics with their floors (sliced W1, MMD; MNIST-FD, NLL bound for MNIST)", runEval},
+	"eval":     {"sample-based metrics with their floors (sliced W1, MMD; for images the NLL bound and a classifier's Fréchet distance, e.g. MNIST-FD)", runEval},
 	"figures":  {"regenerate the README's figures (schedules, forward, posterior, Langevin, samples)", runFigures},
 	"bench":    {"time ddpm-go's nets against the PyTorch peer (bench/peer.py) and write bench/results.json", runBench},
 }
