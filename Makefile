@@ -61,9 +61,9 @@ test-fuzz:
 	FUZZTIME=3s bash scripts/fuzz.sh
 
 # kill -9 of small training runs at named points and random moments (also
-# part of go test ./experiment).
+# part of go test ./run).
 fault:
-	go test -count=1 -v -run TestKillAndResumeIsExact ./experiment
+	go test -count=1 -v -run TestKillAndResumeIsExact ./run
 
 test: setup test-go test-go-backend test-fuzz
 	DDPM_QUICK=1 $(MAKE) --no-print-directory notebooks

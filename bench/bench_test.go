@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/gomlx/compute"
 )
@@ -78,11 +78,11 @@ func TestOursMinRound(t *testing.T) {
 	t.Logf("%d calls, %.1f ms", len(ms), total)
 }
 
-// testBackend is ddpm's choice ($GOMLX_BACKEND, else XLA CPU if installed,
+// testBackend is package backend's choice ($GOMLX_BACKEND, else XLA CPU if installed,
 // else Go), with the pure-Go backend's deadlock workaround (GoBackendConfig).
 func testBackend(t *testing.T) compute.Backend {
-	config, _ := ddpm.BackendConfig()
-	b, err := NewBackend(ddpm.SafeBackendConfig(config))
+	config, _ := backendpkg.Config()
+	b, err := backendpkg.NewWithConfig(backendpkg.SafeConfig(config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestRunOursTiny(t *testing.T) {
 	if _, ok := ChainVsForward(stats, TinySizes.T); !ok {
 		t.Error("ChainVsForward: not ok with both cases present")
 	}
-	t.Logf("backend %s: %+v (tiny sizes; not timings)", BackendName(backend), stats)
+	t.Logf("backend %s: %+v (tiny sizes; not timings)", backendpkg.NameOf(backend), stats)
 }
 
 func TestRunOursSubsetAndErrors(t *testing.T) {

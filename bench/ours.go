@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/ddpm-go/ddpm-go/nets"
@@ -19,29 +20,10 @@ import (
 	benchmarks "github.com/janpfeifer/go-benchmarks"
 )
 
-// GoBackendConfig is what plain "go" runs as (ddpm.SafeBackendConfig): the
+// GoBackendConfig is what plain "go" runs as (backend.SafeConfig): the
 // pure-Go backend's default op scheduling can deadlock on U-Net steps, see
 // gomlxfix.GoSequential.
 const GoBackendConfig = gomlxfix.GoSequential
-
-// NewBackend is compute.NewWithConfig(config), with its panics (an unknown
-// backend name panics in this compute version) turned into errors.
-func NewBackend(config string) (b compute.Backend, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("backend %q: %v", config, r)
-		}
-	}()
-	return compute.NewWithConfig(config)
-}
-
-// BackendName names a backend as $GOMLX_BACKEND does: "go", "xla:cpu", "xla:cuda".
-func BackendName(b compute.Backend) string {
-	if p, ok := b.(interface{ PluginName() string }); ok && p.PluginName() != "" {
-		return b.Name() + ":" + p.PluginName()
-	}
-	return b.String() // the Go backend's String() is "go" (its Name() is "Go Backend")
-}
 
 // Ours is our [Side] on one backend: the cases of [Cases] at opt.Sizes, each
 // built on first use. The MLP and the U-Net are trained for one untimed step
@@ -70,7 +52,7 @@ func NewOurs(backend compute.Backend, opt Options) (*Ours, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &Ours{backend: backend, name: BackendName(backend), opt: opt, sched: sched, rng: rand.New(rand.NewPCG(1, 2)),
+	o := &Ours{backend: backend, name: backendpkg.NameOf(backend), opt: opt, sched: sched, rng: rand.New(rand.NewPCG(1, 2)),
 		fns: map[string]func() error{}, est: map[string]time.Duration{}, cpu: map[string]*ddpm.Trainer{}}
 	fmt.Fprintf(opt.Progress, "bench: ours on %s, sizes %+v, %d warm-up calls per case, then %d rounds of %d timed calls, GOMAXPROCS=%d, load %s\n",
 		o.name, opt.Sizes, opt.warmups(), opt.Rounds, opt.Reps, runtime.GOMAXPROCS(0), loadAvg())

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/internal/field"
 )
 
@@ -98,11 +98,11 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 	var all []Result
 	var errs []error
 	for _, bc := range cfg.Backends {
-		name := ddpm.SafeBackendConfig(bc)
+		name := backend.SafeConfig(bc)
 		if name != bc {
 			fmt.Fprintf(opt.Progress, "bench: backend %q runs as %q (the default op scheduling can deadlock: see bench.GoBackendConfig)\n", bc, name)
 		}
-		b, err := NewBackend(name)
+		b, err := backend.NewWithConfig(name)
 		if err != nil {
 			fmt.Fprintf(stdout, "backend %s: cannot start (%v): skipped\n", bc, err)
 			errs = append(errs, err)

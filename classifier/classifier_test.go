@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -41,7 +41,7 @@ func TestCommittedWeightsAccuracy(t *testing.T) {
 	}
 	x := im.ToFloat32(data.ScaleSymmetric)
 	const n = 1000
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	acc, err := Accuracy(backend, store, x[:n*ImageSize*ImageSize], y[:n])
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestCrossEntropy(t *testing.T) {
 		}
 		want += (mx + math.Log(s) - float64(row[y[i]])) / float64(len(z))
 	}
-	got, err := CallOnce(ddpm.MustBackend(), func(logits, labels *Node) *Node { return crossEntropy(logits, labels) },
+	got, err := CallOnce(backendpkg.Must(), func(logits, labels *Node) *Node { return crossEntropy(logits, labels) },
 		tensors.FromValue(z), tensors.FromValue(y))
 	if err != nil {
 		t.Fatal(err)

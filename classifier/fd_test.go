@@ -6,8 +6,8 @@ import (
 	"os"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/data"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 )
 
 // MNIST-FD between two halves of real test digits is far below MNIST-FD
@@ -35,7 +35,7 @@ func TestMNISTFDOrdersRealAndNoisy(t *testing.T) {
 	for i, v := range b {
 		noisy[i] = float32(math.Max(-1, math.Min(1, float64(v)+0.5*rng.NormFloat64())))
 	}
-	backend := ddpm.MustBackend()
+	backend := backendpkg.Must()
 	fd := func(x, y []float32) float64 {
 		fx, err := Features(backend, store, x)
 		if err != nil {

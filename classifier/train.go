@@ -128,7 +128,7 @@ func Train(backend compute.Backend, cfg TrainConfig, progress io.Writer) (*model
 		Shift: max(cfg.Shift, 0), Steps: total, Parameters: NumParameters, GoVersion: runtime.Version()}
 	shifts := rand.New(rand.NewPCG(uint64(cfg.Seed), 3))
 	for k := range total {
-		for i, j := range batcher.Next() {
+		for i, j := range batcher.Indices(int64(k)) {
 			dst, src := x[i*px:(i+1)*px], trainX[j*px:(j+1)*px]
 			if cfg.Shift > 0 {
 				translate(dst, src, shifts.IntN(2*cfg.Shift+1)-cfg.Shift, shifts.IntN(2*cfg.Shift+1)-cfg.Shift)

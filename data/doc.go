@@ -6,7 +6,8 @@
 // Images are stored as [Images] in NHWC order with uint8 pixels and are
 // converted to float32 with [Images.ToFloat32] or [Images.Batch], which apply
 // the linear map {0,…,255} → [−1, 1] of Ho et al. (2020, §3.3). A [Batcher]
-// yields deterministic shuffled minibatches of indices.
+// yields the shuffled minibatches of a step, a pure function of the seed and the
+// step (the one epoch shuffler of training and of the MNIST classifier).
 //
 // Each data set is one file of the package that registers itself
 // ([Register], a [Dataset]: its name, dims, classes, loader or sampler and,

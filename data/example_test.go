@@ -30,15 +30,16 @@ func Example() {
 	x := im.ToFloat32(data.ScaleSymmetric) // Ho et al. (2020, §3.3): {0, …, 255} → [−1, 1]
 	fmt.Printf("mnist: %d images %d×%d×%d, labels %v, pixels in [%g, %g]\n", im.N, im.H, im.W, im.C, labels, slices.Min(x), slices.Max(x))
 
-	// Minibatches: each epoch visits every index once, in a seeded order.
+	// Minibatches: each epoch visits every index once, in a seeded order;
+	// a step's batch depends on the seed and the step alone.
 	b, err := data.NewBatcher(10, 4, 1)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	seen := map[int]bool{}
-	for range b.BatchesPerEpoch() {
-		for _, i := range b.Next() {
+	for step := range int64(b.BatchesPerEpoch()) {
+		for _, i := range b.Indices(step) {
 			seen[i] = true
 		}
 	}

@@ -34,7 +34,7 @@ func smallMLP(scope *model.Scope, xt, t *Node) *Node {
 func TestDataParallelStepMatchesSingleDevice(t *testing.T) {
 	backend := testBackend(t)
 	if backend.NumDevices() < 2 {
-		t.Skipf("backend %s has %d device: data-parallel training needs at least 2 (XLA CPU exposes several)", DescribeBackend(backend), backend.NumDevices())
+		t.Skipf("backend %s has %d device: data-parallel training needs at least 2 (XLA CPU exposes several)", describeBackend(backend), backend.NumDevices())
 	}
 	s := MustNewSchedule(ScheduleConfig{T: 100, BetaStart: 1e-3, BetaEnd: 0.2})
 	const B, steps = 64, 4

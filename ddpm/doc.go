@@ -54,7 +54,9 @@
 //
 // # Backends
 //
-// [Backend] picks XLA (CUDA, then CPU) when a PJRT plugin is installed and
-// GoMLX's pure-Go backend otherwise; $GOMLX_BACKEND overrides. Build with
-// GOEXPERIMENT=simd so that the pure-Go backend uses its AVX2 kernels.
+// Every function that runs a graph takes a compute.Backend; this package
+// does not choose one. Package backend does (backend.New): XLA (CUDA, then
+// CPU) when a PJRT plugin is installed and GoMLX's pure-Go backend
+// otherwise; $GOMLX_BACKEND overrides. Build with GOEXPERIMENT=simd so that
+// the pure-Go backend uses its AVX2 kernels.
 package ddpm

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -40,13 +41,13 @@ func ExampleSchedule_BayesPosterior1D() {
 // Ancestral sampling (Algorithm 2) with the exact ε of x_0 ~ N(0.5, 0.25)
 // recovers the data's mean and standard deviation, with a fixed seed.
 func ExampleSampler() {
-	backend := ddpm.MustBackend()
+	b := backend.Must() // XLA when a PJRT plugin is installed, else pure Go
 	s := ddpm.MustNewSchedule(ddpm.ScheduleConfig{T: 200, Rescale: true})
-	sm, err := ddpm.NewSampler(backend, model.NewStore(), s, ddpm.GaussianDataEps(s, 0.5, 0.25), ddpm.SampleConfig{})
+	sm, err := ddpm.NewSampler(b, model.NewStore(), s, ddpm.GaussianDataEps(s, 0.5, 0.25), ddpm.SampleConfig{})
 	if err != nil {
 		panic(err)
 	}
-	x0, _, err := sm.SampleNoise(backend, []int{20000, 1}, 42)
+	x0, _, err := sm.SampleNoise(b, []int{20000, 1}, 42)
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +68,7 @@ func ExampleSampler() {
 // testdata/REFERENCES.md, so x_t = 0.72394 + 0.5 · 0.68986).
 func ExampleQSample() {
 	s := ddpm.MustNewSchedule(ddpm.ScheduleConfig{})
-	xt := graph.MustExecOnce(ddpm.MustBackend(), func(x0, eps, t *graph.Node) *graph.Node {
+	xt := graph.MustExecOnce(backend.Must(), func(x0, eps, t *graph.Node) *graph.Node {
 		return ddpm.QSample(s, x0, t, eps)
 	}, []float32{1, 1, 1}, []float32{0.5, 0.5, 0.5}, []int32{0, 249, 999})
 	for i, v := range xt.Value().([]float32) {

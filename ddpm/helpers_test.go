@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
+
 	. "github.com/gomlx/gomlx/core/graph"
 
 	"github.com/gomlx/compute"
@@ -11,9 +13,13 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
+// describeBackend names a backend in test logs (package backend, which
+// ddpm's own code does not import: it takes a compute.Backend).
+var describeBackend = backend.Describe
+
 func testBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := Backend()
+	b, err := backend.New()
 	if err != nil {
 		t.Fatal(err)
 	}

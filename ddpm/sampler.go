@@ -219,7 +219,7 @@ func runChain(scope *model.Scope, ch chain, every int, xT, rngState *Node) (x0, 
 			j, rng, x := ps[0], ps[1], ps[2]
 			x, rng, state := ch.step(j, x, rng, ps[own:])
 			if made := scope.Store().NumVariables() - before; made > 0 {
-				panicf("ddpm: the sampler's network created %d new variable(s): its weights are not in the store. Sample a store that holds them under %q: the Trainer's store, EMAStore of it, or experiment.LoadWeights' (the sampler reads the network under NetScope, as the Trainer builds it)", made, "/"+NetScope)
+				panicf("ddpm: the sampler's network created %d new variable(s): its weights are not in the store. Sample a store that holds them under %q: the Trainer's store, EMAStore of it, or trained.Load's (the sampler reads the network under NetScope, as the Trainer builds it)", made, "/"+NetScope)
 			}
 			next := AddScalar(j, 1)
 			outs := []*Node{next, rng, x}

@@ -50,7 +50,7 @@ type ScheduleConfig struct {
 }
 
 // The defaults of [ScheduleConfig], the one place that states them (the
-// CLI's flags and experiment.Config use these).
+// CLI's flags and recipe.Config use these).
 const (
 	DefaultScheduleKind = LinearSchedule // Ho et al. (2020)
 	DefaultT            = 1000           // Ho et al. §4

@@ -229,7 +229,7 @@ func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 		return nil, err
 	}
 	if n := backend.NumDevices(); cfg.Devices > n {
-		return nil, fmt.Errorf("ddpm: TrainConfig.Devices=%d but backend %s has %d device(s): use at most %d", cfg.Devices, DescribeBackend(backend), n, n)
+		return nil, fmt.Errorf("ddpm: TrainConfig.Devices=%d but backend %s has %d device(s): use at most %d", cfg.Devices, backend.Name(), n, n)
 	}
 	// A new store is seeded (its RNG, and the initialisers through
 	// ParamInitialSeed); a store restored from a checkpoint keeps its RNG state,

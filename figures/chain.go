@@ -6,16 +6,16 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Chain holds the snapshots of one sampling chain, x_T first and x_0 last
-// (experiment.Model.Sample with SampleConfig.SnapshotEvery > 0), and draws
+// (trained.Model.Sample with SampleConfig.SnapshotEvery > 0), and draws
 // any of them: the chain slider of 04_reverse_2d.ipynb (05's can use it too).
 type Chain struct {
-	Model  experiment.Config
+	Model  recipe.Config
 	Sample ddpm.SampleConfig // the sampler the chain ran (its SnapshotEvery > 0)
 	T      int               // the schedule's number of steps
 	Snaps  *tensors.Tensor   // [snapshots, n, …]
@@ -26,7 +26,7 @@ type Chain struct {
 // NewChain wraps the snapshots snaps of a chain run with the sampler cfg on a
 // model of configuration m whose schedule has T steps. A sampler that is
 // not registered, or a configuration ddpm refuses, is an error.
-func NewChain(m experiment.Config, cfg ddpm.SampleConfig, T int, snaps *tensors.Tensor, seed int64) (*Chain, error) {
+func NewChain(m recipe.Config, cfg ddpm.SampleConfig, T int, snaps *tensors.Tensor, seed int64) (*Chain, error) {
 	if cfg.SnapshotEvery <= 0 || snaps == nil || snaps.Shape().Rank() < 3 {
 		return nil, fmt.Errorf("figures: a chain needs its snapshots (SnapshotEvery > 0): got every=%d", cfg.SnapshotEvery)
 	}

@@ -5,8 +5,9 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/eval"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -18,7 +19,7 @@ import (
 // (digit, w) is sampled from the same seed, so moving w changes the
 // guidance, not the noise; compiled samplers are kept for the values seen.
 type DigitsView struct {
-	Model   *experiment.Model
+	Model   *trained.Model
 	Sampler ddpm.SampleConfig // the model's DDIM by default (see [Config.NewDigitsView])
 	N       int               // samples per grid
 	backend compute.Backend
@@ -38,7 +39,7 @@ type DigitsReading struct {
 	W         float64 // the guidance weight
 	N         int     // samples
 	Requested float64 // share whose most likely class is the label asked for (classifier.LabelAccuracy)
-	Confident float64 // share read as some digit with confidence ≥ experiment.ConfidentThreshold
+	Confident float64 // share read as some digit with confidence ≥ eval.ConfidentThreshold
 }
 
 // String is one line for the notebook.
@@ -48,7 +49,7 @@ func (r DigitsReading) String() string {
 		what = "digits 0…9 in turn (column j: j)"
 	}
 	return fmt.Sprintf("%s, w = %g: %.0f %% of the %d samples read as the digit asked for, %.0f %% as a digit at all (confidence ≥ %g)",
-		what, r.W, 100*r.Requested, r.N, 100*r.Confident, experiment.ConfidentThreshold)
+		what, r.W, 100*r.Requested, r.N, 100*r.Confident, eval.ConfidentThreshold)
 }
 
 // NewDigitsView prepares a [DigitsView] of the class-conditional MNIST
@@ -56,7 +57,7 @@ func (r DigitsReading) String() string {
 // and η = 1 (the README's protocol; 5 steps when fc.Quick), the classifier
 // of classifierPath ("" for classifier.DefaultPath()).
 func (fc Config) NewDigitsView(path, classifierPath string, n int) (*DigitsView, error) {
-	m, err := experiment.LoadWeights(path)
+	m, err := trained.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (fc Config) NewDigitsView(path, classifierPath string, n int) (*DigitsView,
 	if err != nil {
 		return nil, err
 	}
-	sc := m.Config.SampleConfig(ddpm.DDIM)
+	sc := m.SampleConfig(ddpm.DDIM)
 	sc.Eta = 1
 	if fc.Quick {
 		sc.Steps = 5
@@ -89,7 +90,7 @@ func (v *DigitsView) At(digit int, w float64) ([]byte, DigitsReading, error) {
 	if digit < -1 || digit >= classifier.Classes {
 		return nil, r, fmt.Errorf("figures: digit %d: want 0…9, or −1 for all ten", digit)
 	}
-	labels := experiment.BalancedLabels(v.N, classifier.Classes)
+	labels := trained.BalancedLabels(v.N, classifier.Classes)
 	if digit >= 0 {
 		for i := range labels {
 			labels[i] = int32(digit)
@@ -99,7 +100,7 @@ func (v *DigitsView) At(digit int, w float64) ([]byte, DigitsReading, error) {
 	sm, ok := v.cache[key]
 	if !ok {
 		var err error
-		if sm, err = v.Model.GuidedSampler(v.backend, v.Sampler, experiment.Guidance{Labels: labels, W: w, Interval: v.Model.CompleteGuidance(experiment.GuidanceOptions{W: w}, true, false).Interval}); err != nil {
+		if sm, err = v.Model.GuidedSampler(v.backend, v.Sampler, trained.Guidance{Labels: labels, W: w, Interval: v.Model.CompleteGuidance(trained.GuidanceOptions{W: w}, true, false).Interval}); err != nil {
 			return nil, r, err
 		}
 		v.cache[key] = sm
@@ -116,7 +117,7 @@ func (v *DigitsView) At(digit int, w float64) ([]byte, DigitsReading, error) {
 	if r.Requested, err = classifier.LabelAccuracy(logits, labels); err != nil {
 		return nil, r, err
 	}
-	if r.Confident, err = classifier.ConfidentShare(logits, experiment.ConfidentThreshold); err != nil {
+	if r.Confident, err = classifier.ConfidentShare(logits, eval.ConfidentThreshold); err != nil {
 		return nil, r, err
 	}
 	cols := 8

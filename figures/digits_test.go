@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/backend"
 )
 
 // Notebook 05's knobs on the shipped class-conditional model (the GPU
@@ -13,7 +13,7 @@ import (
 // digit, all ten in turn come back in order, the reading is what the
 // classifier says, and bad requests are refused.
 func TestDigitsView(t *testing.T) {
-	fc := Config{Backend: ddpm.MustBackend(), Seed: 7}
+	fc := Config{Backend: backend.Must(), Seed: 7}
 	v, err := fc.NewDigitsView("../weights/mnist_cond.ddpm", "", 10)
 	if err != nil {
 		t.Fatal(err)

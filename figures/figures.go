@@ -26,9 +26,10 @@ import (
 
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -77,7 +78,7 @@ func (fc Config) All(weightFiles []string) ([]Figure, error) {
 	for _, f := range weightFiles {
 		name := strings.TrimSuffix(filepath.Base(f), ".ddpm")
 		figs = append(figs, Figure{"samples_" + name + ".png", func() ([]byte, error) { return fc.Samples(f) }})
-		m, err := experiment.LoadWeights(f)
+		m, err := trained.Load(f)
 		if err != nil {
 			return nil, err
 		}
@@ -166,21 +167,21 @@ func (fc Config) ForwardMNIST() ([]byte, error) {
 
 // Samples draws samples of the weight file path with [SamplesPNG]: 2000
 // ancestral samples (Algorithm 2) of a 2-D model, 64 DDIM samples (the
-// model's defaults, experiment.Config.SampleConfig: 50 steps, x̂_0 clipped to
+// model's defaults, trained.Model.SampleConfig: 50 steps, x̂_0 clipped to
 // [−1, 1]; with η = 1: the setting of the README's MNIST-FD) of an image
 // model; fewer, and DDIM with 20 steps for 2-D data and 10 for images, with Quick.
 func (fc Config) Samples(path string) ([]byte, error) {
-	m, err := experiment.LoadWeights(path)
+	m, err := trained.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, n := m.Config.SampleConfig(ddpm.Ancestral), fc.pick(2000, 500)
+	cfg, n := m.SampleConfig(ddpm.Ancestral), fc.pick(2000, 500)
 	if fc.Quick {
-		cfg = m.Config.SampleConfig(ddpm.DDIM)
+		cfg = m.SampleConfig(ddpm.DDIM)
 		cfg.Steps = 20
 	}
 	if m.Config.IsImage() {
-		cfg, n = m.Config.SampleConfig(ddpm.DDIM), fc.pick(64, 16)
+		cfg, n = m.SampleConfig(ddpm.DDIM), fc.pick(64, 16)
 		cfg.Eta = 1
 		if fc.Quick {
 			cfg.Steps = 10
@@ -197,7 +198,7 @@ func (fc Config) Samples(path string) ([]byte, error) {
 // points for 2-D data.
 // x must be [n, …] with cfg's example dimensions (Config.ExampleDims) and
 // n ≥ 1, as Model.Sample returns them.
-func SamplesPNG(cfg experiment.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
+func SamplesPNG(cfg recipe.Config, x *tensors.Tensor, label string, seed int64) ([]byte, error) {
 	if x == nil {
 		return nil, fmt.Errorf("figures: no samples (a nil tensor)")
 	}

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
+	"github.com/ddpm-go/ddpm-go/trained"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -18,7 +18,7 @@ var GuidanceWeights = []float64{0, 1, 4}
 // fc.Seed), with the model's DDIM sampler at η = 1 (50 steps; 10 with
 // Quick), the setting of the README's guidance table.
 func (fc Config) Guidance(path string, ws []float64) ([]byte, error) {
-	m, err := experiment.LoadWeights(path)
+	m, err := trained.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -26,14 +26,14 @@ func (fc Config) Guidance(path string, ws []float64) ([]byte, error) {
 	if k == 0 || !m.Config.IsImage() {
 		return nil, fmt.Errorf("figures: %s is not a class-conditional image model (ddpm train -cond)", path)
 	}
-	cfg := m.Config.SampleConfig(ddpm.DDIM)
+	cfg := m.SampleConfig(ddpm.DDIM)
 	cfg.Eta = 1
 	if fc.Quick {
 		cfg.Steps = 10
 	}
 	var all []float32
 	for _, w := range ws {
-		x, _, err := m.SampleGuided(fc.Backend, cfg, experiment.Guidance{Labels: experiment.BalancedLabels(k, k), W: w}, k, fc.Seed)
+		x, _, err := m.SampleGuided(fc.Backend, cfg, trained.Guidance{Labels: trained.BalancedLabels(k, k), W: w}, k, fc.Seed)
 		if err != nil {
 			return nil, err
 		}

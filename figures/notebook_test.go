@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
@@ -121,7 +122,7 @@ func decodes(t *testing.T, name string, b []byte, err error) {
 
 // The notebook figures that run graphs, in quick mode.
 func TestNotebookFiguresRun(t *testing.T) {
-	fc := Config{Backend: ddpm.MustBackend(), Quick: true, Seed: 1}
+	fc := Config{Backend: backend.Must(), Quick: true, Seed: 1}
 	r, err := fc.LangevinChains(0.1, 30, 200)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func TestNotebookFiguresRun(t *testing.T) {
 func TestChainLabelsAndFrames(t *testing.T) {
 	// 3 snapshots of 4 points: x_T, after 500 steps, x_0.
 	snaps := tensors.FromFlatDataAndDimensions(make([]float32, 3*4*2), 3, 4, 2)
-	c, err := NewChain(experiment.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: ddpm.Ancestral, SnapshotEvery: 500}, 1000, snaps, 1)
+	c, err := NewChain(recipe.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: ddpm.Ancestral, SnapshotEvery: 500}, 1000, snaps, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestChainLabelsAndFrames(t *testing.T) {
 	if _, err := c.Frame(3); err == nil {
 		t.Error("frame 3 of 3 accepted")
 	}
-	d, err := NewChain(experiment.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 50, SnapshotEvery: 25}, 1000, snaps, 1)
+	d, err := NewChain(recipe.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: ddpm.DDIM, Steps: 50, SnapshotEvery: 25}, 1000, snaps, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestChainLabelsAndFrames(t *testing.T) {
 		{ddpm.SampleConfig{Kind: ddpm.DPMSolverPP2M, Steps: 20, SnapshotEvery: 10}, "x_500 (after 10 of 20 steps)"},
 		{ddpm.SampleConfig{Kind: ddpm.Langevin, SnapshotEvery: 500}, "after 500 of 1000 langevin steps"},
 	} {
-		ch, err := NewChain(experiment.Config{Data: "swissroll"}, c.cfg, 1000, snaps, 1)
+		ch, err := NewChain(recipe.Config{Data: "swissroll"}, c.cfg, 1000, snaps, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +192,7 @@ func TestChainLabelsAndFrames(t *testing.T) {
 			t.Errorf("%s label %q, want %q", c.cfg.Kind, got, c.want)
 		}
 	}
-	if _, err := NewChain(experiment.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: "euler", SnapshotEvery: 1}, 1000, snaps, 1); err == nil || !strings.Contains(err.Error(), "not a sampler") {
+	if _, err := NewChain(recipe.Config{Data: "swissroll"}, ddpm.SampleConfig{Kind: "euler", SnapshotEvery: 1}, 1000, snaps, 1); err == nil || !strings.Contains(err.Error(), "not a sampler") {
 		t.Errorf("a chain of an unknown sampler: %v", err)
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // Progress returns a writer for a progress bar that redraws its line with
-// "\r" (experiment.RunOptions.Progress): the cell shows one line, updated in
+// "\r" (run.Options.Progress): the cell shows one line, updated in
 // place, and the saved notebook keeps only the last one — not one stored
 // output per redraw. Outside a notebook it writes to fallback (nil: nowhere).
 func Progress(fallback io.Writer) io.Writer {

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/backend"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -126,10 +126,10 @@ func (a ConvAlgo) Resolve(g *Graph) ConvAlgo {
 	} else if env != ConvAuto {
 		return env
 	}
-	switch ddpm.PlatformOf(g.Backend()) {
-	case ddpm.PlatformGo:
+	switch backend.PlatformOf(g.Backend()) {
+	case backend.PlatformGo:
 		return ConvIm2Col
-	case ddpm.PlatformXLACPU:
+	case backend.PlatformXLACPU:
 		return ConvHybrid
 	}
 	return ConvNative

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/gomlx/compute"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -111,10 +111,10 @@ func TestConv2DHybridWithoutFusion(t *testing.T) {
 // autoWant is the algorithm ConvAuto must resolve to on backend (with
 // $DDPM_CONV_ALGO unset).
 func autoWant(backend compute.Backend) ConvAlgo {
-	switch ddpm.PlatformOf(backend) {
-	case ddpm.PlatformGo:
+	switch backendpkg.PlatformOf(backend) {
+	case backendpkg.PlatformGo:
 		return ConvIm2Col
-	case ddpm.PlatformXLACPU:
+	case backendpkg.PlatformXLACPU:
 		return ConvHybrid
 	}
 	return ConvNative

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/internal/gomlxfix"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -31,7 +31,7 @@ var (
 )
 
 // testBackend is GoMLX's pure-Go backend (see testConfig), on which these
-// tests run whatever ddpm.Backend would pick: it builds graphs in
+// tests run whatever backend.New would pick: it builds graphs in
 // milliseconds, while XLA CPU takes 0.3–1 s to compile each of the many
 // small graphs here (and far more for a whole U-Net training step).
 // xlaBackend covers the XLA path.
@@ -48,16 +48,16 @@ func testBackend(t testing.TB) compute.Backend {
 	return goBackend
 }
 
-// xlaBackend is ddpm.Backend when it picked XLA (a PJRT plugin is installed
+// xlaBackend is backend.New's backend when it picked XLA (a PJRT plugin is installed
 // or $GOMLX_BACKEND asks for it); otherwise the test is skipped.
 func xlaBackend(t testing.TB) compute.Backend {
 	t.Helper()
-	b, err := ddpm.Backend()
+	b, err := backendpkg.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ddpm.PlatformOf(b) == ddpm.PlatformGo {
-		t.Skipf("no XLA backend (ddpm.Backend is %s)", ddpm.BackendName())
+	if backendpkg.PlatformOf(b) == backendpkg.PlatformGo {
+		t.Skipf("no XLA backend (backend.New picked %s)", backendpkg.Name())
 	}
 	return b
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -40,7 +41,7 @@ var throughputCandidates = []struct {
 // BenchmarkTrainStepImagesPerSec times one ddpm.Trainer step (notebook 05's
 // recipe: v-prediction, min-SNR-5, Adam with warm-up and cosine decay, EMA
 // with warm-up) of each candidate on a fixed random batch of 32 28×28×1
-// images on the default backend (ddpm.Backend: XLA CPU when installed) and
+// images on the default backend (backend.New: XLA CPU when installed) and
 // reports images/s (32 per step over the time per step) and the parameter
 // count. Each sub-benchmark first takes three untimed steps (the first
 // compiles). Run it alone on the machine — XLA CPU's thread pools beside
@@ -59,11 +60,11 @@ var throughputCandidates = []struct {
 // probe only says how many images a minute each shape sees.
 func BenchmarkTrainStepImagesPerSec(b *testing.B) {
 	const B, S = 32, 28
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("backend %s, %s=%q", ddpm.BackendName(), ConvAlgoEnv, os.Getenv(ConvAlgoEnv))
+	b.Logf("backend %s, %s=%q", backendpkg.Name(), ConvAlgoEnv, os.Getenv(ConvAlgoEnv))
 	rng := rand.New(rand.NewPCG(21, 1))
 	x := make([]float32, B*S*S)
 	for i := range x {

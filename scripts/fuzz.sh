@@ -9,9 +9,9 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-60s}
 targets=(
   ./ckpt:FuzzLoad
-  ./experiment:FuzzLoadWeights
-  ./experiment:FuzzParseRunJSON
-  ./experiment:FuzzParseLosses
+  ./trained:FuzzLoadWeights
+  ./run:FuzzParseRunJSON
+  ./run:FuzzParseLosses
   ./data:FuzzReadIDX
   ./data:FuzzReadCIFAR10Batch
 )

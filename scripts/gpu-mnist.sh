@@ -60,7 +60,7 @@ if ! "$bin" sample -data swissroll -n 100 -out "$work/probe.png" >"$work/probe.l
 fi
 log "backend: $(grep -m1 'backend' "$work/probe.log")"
 
-# The recipe of all three runs: experiment's preset "mnist-gpu" (a short-run
+# The recipe of all three runs: package recipe's preset "mnist-gpu" (a short-run
 # schedule: warm-up, cosine decay to 0 at the last step, EMA with warm-up).
 opt=(-preset mnist-gpu -data-dir "$data" -quiet)
 train() { # name steps max-seconds flags...

@@ -31,7 +31,7 @@
 #      pointing at this repo and the bundle's gonb (DDPM_BIN);
 #   7. runs the notebook with scripts/run_notebooks.py (real mode; --quick sets DDPM_QUICK=1),
 #      with the Python of step 1 started with -S, so that only the bundle's wheels are imported;
-#   8. prints, for each code cell, its wall time and the backend it picked (ddpm.Backend()'s
+#   8. prints, for each code cell, its wall time and the backend it picked (backend.New()'s
 #      "ddpm: backend ..." line in the cell's output); without --no-gpu, a cell that picked
 #      anything but xla:cuda fails the run.
 # Written to OUTDIR (default $OUT, else /tmp/gpu-notebook): the executed notebook, gpu-notebook.log
@@ -218,7 +218,7 @@ module=$(sed -n 's/^module[[:space:]]*//p' go.mod | head -n 1)
 [ -n "$module" ] || die "no module line in go.mod"
 probe="$dest/probe"
 rm -rf "$probe" && mkdir -p "$probe"
-printf 'package main\n\nimport (\n\t"fmt"\n\n\t"%s/ddpm"\n)\n\nfunc main() {\n\tddpm.MustBackend()\n\tfmt.Println(ddpm.BackendName())\n}\n' "$module" >"$probe/main.go"
+printf 'package main\n\nimport (\n\t"fmt"\n\n\t"%s/backend"\n)\n\nfunc main() {\n\tbackend.Must()\n\tfmt.Println(backend.Name())\n}\n' "$module" >"$probe/main.go"
 t=$(date +%s)
 (
 	cd "$probe" && go mod init probe && go mod edit -replace "$module=$REPO" -require "$module@v0.0.0-00010101000000-000000000000" &&
@@ -273,7 +273,7 @@ path, need_cuda, runner_out = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
 nb = json.load(open(path))
 # The runner's "  <notebook> cell N: ok (12.3 s)" lines.
 walls = {int(m.group(1)): m.group(2) + " s" for m in re.finditer(r" cell (\d+): (?:ok|FAILED) \(([\d.]+) s\)", open(runner_out).read())}
-# ddpm.Backend()'s stderr lines ("ddpm: backend xla:cuda (...)", or its fall-back line); any other
+# backend.New()'s stderr lines ("ddpm: backend xla:cuda (...)", or its fall-back line); any other
 # output that names a backend the same way ("backend: xla:cuda") is read too.
 strict = re.compile(r'ddpm: backend (\S+) \((.*)\)$|ddpm: backend "(.*)" failed \((.*)\); falling back')
 loose = re.compile(r'\bbackend:?\s+"?((?:xla:\w+|go(?::\w+)?))\b')

@@ -23,7 +23,7 @@ import (
 // and after). Cases that already worked before the issue are kept with it.
 func TestBadInputsTable(t *testing.T) {
 	repo, _ := filepath.Abs("../..")
-	tiny := filepath.Join(repo, "experiment/testdata/tiny-weights.ddpm")
+	tiny := filepath.Join(repo, "trained/testdata/tiny-weights.ddpm")
 	mnist := filepath.Join(repo, "weights/mnist.ddpm")
 	work := t.TempDir()
 	t.Chdir(work)
@@ -74,7 +74,7 @@ func TestBadInputsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	weightsCopy := put("copy.ddpm", tinyB)
-	nanWeights := filepath.Join(repo, "experiment/testdata/nan-weights.ddpm")
+	nanWeights := filepath.Join(repo, "trained/testdata/nan-weights.ddpm")
 	cond := filepath.Join(repo, "weights/mnist_cond.ddpm")
 	gone, at6 := filepath.Join(work, "gone"), filepath.Join(work, "at6")
 	for _, dir := range []string{gone, at6} {
@@ -278,7 +278,7 @@ func TestBadInputsTable(t *testing.T) {
 			if strings.Count(msg, "\n") != 0 || strings.Contains(msg, "goroutine") || strings.Contains(msg, "panic") {
 				t.Errorf("%v: not one line: %q", c.args, msg)
 			}
-			if strings.Contains(msg, "ddpm: ddpm:") || strings.Contains(msg, ": ddpm: ") || strings.Contains(msg, ": experiment: ") {
+			if strings.Contains(msg, "ddpm: ddpm:") || strings.Contains(msg, ": ddpm: ") || strings.Contains(msg, ": recipe: ") || strings.Contains(msg, ": trained: ") || strings.Contains(msg, ": run: ") || strings.Contains(msg, ": eval: ") {
 				t.Errorf("%v: double prefix: %q", c.args, msg)
 			}
 			if after := tree(t, work); after != before {

@@ -6,31 +6,32 @@ import (
 	"io"
 	"strings"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
-	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	"github.com/ddpm-go/ddpm-go/eval"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
-// runEval is "ddpm eval": flags → experiment.Evaluate → a table or JSON.
+// runEval is "ddpm eval": flags → eval.Prepare, eval.Prepared.Run → a table or JSON.
 func runEval(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("eval")
 	weights := f.String("weights", "", "weight file (weights.ddpm of a training run)")
 	asJSON := f.Bool("json", false, "print one JSON object instead of a table")
-	c := experiment.EvalConfig{Seed: 1, NLLExamples: 64}
-	f.Bind(&c.N, "n", "EvalConfig.N", "number of samples (default 2000 for 2-D data, 10000 for images)", true)
+	c := eval.Config{Seed: 1, NLLExamples: 64}
+	f.Bind(&c.N, "n", "Config.N", "number of samples (default 2000 for 2-D data, 10000 for images)", true)
 	sampler := samplerFlags(f)
-	f.Bind(&c.Seed, "seed", "EvalConfig.Seed", "random seed of the samples, the fresh data points and the NLL noise", false)
-	f.Bind(&c.NLLExamples, "nll-examples", "EvalConfig.NLLExamples", "images: number of test digits (the first ones) for the NLL bound; 0 skips it", false)
-	f.Bind(&c.NLLStride, "nll-stride", "EvalConfig.NLLStride", "images: evaluate one L_{t−1} term in each block of k consecutive t, weighted by k (a stratified estimate; 1 = the full bound)", true)
-	f.Bind(&c.SampleBatch, "sample-batch", "EvalConfig.SampleBatch", "images: samples drawn per compiled call (bounds memory; default 1000)", true)
+	f.Bind(&c.Seed, "seed", "Config.Seed", "random seed of the samples, the fresh data points and the NLL noise", false)
+	f.Bind(&c.NLLExamples, "nll-examples", "Config.NLLExamples", "images: number of test digits (the first ones) for the NLL bound; 0 skips it", false)
+	f.Bind(&c.NLLStride, "nll-stride", "Config.NLLStride", "images: evaluate one L_{t−1} term in each block of k consecutive t, weighted by k (a stratified estimate; 1 = the full bound)", true)
+	f.Bind(&c.SampleBatch, "sample-batch", "Config.SampleBatch", "images: samples drawn per compiled call (bounds memory; default 1000)", true)
 	classifiers, metricsHelp := classifierHelp()
-	f.Bind(&c.Classifier, "classifier", "EvalConfig.Classifier", "classifier weights for the Fréchet distance of image data that has one (default "+classifiers+")", false)
-	f.Bind(&c.DataDir, "data-dir", "EvalConfig.DataDir", "folder of the test (and training) images when not the model's own (used when it exists here); "+data.DirHelp(), false)
-	f.Bind(&c.Guidance, "guidance", "EvalConfig.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
+	f.Bind(&c.Classifier, "classifier", "Config.Classifier", "classifier weights for the Fréchet distance of image data that has one (default "+classifiers+")", false)
+	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the test (and training) images when not the model's own (used when it exists here); "+data.DirHelp(), false)
+	f.Bind(&c.Guidance, "guidance", "Config.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
 	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
-	f.Field("guidance-interval", "EvalConfig.GuidanceInterval")
-	f.Bind(&c.Unconditional, "unconditional", "EvalConfig.Unconditional", "class-conditional weights: evaluate the unconditional model (the null label)", false)
+	f.Field("guidance-interval", "Config.GuidanceInterval")
+	f.Bind(&c.Unconditional, "unconditional", "Config.Unconditional", "class-conditional weights: evaluate the unconditional model (the null label)", false)
 	if code, ok := f.parse(
 		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
 			"  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data\n"+
@@ -41,7 +42,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if *weights == "" {
 		return fail(stderr, "eval", badFlag("-weights is required (a weights.ddpm written by ddpm train)"), 2)
 	}
-	m, err := experiment.LoadWeights(*weights)
+	m, err := trained.Load(*weights)
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}
@@ -51,18 +52,19 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if c.Sample, err = sampler(m); err != nil {
 		return fail(stderr, "eval", err, 2)
 	}
-	g := m.CompleteGuidance(experiment.GuidanceOptions{W: c.Guidance, Interval: c.GuidanceInterval, Unconditional: c.Unconditional},
+	g := m.CompleteGuidance(trained.GuidanceOptions{W: c.Guidance, Interval: c.GuidanceInterval, Unconditional: c.Unconditional},
 		f.Given("guidance"), f.Given("guidance-interval")) // the weight file's own defaults
 	c.Guidance, c.GuidanceInterval = g.W, g.Interval
-	if err := experiment.EvalPreflight(m, c); err != nil {
+	c.Log = stderr
+	prepared, err := eval.Prepare(m, c) // reads the data and the classifier once, before sampling
+	if err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}
-	c.Log = stderr
-	res, err := experiment.Evaluate(backend, m, c)
+	res, err := prepared.Run(backend)
 	if err != nil {
 		return fail(stderr, "eval", err, 1)
 	}

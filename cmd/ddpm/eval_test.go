@@ -9,19 +9,22 @@ import (
 	"strings"
 	"testing"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	runpkg "github.com/ddpm-go/ddpm-go/run"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
 // tinyWeights trains a tiny 2-D MLP for a few steps and returns its weight file.
 func tinyWeights(t *testing.T) string {
 	t.Helper()
-	cfg := experiment.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
+	cfg := recipe.Config{Data: "swissroll", Network: nets.MLPConfig{Hidden: 32, Layers: 2}, Batch: 64,
 		Schedule: ddpm.ScheduleConfig{T: 50, Rescale: true}, TrainConfig: ddpm.TrainConfig{WarmupSteps: 5, Seed: 7}}
-	res, err := experiment.Train(ddpm.MustBackend(), cfg, experiment.RunOptions{Steps: 60, Dir: t.TempDir()})
+	res, err := runpkg.Train(backendpkg.Must(), cfg, runpkg.Options{Steps: 60, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +43,7 @@ func TestEval2D(t *testing.T) {
 	var got struct {
 		Weights, Data, Sampler string
 		N                      int
-		Provenance             experiment.Provenance
+		Provenance             trained.Provenance
 		Metrics                []struct {
 			Name                string
 			Value, Floor, Ratio *float64
@@ -70,7 +73,7 @@ func TestEval2D(t *testing.T) {
 }
 
 func TestEvalBadFlagsExit2WithOneLine(t *testing.T) {
-	w := filepath.Join("..", "..", "experiment", "testdata", "tiny-weights.ddpm") // the flags are checked against the model
+	w := filepath.Join("..", "..", "trained", "testdata", "tiny-weights.ddpm") // the flags are checked against the model
 	for _, args := range [][]string{
 		{"eval"},
 		{"eval", "-weights", w, "-sampler", "langevin"},

@@ -5,7 +5,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/figures"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
@@ -26,7 +26,7 @@ func runFigures(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "figures", badFlag("-weights: %s", message(err)), 2)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "figures", err, 1)
 	}

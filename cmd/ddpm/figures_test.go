@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/nets"
+	"github.com/ddpm-go/ddpm-go/recipe"
+	runpkg "github.com/ddpm-go/ddpm-go/run"
 )
 
 // ddpm figures -quick writes every figure as a valid PNG of a sensible size,
@@ -21,8 +22,8 @@ func TestFiguresQuickWritesValidPNGs(t *testing.T) {
 		t.Skip("trains a small model and runs the samplers")
 	}
 	tmp := t.TempDir()
-	res, err := experiment.Train(ddpm.MustBackend(), experiment.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
-		experiment.RunOptions{Steps: 20, Dir: filepath.Join(tmp, "run")})
+	res, err := runpkg.Train(backendpkg.Must(), recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 32}, Batch: 64},
+		runpkg.Options{Steps: 20, Dir: filepath.Join(tmp, "run")})
 	if err != nil {
 		t.Fatal(err)
 	}

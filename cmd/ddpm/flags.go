@@ -58,13 +58,13 @@ func (e usageError) Error() string { return e.msg }
 
 func badFlag(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
-// message is err as one line without the package prefixes ("experiment: ",
+// message is err as one line without the package prefixes ("run: ",
 // "ddpm: ", …) that would follow the command's own "ddpm <cmd>: ".
 func message(err error) string {
 	s := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 	for changed := true; changed; {
 		changed = false
-		for _, p := range []string{"ddpm: ", "experiment: ", "ckpt: ", "nets: ", "classifier: ", "bench: "} {
+		for _, p := range []string{"ddpm: ", "recipe: ", "trained: ", "run: ", "eval: ", "ckpt: ", "nets: ", "classifier: ", "bench: "} {
 			if strings.HasPrefix(s, p) {
 				s, changed = s[len(p):], true
 			}

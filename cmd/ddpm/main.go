@@ -1,8 +1,8 @@
 // Command ddpm is the command line of ddpm-go: flag parsing, one package
 // call per command and printing, one file per command (schedule.go →
-// ddpm.NewSchedule, train.go → experiment.Plan and experiment.Train,
-// sample.go → experiment.Model.SampleMany, eval.go → experiment.Evaluate, figures.go →
-// package figures, bench.go → bench.Run), each registered in [commands].
+// ddpm.NewSchedule, train.go → run.Plan and run.Prepared.Train (its
+// recipe flags in configflags.go), sample.go → trained.Model.SampleMany,
+// eval.go → eval.Prepare and eval.Prepared.Run, figures.go → package figures, bench.go → bench.Run), each registered in [commands].
 // Run "ddpm <command> -h" for each command's flags.
 package main
 

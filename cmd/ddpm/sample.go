@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
 	"github.com/ddpm-go/ddpm-go/figs"
 	"github.com/ddpm-go/ddpm-go/figures"
 	"github.com/ddpm-go/ddpm-go/internal/atomicfile"
+	"github.com/ddpm-go/ddpm-go/trained"
 )
 
 func runSample(args []string, stdout, stderr io.Writer) int {
@@ -23,7 +24,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	f.Bind(&n, "n", "", "number of samples (default 2000 for 2-D, 64 for images, 100 for a 10-class model's grid)", true)
 	seed := f.Int64("seed", 1, "random seed")
 	out := f.String("out", "samples.png", "output PNG: a grid of images or a 2-D scatter over the data")
-	o := experiment.GuidanceOptions{Label: -1}
+	o := trained.GuidanceOptions{Label: -1}
 	f.Bind(&o.Label, "label", "GuidanceOptions.Label", "class-conditional weights: the label of every sample (default: labels 0, 1, …, k−1, 0, … in turn)", false)
 	f.Bind(&o.W, "guidance", "GuidanceOptions.W", "class-conditional weights: classifier-free guidance weight w ≥ 0 (Ho & Salimans Eq. 6; 0: the conditional model; default: the weight file's own, its provenance's \"guidance\", else 0)", false)
 	f.TextVar(&o.Interval, "guidance-interval", o.Interval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
@@ -41,7 +42,7 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	if err := atomicfile.CheckDest(*out, atomicfile.PNG, *weights); err != nil {
 		return fail(stderr, "sample", badFlag("-out %s: %v", *out, err), 2)
 	}
-	m, err := experiment.LoadWeights(*weights)
+	m, err := trained.Load(*weights)
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
@@ -57,25 +58,25 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 	}
 	o = m.CompleteGuidance(o, f.Given("guidance"), f.Given("guidance-interval")) // the weight file's own defaults
 	// Sized before any work: the PNG holds every sample.
-	if short := experiment.MemoryShort(experiment.SampleMemory(m.Config, n)); short != "" {
+	if short := trained.MemoryShort(trained.SampleMemory(m.Config, n)); short != "" {
 		return fail(stderr, "sample", badFlag("-n %d: a PNG of %d samples needs %s: draw fewer", n, n, short), 2)
 	}
 	g, err := m.Guidance(o, n)
 	if err != nil {
 		return fail(stderr, "sample", f.explain(err), 2)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "sample", err, 1)
 	}
-	so := experiment.SampleOptions{Progress: stderr, FirstBatch: experiment.QuickBatch(m.Config)}
+	so := trained.SampleOptions{Progress: stderr, FirstBatch: trained.QuickBatch(m.Config)}
 	if n > so.FirstBatch {
 		steps := sc.WithDefaults(m.Schedule).Steps
 		if steps == 0 {
 			steps = m.Schedule.T
 		}
 		fmt.Fprintf(stderr, "ddpm sample: drawing %d samples (%s, %d steps) in batches of %d; a first batch of %d times this machine, then the time left shows\n",
-			n, sc.Kind, steps, experiment.DefaultSampleBatch(m.Config), so.FirstBatch)
+			n, sc.Kind, steps, trained.DefaultSampleBatch(m.Config), so.FirstBatch)
 	}
 	x, err := m.SampleMany(backend, sc, g, n, *seed, so)
 	if err != nil {
@@ -99,9 +100,9 @@ func runSample(args []string, stdout, stderr io.Writer) int {
 // samplerFlags registers the sampler flags of sample and eval, each the
 // field of ddpm.SampleConfig it sets; the returned function builds the
 // sampler of a loaded model: the model's default for -sampler
-// (experiment.Config.SampleConfig), with each flag given in place of its
+// (trained.Model.SampleConfig), with each flag given in place of its
 // field, checked by ddpm.SampleConfig.Validate.
-func samplerFlags(f *flags) func(m *experiment.Model) (ddpm.SampleConfig, error) {
+func samplerFlags(f *flags) func(m *trained.Model) (ddpm.SampleConfig, error) {
 	v := ddpm.SampleConfig{Kind: ddpm.Ancestral, Spacing: ddpm.SpacingTrailing}
 	var kinds []string
 	for _, s := range ddpm.Samplers() {
@@ -120,11 +121,11 @@ func samplerFlags(f *flags) func(m *experiment.Model) (ddpm.SampleConfig, error)
 			f.Bind(k.Ptr(&v), k.Flag, "SampleConfig."+k.Field, k.Usage, k.ZeroIsDefault)
 		}
 	}
-	f.Field("sampler", "EvalConfig.Sample.Kind")
-	return func(m *experiment.Model) (ddpm.SampleConfig, error) {
-		sc := m.Config.SampleConfig(v.Kind)
+	f.Field("sampler", "Config.Sample.Kind")
+	return func(m *trained.Model) (ddpm.SampleConfig, error) {
+		sc := m.SampleConfig(v.Kind)
 		f.Overlay(&sc, &v, "SampleConfig")
-		if f.Given("variance") && m.Config.LearnVariance {
+		if f.Given("variance") && m.Config.Variance() == ddpm.Learned {
 			return sc, badFlag("-variance: %s learned its reverse variances (learn_variance): a fixed variance does not apply", m.Path)
 		}
 		return sc, f.explain(sc.Validate(m.Schedule.T))

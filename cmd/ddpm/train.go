@@ -11,23 +11,23 @@ import (
 	"sync"
 	"syscall"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
-	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/experiment"
+	runpkg "github.com/ddpm-go/ddpm-go/run"
 )
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("train")
-	build := experiment.ConfigFlags(f.Set)
-	opt := experiment.RunOptions{Keep: 3}
-	f.Bind(&opt.Steps, "steps", "RunOptions.Steps", "train until this step (default: the preset's, else 20000 for images, 5000 for points; a wall-time preset: what fits)", true)
-	f.Bind(&opt.Dir, "dir", "RunOptions.Dir", "run folder (default runs/<data>-<model>-seed<seed>); an existing run there is resumed", false)
-	f.Bind(&opt.CheckpointEvery, "checkpoint-every", "RunOptions.CheckpointEvery", "steps between checkpoints (default steps/10)", true)
-	f.Bind(&opt.Keep, "keep", "RunOptions.Keep", "checkpoints to keep", true)
+	build := configFlags(f.Set)
+	opt := runpkg.Options{Keep: 3}
+	f.Bind(&opt.Steps, "steps", "Options.Steps", "train until this step (default: the preset's, else 20000 for images, 5000 for points; a wall-time preset: what fits)", true)
+	f.Bind(&opt.Dir, "dir", "Options.Dir", "run folder (default runs/<data>-<model>-seed<seed>); an existing run there is resumed", false)
+	f.Bind(&opt.CheckpointEvery, "checkpoint-every", "Options.CheckpointEvery", "steps between checkpoints (default steps/10)", true)
+	f.Bind(&opt.Keep, "keep", "Options.Keep", "checkpoints to keep", true)
 	quiet := f.Bool("quiet", false, "no progress bar")
-	f.Bind(&opt.Devices, "devices", "RunOptions.Devices", "data-parallel over this many devices (default: all GPUs, 1 on CPU)", true)
-	f.Bind(&opt.MaxWall, "max-time", "RunOptions.MaxWall", "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget, else no limit)", true)
-	f.Bind(&opt.InitFrom, "init", "RunOptions.InitFrom", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)", false)
+	f.Bind(&opt.Devices, "devices", "Options.Devices", "data-parallel over this many devices (default: all GPUs, 1 on CPU)", true)
+	f.Bind(&opt.MaxWall, "max-time", "Options.MaxWall", "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget, else no limit)", true)
+	f.Bind(&opt.InitFrom, "init", "Options.InitFrom", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)", false)
 	if code, ok := f.parse("usage: ddpm train [-preset NAME] [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
@@ -39,7 +39,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "train", err, 2)
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		return fail(stderr, "train", err, 1)
 	}
@@ -50,28 +50,28 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	// Plan reads the inputs and times the machine, creating nothing: a
 	// signal there stops the program at once (the default action), so the
 	// handler that lets training finish its step is installed only after.
-	run, rate, err := experiment.Plan(backend, cfg, p, opt)
-	var res *experiment.Result
+	planned, rate, err := runpkg.Plan(backend, cfg, p, opt)
+	var res *runpkg.Result
 	if err == nil {
 		sigs, stop := interruptOnce() // before the lines below: a signal after them finishes the step
 		defer stop()
-		run.SetInterrupt(sigs)
-		cfg, opt = run.Config(), run.Options()
+		planned.SetInterrupt(sigs)
+		cfg, opt = planned.Config(), planned.Options()
 		if rate > 0 {
-			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, run.Budget(), opt.Steps, opt.MaxWall)
+			fmt.Fprintf(stdout, "this machine runs %.2f steps/s: %s are %d steps (the run stops at %s at the latest)\n", rate, planned.Budget(), opt.Steps, opt.MaxWall)
 		}
-		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), ddpm.BackendName(), opt.Steps, opt.Dir)
-		res, err = run.Train()
+		fmt.Fprintf(stdout, "training %s (%s, %d parameters) on %s for %d steps in %s\n", cfg.Data, cfg.ModelName(), cfg.NumParameters(), backendpkg.Name(), opt.Steps, opt.Dir)
+		res, err = planned.Train()
 	}
-	var stop *experiment.Interrupted
-	switch done := (*experiment.AlreadyDone)(nil); {
+	var stop *runpkg.Interrupted
+	switch done := (*runpkg.AlreadyDone)(nil); {
 	case errors.As(err, &stop):
 		fmt.Fprintln(stderr, stop)
 		return 130
 	case errors.As(err, &done):
 		fmt.Fprintln(stdout, err)
 		return 0
-	case err != nil && run == nil && !errors.Is(err, ckpt.ErrLocked): // a check before the folder or the work
+	case err != nil && planned == nil && !errors.Is(err, ckpt.ErrLocked): // a check before the folder or the work
 		return fail(stderr, "train", f.explain(err), 2)
 	case err != nil:
 		return fail(stderr, "train", err, 1)

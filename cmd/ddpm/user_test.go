@@ -54,7 +54,7 @@ func otherUser(t *testing.T) (root, exe, weights string, cred *syscall.Credentia
 	exe = filepath.Join(root, "ddpm.test")
 	copyFile(os.Args[0], exe, 0o755)
 	weights = filepath.Join(root, "w.ddpm")
-	copyFile("../../experiment/testdata/tiny-weights.ddpm", weights, 0o644)
+	copyFile("../../trained/testdata/tiny-weights.ddpm", weights, 0o644)
 	if os.Getuid() == 0 {
 		cred = &syscall.Credential{Uid: 65534, Gid: 65534} // nobody
 		probe := exec.Command(exe, "-test.run=^$")

@@ -94,7 +94,7 @@ var (
 )
 
 // RegisterRunFiles declares the names (no folder) of the files a training
-// run owns in its run folder: ckpt registers its checkpoints, experiment its
+// run owns in its run folder: ckpt registers its checkpoints, run its
 // loss log, loss curve, weights and history. A path in a run folder whose
 // name one of them matches is written only by [WriteOwned].
 func RegisterRunFiles(match func(name string) bool) {

@@ -1,5 +1,5 @@
 // Package fault lets tests stop a process at a named point, as kill -9 or a
-// power cut would: the fault-injection test of package experiment uses it to
+// power cut would: the fault-injection test of package run uses it to
 // hit the windows between two writes deterministically.
 //
 // The environment variable DDPM_FAULT="name@n" makes the n-th call (1-based)

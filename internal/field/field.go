@@ -1,5 +1,5 @@
 // Package field is the error of a configuration field out of range: the
-// packages that own a configuration (ddpm, nets, experiment) say which
+// packages that own a configuration (ddpm, nets, recipe, run, eval) say which
 // field is wrong, and the command line, which knows which flag sets that
 // field, turns the same error into a line naming the flag.
 package field
@@ -13,7 +13,7 @@ import (
 
 // Error says that a field of a configuration holds a value it must not.
 type Error struct {
-	Pkg   string // the package that owns the configuration: "ddpm", "nets", "experiment"
+	Pkg   string // the package that owns the configuration: "ddpm", "nets", "recipe", "run", "eval"
 	Owner string // its type: "SampleConfig", "UNetConfig", …
 	Field string // the Go field name: "Eta"
 	Value any    // the value found

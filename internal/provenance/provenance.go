@@ -1,5 +1,5 @@
 // Package provenance says where a result comes from: the machine and the
-// code, for the provenance of weight files (package experiment), the
+// code, for the provenance of weight files (package trained), the
 // classifier's metadata and the benchmark's results.
 package provenance
 

@@ -13,8 +13,8 @@ import (
 	"os"
 	"strings"
 
+	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/classifier"
-	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/provenance"
 )
 
@@ -44,20 +44,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trainclassifier: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	backend, err := ddpm.Backend()
+	backend, err := backendpkg.New()
 	if err != nil {
 		fmt.Fprintf(stderr, "trainclassifier: %v\n", err)
 		return 1
 	}
 	cfg := classifier.TrainConfig{Epochs: *epochs, Batch: *batch, LearningRate: *lr, Seed: *seed, Shift: *shift, DataDir: *dataDir}
-	fmt.Fprintf(stdout, "training the MNIST classifier (%d parameters) on %s: %+v\n", classifier.NumParameters, ddpm.BackendName(), cfg.WithDefaults())
+	fmt.Fprintf(stdout, "training the MNIST classifier (%d parameters) on %s: %+v\n", classifier.NumParameters, backendpkg.Name(), cfg.WithDefaults())
 	store, meta, err := classifier.Train(backend, cfg, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "trainclassifier: %v\n", err)
 		return 1
 	}
 	meta.Command = strings.TrimSpace("go run ./classifier/cmd/trainclassifier " + strings.Join(args, " "))
-	meta.Backend = ddpm.BackendName()
+	meta.Backend = backendpkg.Name()
 	meta.Hardware = provenance.Hardware()
 	if err := classifier.Save(store, *out, meta); err != nil {
 		fmt.Fprintf(stderr, "trainclassifier: %v\n", err)

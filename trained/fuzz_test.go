@@ -1,0 +1,77 @@
+package trained
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/internal/fuzzcount"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// The weight file's reader, fed the real weight file of a tiny run
+// (testdata/tiny-weights.ddpm, written by run's TestUpdateFuzzSeeds) and
+// mutations of it: a one-line error or a value, never a panic.
+
+func seed(f *testing.F, name string) []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+func oneLine(t *testing.T, err error) {
+	if err != nil && strings.Contains(err.Error(), "\n") {
+		t.Errorf("multi-line error: %q", err)
+	}
+}
+
+// FuzzLoadWeights covers the weight file's metadata → network configuration
+// → variables check, through the file reader as ddpm sample and eval use it.
+func FuzzLoadWeights(f *testing.F) {
+	b := seed(f, "tiny-weights.ddpm")
+	f.Add(b)
+	for _, r := range [][2]string{{`"Hidden":4`, `"Hidden":-4`}, {`"Hidden":4`, `"Hidden":8`}, {`"T":1000`, `"T":20000000`}} {
+		f.Add(withMeta(f, b, r[0], r[1]))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzcount.Exec("FuzzLoadWeights")
+		path := filepath.Join(t.TempDir(), "w.ddpm")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(path)
+		oneLine(t, err)
+		if err == nil && m.Config.NumParameters() <= 0 {
+			t.Errorf("loaded weights of %d parameters", m.Config.NumParameters())
+		}
+	})
+}
+
+// withMeta returns the weight file b with old replaced by new in its
+// metadata, re-encoded (header length and checksums right).
+func withMeta(tb testing.TB, b []byte, old, new string) []byte {
+	dir := tb.TempDir()
+	path := filepath.Join(dir, "w.ddpm")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	store := model.NewStore()
+	meta, err := ckpt.Load(store, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	meta = json.RawMessage(strings.Replace(string(meta), old, new, 1))
+	if err := ckpt.Save(store, path, meta); err != nil {
+		tb.Fatal(err)
+	}
+	out, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
