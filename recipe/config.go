@@ -37,10 +37,10 @@ type Config struct {
 	// Data: a data set of package data's registry (data.Names): a 2-D toy
 	// (swissroll, moons, 8gaussians, checkerboard, circles) or an image set
 	// (mnist, fashion-mnist, cifar10). Default swissroll.
-	Data string `json:"data"`
+	Data string `json:"data" flag:"data" usage:"data set"`
 	// DataDir holds an image set's files (data.Dataset.Files); for a set
 	// that ships a copy (mnist: the GoMNIST Go module's) it may be empty.
-	DataDir string `json:"data_dir,omitempty"`
+	DataDir string `json:"data_dir,omitempty" flag:"data-dir" usage:"folder of the image files"`
 	// Network is the ε-network and its configuration, one of the networks
 	// registered in package nets (nets.Names); nil is the data's default:
 	// nets.UNetConfig{} for images, nets.MLPConfig{} for points. Stored as
@@ -50,7 +50,7 @@ type Config struct {
 	Schedule ddpm.ScheduleConfig `json:"schedule"`
 	// Batch is the batch size; zero takes the data's base preset's
 	// (BasePreset: 1024 for points, 128 for images).
-	Batch int `json:"batch"`
+	Batch int `json:"batch" flag:"batch,zerodefault" usage:"batch size"`
 	// TrainConfig is the objective and the optimiser. Its zero fields take
 	// the data's base preset's values (BasePreset), then ddpm's defaults.
 	// Devices is not part of a run's identity (run.Options.Devices sets it).

@@ -80,7 +80,7 @@ func prepare(backend compute.Backend, cfg recipe.Config, opt Options, src Source
 		opt.CheckpointEvery = max(opt.Steps/10, 1)
 	}
 	if opt.Keep == 0 {
-		opt.Keep = 3
+		opt.Keep = DefaultKeep
 	}
 	if err := checkDevices(backend, cfg, &opt); err != nil {
 		return nil, err
