@@ -142,9 +142,9 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 	case !(e.Guidance >= 0) || e.Guidance > ddpm.MaxGuidance:
 		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
 	case e.Guidance != 0 && c.NumClasses == 0:
-		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with -cond)")
+		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with labels)")
 	case e.Unconditional && c.NumClasses == 0:
-		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with -cond)")
+		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with labels)")
 	case e.Guidance != 0 && e.Unconditional:
 		return e, bad("Guidance", e.Guidance, "needs labels: leave out unconditional sampling")
 	case e.GuidanceInterval.Validate() != nil:

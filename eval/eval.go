@@ -67,7 +67,7 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 		return nil, err
 	}
 	if p.classifier, p.classifierMeta, err = classifier.Load(cfg.Classifier); err != nil {
-		return nil, fmt.Errorf("eval: %s needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
+		return nil, fmt.Errorf("eval: %s needs the classifier weights (Config.Classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
 	}
 	return p, nil
 }

@@ -129,12 +129,12 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if nets.IsImageNet(c.Network.Name()) != img {
 		want := strings.Join(nets.Names(img), " or ")
-		return c, fmt.Errorf("recipe: network %s is not for %s: use %s (-model)", c.Network.Name(), c.Data, want)
+		return c, fmt.Errorf("recipe: network %s is not for %s: use %s", c.Network.Name(), c.Data, want)
 	}
 	if c.NumClasses != 0 {
 		switch k := DataClasses(c.Data); {
 		case k == 0:
-			return c, fmt.Errorf("recipe: %s has no labels: class-conditional training (-cond) needs labelled data: %s", c.Data, strings.Join(data.LabelledNames(), ", "))
+			return c, fmt.Errorf("recipe: %s has no labels: class-conditional training needs labelled data: %s", c.Data, strings.Join(data.LabelledNames(), ", "))
 		case c.NumClasses != k:
 			return c, field.New("recipe", "Config", "NumClasses", c.NumClasses, "contradicts %s's %d labels", c.Data, k)
 		}

@@ -68,7 +68,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, stop)
 		return 130
 	case errors.As(err, &done):
-		fmt.Fprintln(stdout, err)
+		fmt.Fprintln(stdout, f.Rewrite(err.Error()))
 		return 0
 	case err != nil && planned == nil && !errors.Is(err, ckpt.ErrLocked): // a check before the folder or the work
 		return fail(stderr, "train", f.explain(err), 2)
