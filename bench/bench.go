@@ -111,16 +111,28 @@ const DefaultRounds = 5
 const DefaultMinRound = 500 * time.Millisecond
 
 // Options configures [RunOursWith], [RunPeerWith] and [Run]. Zero values take the defaults given.
+// A field tagged flag is ddpm bench's flag of that name.
 type Options struct {
-	Cases    []string      // subset of Cases; default all.
-	Rounds   int           // alternating rounds per case; default DefaultRounds.
-	Reps     int           // at least this many timed calls per side and round (see [measure]); default 1.
-	MinRound time.Duration // at least this much time of timed calls per side and round; default DefaultMinRound; negative: none.
-	Warmup   int           // untimed calls before timing (the first compiles); default 1. Negative: none.
-	Sizes    Sizes         // default DefaultSizes.
-	Progress io.Writer     // one line per call (and the peer's stderr); default none.
-	Python   string        // peer only: interpreter; default /usr/bin/python3 (Debian's python3-torch).
-	Threads  int           // peer only: torch.set_num_threads; default 2.
+	// Cases: a subset of Cases; default all.
+	Cases []string `flag:"cases" usage:"comma-separated cases"`
+	// Rounds: alternating rounds per case; default DefaultRounds.
+	Rounds int `flag:"rounds,zerodefault" usage:"alternating rounds per case (ours, then the peer, on the same work); the ratio is the median of the per-round ratios"`
+	// Reps: at least this many timed calls per side and round (see
+	// [measure]); default 1.
+	Reps int `flag:"reps,zerodefault" usage:"at least this many timed calls per side and round"`
+	// MinRound: at least this much time of timed calls per side and round;
+	// default DefaultMinRound; negative: none.
+	MinRound time.Duration
+	// Warmup: untimed calls before timing (the first compiles); default 1.
+	// Negative: none.
+	Warmup   int       `flag:"warmup" usage:"untimed calls per case before timing (after the compiling first call of each training step)"`
+	Sizes    Sizes     // default DefaultSizes.
+	Progress io.Writer // one line per call (and the peer's stderr); default none.
+	// Python, peer only: the interpreter; default /usr/bin/python3
+	// (Debian's python3-torch).
+	Python string `flag:"python" usage:"interpreter with Debian's python3-torch (bench/install-peer.sh)"`
+	// Threads, peer only: torch.set_num_threads; default 2.
+	Threads int `flag:"threads,zerodefault" usage:"PyTorch threads (torch.set_num_threads, OMP_NUM_THREADS)"`
 }
 
 func (o Options) withDefaults() (Options, error) {

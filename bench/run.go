@@ -24,10 +24,23 @@ type Config struct {
 	// one process: XLA first, because the pure-Go backend leaves a large Go
 	// heap whose garbage collection then slows the XLA timings (docs/speed.md
 	// has the numbers).
-	Backends []string
-	Options         // cases, rounds, reps, warm-up, sizes, python, threads, progress.
-	Out      string // results JSON path; "" writes none.
-	NoPeer   bool   // skip the peer (ours only; ratios are then "-").
+	Backends []string `flag:"backend" usage:"comma-separated GoMLX backends"`
+	Options           // cases, rounds, reps, warm-up, sizes, python, threads, progress.
+	// Out is the results JSON path; "" writes none.
+	Out string `flag:"out" usage:"results JSON"`
+	// NoPeer skips the peer (ours only; ratios are then "-").
+	NoPeer bool `flag:"no-peer" usage:"skip the PyTorch peer"`
+}
+
+// WithDefaults returns cfg with its zero fields set to their defaults (as
+// [Run] completes it); the error names an unknown case.
+func (cfg Config) WithDefaults() (Config, error) {
+	if len(cfg.Backends) == 0 {
+		cfg.Backends = []string{"xla:cpu", "go"}
+	}
+	var err error
+	cfg.Options, err = cfg.Options.withDefaults()
+	return cfg, err
 }
 
 // Validate checks cfg before any work; the error is a *field.Error naming
@@ -69,13 +82,11 @@ func Run(cfg Config, stdout io.Writer) ([]Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opt, err := cfg.Options.withDefaults()
+	cfg, err := cfg.WithDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Backends) == 0 {
-		cfg.Backends = []string{"xla:cpu", "go"}
-	}
+	opt := cfg.Options
 	var peerSide Side // nil without a peer (a nil *Peer would not be a nil Side)
 	peerCalls := map[string][]float64{}
 	if !cfg.NoPeer {

@@ -52,8 +52,9 @@ func TestDataInputsCheckedBeforeRead(t *testing.T) {
 // Issue 27, part 6: HOME unset and TMPDIR missing. The MNIST copy in the Go
 // module cache is found by the go command, which needs HOME (or
 // GOMODCACHE) and a temporary folder; each failure names the variable and
-// the way around it (-data-dir). Before, HOME unset sent the user to check
-// the network, and a missing TMPDIR said only "stat /nonexistent".
+// the way around it (Config.DataDir, which the command line names
+// -data-dir). Before, HOME unset sent the user to check the network, and a
+// missing TMPDIR said only "stat /nonexistent".
 func TestGoMNISTDirEnv(t *testing.T) {
 	t.Run("HOME unset", func(t *testing.T) {
 		for _, v := range []string{"HOME", "GOPATH", "GOMODCACHE"} {
@@ -61,11 +62,11 @@ func TestGoMNISTDirEnv(t *testing.T) {
 			os.Unsetenv(v)
 		}
 		_, err := GoMNISTDir()
-		checkErr(t, err, "", "set HOME (or GOMODCACHE)", "-data-dir")
+		checkErr(t, err, "", "set HOME (or GOMODCACHE)", "Config.DataDir")
 	})
 	t.Run("TMPDIR missing", func(t *testing.T) {
 		t.Setenv("TMPDIR", "/nonexistent/tmp")
 		_, err := GoMNISTDir()
-		checkErr(t, err, "", "/nonexistent/tmp ($TMPDIR)", "set TMPDIR to a writable folder", "-data-dir")
+		checkErr(t, err, "", "/nonexistent/tmp ($TMPDIR)", "set TMPDIR to a writable folder", "Config.DataDir")
 	})
 }

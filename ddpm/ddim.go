@@ -32,14 +32,9 @@ func init() {
 		kind:    DDIM,
 		summary: "Song, Meng & Ermon (2021) Eq. 12 on S steps; η = 0 deterministic, η = 1 DDPM-like",
 		knobs: []SamplerKnob{
-			{Field: "Eta", What: "DDIM's η", Flag: "eta", Usage: "DDIM η in [0, 1]",
-				Ptr: func(c *SampleConfig) any { return &c.Eta }},
-			{Field: "FinalAlphaBarFirst", What: "a DDIM convention", Flag: "final-alpha-first",
-				Usage: "DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)",
-				Ptr:   func(c *SampleConfig) any { return &c.FinalAlphaBarFirst }},
-			{Field: "RawEpsDirection", What: "a DDIM convention", Flag: "raw-eps",
-				Usage: "DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)",
-				Ptr:   func(c *SampleConfig) any { return &c.RawEpsDirection }},
+			{Field: "Eta", What: "DDIM's η", Ptr: func(c *SampleConfig) any { return &c.Eta }},
+			{Field: "FinalAlphaBarFirst", What: "a DDIM convention", Ptr: func(c *SampleConfig) any { return &c.FinalAlphaBarFirst }},
+			{Field: "RawEpsDirection", What: "a DDIM convention", Ptr: func(c *SampleConfig) any { return &c.RawEpsDirection }},
 		},
 		defaultSteps: func(T int) int { return min(DefaultDDIMSteps, T) },
 		validate: func(c SampleConfig, _ int) error {

@@ -43,28 +43,25 @@ import (
 // 1; Algorithm 2 with SampleConfig.SChurn > 0) over S steps.
 const Heun SamplerKind = "heun"
 
+// DefaultSNoise is SampleConfig.SNoise's default when Heun churns: S_noise
+// = 1, noise of the scale the level change needs (Karras et al. 2022,
+// Algorithm 2; they used 1.003 to 1.007 on ImageNet).
+const DefaultSNoise = 1.0
+
 func init() {
 	registerSampler(samplerDef{
 		kind:    Heun,
-		summary: "EDM's Heun (Karras et al. 2022, Algorithm 1; Algorithm 2 with -s-churn): 2nd order, S steps, 2S−1 network calls",
+		summary: "EDM's Heun (Karras et al. 2022, Algorithm 1; Algorithm 2 with S_churn > 0): 2nd order, S steps, 2S−1 network calls",
 		knobs: []SamplerKnob{
-			{Field: "SChurn", What: "Heun's S_churn", Flag: "s-churn",
-				Usage: "Heun: S_churn ≥ 0, stochasticity of EDM's Algorithm 2 (0: deterministic Algorithm 1)",
-				Ptr:   func(c *SampleConfig) any { return &c.SChurn }},
-			{Field: "STMin", What: "Heun's S_tmin", Flag: "s-tmin",
-				Usage: "Heun with -s-churn: churn only where σ ≥ S_tmin (σ = √((1−ᾱ)/ᾱ); default 0)",
-				Ptr:   func(c *SampleConfig) any { return &c.STMin }},
-			{Field: "STMax", What: "Heun's S_tmax", Flag: "s-tmax", ZeroIsDefault: true,
-				Usage: "Heun with -s-churn: churn only where σ ≤ S_tmax (default +∞)",
-				Ptr:   func(c *SampleConfig) any { return &c.STMax }},
-			{Field: "SNoise", What: "Heun's S_noise", Flag: "s-noise", ZeroIsDefault: true,
-				Usage: "Heun with -s-churn: S_noise, scale of the churn noise (default 1)",
-				Ptr:   func(c *SampleConfig) any { return &c.SNoise }},
+			{Field: "SChurn", What: "Heun's S_churn", Ptr: func(c *SampleConfig) any { return &c.SChurn }},
+			{Field: "STMin", What: "Heun's S_tmin", Ptr: func(c *SampleConfig) any { return &c.STMin }},
+			{Field: "STMax", What: "Heun's S_tmax", Ptr: func(c *SampleConfig) any { return &c.STMax }},
+			{Field: "SNoise", What: "Heun's S_noise", Ptr: func(c *SampleConfig) any { return &c.SNoise }},
 		},
 		defaultSteps: func(T int) int { return min(DefaultDDIMSteps, T) },
 		withDefaults: func(c SampleConfig, _ *Schedule) SampleConfig {
 			if c.SChurn > 0 && c.SNoise == 0 {
-				c.SNoise = 1
+				c.SNoise = DefaultSNoise
 			}
 			return c
 		},

@@ -206,22 +206,25 @@ func (m *GaussianMixture) ScoreAt(sigmas []float64) func(x, level *Node) *Node {
 	}
 }
 
+// DefaultLangevinK is SampleConfig.LangevinK's default: 10 Langevin steps
+// per noise level (Song & Ermon 2019 used K = 100 with α_i/σ_i² = 0.2; with
+// the default step α_i = σ_i², 10 per level reproduce N(0.5, 0.25) data
+// within 2 % in mean and 6 % in variance over 100 levels,
+// TestSamplersReproduceGaussianData).
+const DefaultLangevinK = 10
+
 func init() {
 	registerSampler(samplerDef{
 		kind:    Langevin,
 		summary: "annealed Langevin dynamics (Song & Ermon 2019, Algorithm 1) on the ε-model's score: S levels × K steps",
 		knobs: []SamplerKnob{
-			{Field: "LangevinK", What: "Langevin's steps per level", Flag: "langevin-k", ZeroIsDefault: true,
-				Usage: "Langevin: steps per noise level K (default 10)",
-				Ptr:   func(c *SampleConfig) any { return &c.LangevinK }},
-			{Field: "LangevinEps", What: "Langevin's step size", Flag: "langevin-eps", ZeroIsDefault: true,
-				Usage: "Langevin: ε of the step α_i = ε σ_i²/σ_L² (default σ_L²: α_i = σ_i²)",
-				Ptr:   func(c *SampleConfig) any { return &c.LangevinEps }},
+			{Field: "LangevinK", What: "Langevin's steps per level", Ptr: func(c *SampleConfig) any { return &c.LangevinK }},
+			{Field: "LangevinEps", What: "Langevin's step size", Ptr: func(c *SampleConfig) any { return &c.LangevinEps }},
 		},
 		defaultSteps: func(T int) int { return min(DefaultLangevinLevels, T) },
 		withDefaults: func(c SampleConfig, s *Schedule) SampleConfig {
 			if c.LangevinK == 0 {
-				c.LangevinK = 10
+				c.LangevinK = DefaultLangevinK
 			}
 			if c.LangevinEps == 0 && c.Steps >= 1 {
 				ts := c.Timesteps(s.T)
@@ -248,7 +251,7 @@ func init() {
 		timesteps: func(c SampleConfig, T int) []int { return spacedTimesteps(c.Steps, SpacingTrailing, T) },
 		iterations: func(c SampleConfig, _ int) int {
 			if c.LangevinK == 0 {
-				c.LangevinK = 10
+				c.LangevinK = DefaultLangevinK
 			}
 			return c.Steps * c.LangevinK
 		},

@@ -58,13 +58,8 @@ type SamplerKnob struct {
 	Sampler SamplerKind
 	Field   string // the SampleConfig field: "Eta"
 	What    string // what it is, for errors: "DDIM's η"
-	// Flag and Usage are its command-line flag ("" for none: the command
-	// line binds it otherwise) and that flag's help line.
-	Flag, Usage string
-	// ZeroIsDefault: 0 stands for the sampler's default, so an explicit 0
-	// on the command line is refused.
-	ZeroIsDefault bool
-	// Ptr is the address of the field in *c (for flag binding).
+	// Ptr is the address of the field in *c. (Its command-line flag is the
+	// field's tag.)
 	Ptr func(c *SampleConfig) any
 	// set, when not nil, says whether the knob is set in place of "the
 	// field is not its zero value".

@@ -37,61 +37,68 @@ const (
 
 // SampleConfig configures [NewSampler]. Zero values take the defaults given.
 // The fields from Eta on are the knobs of one sampler each (see
-// [SamplerKnob]): the other samplers refuse them.
+// [SamplerKnob]): the other samplers refuse them. A field tagged flag is the
+// command line's flag of that name (its usage states a default that is a
+// rule rather than a value).
 type SampleConfig struct {
-	Kind       SamplerKind  // default Ancestral.
-	Prediction Prediction   // what the network outputs; default PredictEps.
-	Variance   VarianceKind // σ_t² of Ancestral; default FixedLarge (σ_t² = β_t).
+	// Kind: default Ancestral.
+	Kind SamplerKind `flag:"sampler" usage:"sampler (eval: all but langevin)"`
+	// Prediction is what the network outputs; default PredictEps.
+	Prediction Prediction
+	// Variance is σ_t² of Ancestral; default FixedLarge (σ_t² = β_t).
+	Variance VarianceKind `flag:"variance" usage:"ancestral σ_t²: large (β_t) or small (β̃_t)"`
 	// ClipX0 > 0 clips x̂_0 to [−ClipX0, ClipX0] at each step (Ho et al.'s
 	// code clips images to [−1, 1]); 0 (default) never clips. Not used by Langevin.
-	ClipX0 float64
+	ClipX0 float64 `flag:"clip" usage:"clip x̂_0 to [−clip, clip]; 0: off"`
 	// Steps is the number of steps S of the samplers that skip steps (DDIM,
 	// DPM-Solver++, Heun) and Langevin's number of noise levels; default
 	// [DefaultSteps]. Ancestral takes T steps by default; with 0 < Steps < T
 	// it runs Algorithm 2 on the schedule respaced to the Steps indices of
 	// Spacing (Nichol & Dhariwal 2021 §4, see [Respace]), the network called
 	// at the original t.
-	Steps int
+	Steps int `flag:"steps,zerodefault" usage:"steps S of the samplers that skip steps / Langevin's noise levels; ancestral: all T steps, or the schedule respaced to S"`
 	// SnapshotEvery > 0 records x every that many iterations (plus x_T) in
 	// the returned snapshots (see [SampleConfig.Iterations]); 0 records none.
 	SnapshotEvery int
 	// Spacing chooses the S steps among the T of every sampler but
 	// Langevin (see [Spacing]); default SpacingTrailing. Langevin always
 	// uses the trailing ladder.
-	Spacing Spacing
+	Spacing Spacing `flag:"spacing" usage:"which S of the T steps a sampler that skips steps (and a respaced ancestral chain) visits: trailing (the default), leading or linspace (diffusers' timestep_spacing)"`
 
 	// Eta is DDIM's η ∈ [0, 1]; default 0 (deterministic).
-	Eta float64
+	Eta float64 `flag:"eta" usage:"DDIM η in [0, 1]"`
 	// FinalAlphaBarFirst sets ᾱ_prev of DDIM's last step: false (default)
 	// ᾱ_prev = 1, the clean data (diffusers' set_alpha_to_one=True); true
 	// ᾱ_prev = ᾱ at array index 0 (set_alpha_to_one=False).
-	FinalAlphaBarFirst bool
+	FinalAlphaBarFirst bool `flag:"final-alpha-first" usage:"DDIM: the last step goes to ᾱ of the first step, not to ᾱ = 1 (diffusers' set_alpha_to_one=False)"`
 	// RawEpsDirection matters only with ClipX0 > 0 in DDIM: false (default)
 	// re-derives ε̂ from the clipped x̂_0 for the direction term
 	// √(1−ᾱ_prev−σ²) ε̂ (guided-diffusion, and Ho et al.'s code for the
 	// posterior mean); true keeps the network's ε̂ as predicted (diffusers'
 	// DDIMScheduler). See [PredToX0Eps].
-	RawEpsDirection bool
-	// LangevinK is the number of Langevin steps per level; default 10.
-	LangevinK int
+	RawEpsDirection bool `flag:"raw-eps" usage:"DDIM with clipping: keep the network's ε̂ in the direction term (diffusers) instead of re-deriving it from the clipped x̂_0 (guided-diffusion)"`
+	// LangevinK is the number of Langevin steps per level; default
+	// DefaultLangevinK.
+	LangevinK int `flag:"langevin-k,zerodefault" usage:"Langevin: steps per noise level K"`
 	// LangevinEps is ε in Song & Ermon's step α_i = ε σ_i²/σ_L², with
 	// σ_i² = 1−ᾱ_{t_i} and σ_L the smallest level. Default σ_L², so that
 	// α_i = σ_i²: each level steps by its own noise variance. (Song & Ermon
 	// used α_i/σ_i² = 0.2 with K = 100; for x_0 ~ N(0.5, 0.25) the defaults
 	// S = 100, K = 10 give a law within 2 % in mean and 6 % in variance,
 	// see TestSamplersReproduceGaussianData.)
-	LangevinEps float64
+	LangevinEps float64 `flag:"langevin-eps,zerodefault" usage:"Langevin: ε of the step α_i = ε σ_i²/σ_L² (default σ_L²: α_i = σ_i²)"`
 	// SChurn > 0 makes Heun stochastic (Karras et al. 2022, Algorithm 2):
 	// at each step whose σ lies in [STMin, STMax] the noise level is first
 	// raised to σ̂ = σ(1+γ), γ = min(SChurn/S, √2−1), by fresh noise of
 	// scale SNoise. Default 0: Algorithm 1, deterministic.
-	SChurn float64
+	SChurn float64 `flag:"s-churn" usage:"Heun: S_churn ≥ 0, stochasticity of EDM's Algorithm 2 (0: deterministic Algorithm 1)"`
 	// STMin and STMax bound the σ at which Heun churns (S_tmin, S_tmax,
 	// in σ = √((1−ᾱ)/ᾱ)); defaults 0 and +∞ (STMax 0 stands for +∞).
-	STMin, STMax float64
-	// SNoise is Heun's S_noise, the scale of the churn noise; default 1
-	// (Karras et al. used 1.003 to 1.007 on ImageNet).
-	SNoise float64
+	STMin float64 `flag:"s-tmin" usage:"Heun with -s-churn: churn only where σ ≥ S_tmin (σ = √((1−ᾱ)/ᾱ))"`
+	STMax float64 `flag:"s-tmax,zerodefault" usage:"Heun with -s-churn: churn only where σ ≤ S_tmax (default +∞)"`
+	// SNoise is Heun's S_noise, the scale of the churn noise; default
+	// DefaultSNoise (Karras et al. used 1.003 to 1.007 on ImageNet).
+	SNoise float64 `flag:"s-noise,zerodefault" usage:"Heun with -s-churn: S_noise, scale of the churn noise"`
 }
 
 // WithDefaults returns c with its zero fields set to their defaults for

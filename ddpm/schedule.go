@@ -32,15 +32,18 @@ var ScheduleKinds = []ScheduleKind{LinearSchedule, CosineSchedule, QuadraticSche
 // ScheduleConfig configures [NewSchedule]. The zero value of each field means
 // its default, given in its comment.
 type ScheduleConfig struct {
-	Kind ScheduleKind // default LinearSchedule, the schedule of Ho et al. (2020).
-	T    int          // number of diffusion steps; default 1000 (Ho et al. §4).
+	// Kind: default LinearSchedule, the schedule of Ho et al. (2020).
+	Kind ScheduleKind `flag:"schedule" usage:"noise schedule: linear, cosine, quadratic or sigmoid"`
+	// T is the number of diffusion steps; default 1000 (Ho et al. §4).
+	T int `flag:"T,zerodefault" usage:"diffusion steps"`
 	// BetaStart, BetaEnd: β_1 and β_T of the linear, quadratic and sigmoid
 	// kinds; default 1e-4 and 0.02 (Ho et al. §4). Unused by CosineSchedule.
-	BetaStart, BetaEnd float64
+	BetaStart float64 `flag:"beta-start,zerodefault" usage:"β_1 of linear/quadratic/sigmoid, in (0, 1)"`
+	BetaEnd   float64 `flag:"beta-end,zerodefault" usage:"β_T of linear/quadratic/sigmoid, in (0, 1)"`
 	// Rescale multiplies BetaStart and BetaEnd by 1000/T, so that a schedule
 	// with fewer (or more) steps covers the same total noise as Ho et al.'s
 	// T = 1000 (Nichol & Dhariwal 2021, §3.2 and their code). Default off.
-	Rescale bool
+	Rescale bool `flag:"rescale" usage:"multiply β_1, β_T by 1000/T"`
 	// CosineS is the offset s of the cosine schedule; default 0.008
 	// (Nichol & Dhariwal, so that √β_1 is a bit smaller than a pixel bin 1/127.5).
 	CosineS float64
@@ -49,8 +52,9 @@ type ScheduleConfig struct {
 	MaxBeta float64
 }
 
-// The defaults of [ScheduleConfig], the one place that states them (the
-// CLI's flags and recipe.Config use these).
+// The defaults of [ScheduleConfig], the one place that states them
+// ([ScheduleConfig.WithDefaults] applies them; recipe.Config and the
+// command line's help read them there).
 const (
 	DefaultScheduleKind = LinearSchedule // Ho et al. (2020)
 	DefaultT            = 1000           // Ho et al. §4
@@ -60,7 +64,9 @@ const (
 	DefaultMaxBeta      = 0.999          // Nichol & Dhariwal (2021)
 )
 
-func (c ScheduleConfig) withDefaults() ScheduleConfig {
+// WithDefaults returns c with its zero fields set to their defaults (as
+// [NewSchedule] completes it).
+func (c ScheduleConfig) WithDefaults() ScheduleConfig {
 	if c.Kind == "" {
 		c.Kind = DefaultScheduleKind
 	}
@@ -118,7 +124,7 @@ const MaxT = 100_000
 // It returns an error naming the parameter and its allowed range when cfg is
 // invalid: T < 1, an unknown kind, or a β_t outside (0, 1).
 func NewSchedule(cfg ScheduleConfig) (*Schedule, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if cfg.T < 1 || cfg.T > MaxT {
 		return nil, field.New("ddpm", "ScheduleConfig", "T", cfg.T, "must lie in [1, %d] (MaxT)", MaxT)
 	}

@@ -31,30 +31,33 @@ const (
 // out of range. Its JSON names are those of run.json and weight files.
 type TrainConfig struct {
 	// Prediction is the target of the regression; default PredictEps (Ho et al. Eq. 14).
-	Prediction Prediction `json:"prediction"`
+	Prediction Prediction `json:"prediction" flag:"prediction" usage:"network target: eps, x0 or v"`
 	// LearningRate is Adam's step size; default 2e-4 (Ho et al. Appendix B, CIFAR-10).
-	LearningRate float64 `json:"learning_rate"`
+	LearningRate float64 `json:"learning_rate" flag:"lr,zerodefault" usage:"Adam learning rate"`
 	// WarmupSteps ramps the learning rate linearly from 0 over this many steps;
 	// default 0 (none; Ho et al. used 5000).
-	WarmupSteps int `json:"warmup_steps"`
+	// (Its flag refuses 0: a configuration that embeds TrainConfig may fill
+	// a zero field from a recipe, as it does LearningRate, GradClip and
+	// EMADecay.)
+	WarmupSteps int `json:"warmup_steps" flag:"warmup,zerodefault" usage:"learning-rate warm-up steps"`
 	// GradClip > 0 rescales the gradients to this global L2 norm when larger
 	// (Ho et al.'s code: 1.0); default 0 (off).
-	GradClip float64 `json:"grad_clip"`
+	GradClip float64 `json:"grad_clip" flag:"clip,zerodefault" usage:"gradient clipping global norm"`
 	// EMADecay > 0 keeps an exponential moving average of the weights under
 	// EMAScope (Ho et al.: 0.9999); default 0 (off).
-	EMADecay float64 `json:"ema_decay"`
+	EMADecay float64 `json:"ema_decay" flag:"ema,zerodefault" usage:"EMA decay of the weights"`
 	// EMAWarmup uses the decay min(EMADecay, (1+n)/(10+n)) at step n (the
 	// num_updates rule of TensorFlow's ExponentialMovingAverage), so that a
 	// short run's average is not dominated by its first, untrained weights;
 	// default false (EMADecay from the first step).
-	EMAWarmup bool `json:"ema_warmup,omitempty"`
+	EMAWarmup bool `json:"ema_warmup,omitempty" flag:"ema-warmup" usage:"EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs"`
 	// DecaySteps > 0 multiplies the learning rate by the cosine decay
 	// ½(1 + cos(π·min(n/DecaySteps, 1))) at step n (Loshchilov & Hutter
 	// 2017 without restarts, to 0 at DecaySteps), on top of the warm-up;
 	// default 0 (constant after the warm-up, as Ho et al.).
-	DecaySteps int `json:"lr_decay_steps,omitempty"`
+	DecaySteps int `json:"lr_decay_steps,omitempty" flag:"lr-decay-steps" usage:"cosine decay of the learning rate to 0 at this step; 0: constant (a preset that decays to its end: its last step)"`
 	// Seed seeds the RNG that draws t and ε; default 0.
-	Seed int64 `json:"seed"`
+	Seed int64 `json:"seed" flag:"seed" usage:"random seed"`
 	// Devices > 1 splits every step data-parallel over that many devices of
 	// the backend (see [Trainer]); 0 or 1 runs on one device. It is not part
 	// of a run's identity (checkpoints do not depend on it).
@@ -62,11 +65,11 @@ type TrainConfig struct {
 	// MinSNRGamma > 0 weights each example's loss by min-SNR-γ (Hang et al.
 	// 2023, see [MinSNRWeights]; they use γ = 5); default 0: L_simple
 	// unweighted (Ho et al. Eq. 14).
-	MinSNRGamma float64 `json:"min_snr_gamma,omitempty"`
+	MinSNRGamma float64 `json:"min_snr_gamma,omitempty" flag:"min-snr" usage:"min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple"`
 	// LearnVariance trains a network whose output is its prediction followed
 	// by Σ_θ's coefficient v (2C channels: [Learned]) with L_hybrid (Nichol &
 	// Dhariwal 2021, see [LHybrid]); default false: L_simple, fixed σ_t².
-	LearnVariance bool `json:"learn_variance,omitempty"`
+	LearnVariance bool `json:"learn_variance,omitempty" flag:"learn-variance" usage:"learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)"`
 	// HybridLambda is λ of L_hybrid; default DefaultHybridLambda (0.001)
 	// when LearnVariance is set.
 	HybridLambda float64 `json:"hybrid_lambda,omitempty"`
@@ -74,18 +77,18 @@ type TrainConfig struct {
 	// of the bound, the mean's gradient not stopped — with t importance-
 	// sampled ([ImportanceSample], Nichol & Dhariwal's "L_vlb (resampled)");
 	// default false (L_hybrid, t uniform).
-	VLBImportance bool `json:"vlb_importance,omitempty"`
+	VLBImportance bool `json:"vlb_importance,omitempty" flag:"vlb-importance" usage:"with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)"`
 	// TimeLogSNRStd > 0 draws t with a normal log-SNR, λ ~ N(TimeLogSNRMean,
 	// TimeLogSNRStd²) ([LogSNRTimes]; EDM's log-normal σ is mean 2.4, std
 	// 2.4); default 0: t uniform (Algorithm 1). The loss weighting
 	// (MinSNRGamma) applies on top. Not with VLBImportance.
-	TimeLogSNRMean float64 `json:"t_logsnr_mean,omitempty"`
-	TimeLogSNRStd  float64 `json:"t_logsnr_std,omitempty"`
+	TimeLogSNRMean float64 `json:"t_logsnr_mean,omitempty" flag:"t-logsnr-mean" usage:"with -t-logsnr-std: the mean of the normal law of log SNR that t is drawn from (EDM: 2.4)"`
+	TimeLogSNRStd  float64 `json:"t_logsnr_std,omitempty" flag:"t-logsnr-std" usage:"draw t with a normal log SNR of this spread (EDM's log-normal σ: 2.4); 0: t uniform"`
 	// NumClasses > 0 trains a class-conditional network ([NewCondTrainer],
 	// [Trainer.StepLabeled]) for classifier-free guidance; its labels are
 	// replaced by ∅ with probability PUncond (default DefaultPUncond).
 	NumClasses int     `json:"num_classes,omitempty"`
-	PUncond    float64 `json:"p_uncond,omitempty"`
+	PUncond    float64 `json:"p_uncond,omitempty" flag:"p-uncond,zerodefault" usage:"with -cond: probability of training on the null label"`
 }
 
 // DefaultLearningRate is TrainConfig.LearningRate's default (Ho et al.

@@ -18,12 +18,22 @@ import (
 	"github.com/ddpm-go/ddpm-go/trained"
 )
 
+// The defaults of Config's sizes: N for 2-D data (enough for sliced W1 and
+// MMD with a floor well below the models' values) and for images (10,000,
+// the size of MNIST's test set, which the Fréchet distance compares with),
+// and the images drawn per compiled call.
+const (
+	DefaultNPoints     = 2000
+	DefaultNImages     = 10000
+	DefaultSampleBatch = 1000
+)
+
 // Config configures [Evaluate]: the evaluation protocol behind the
 // numbers of docs/results.md and docs/cpu.md. Zero values take the defaults given.
 type Config struct {
 	// N is the number of samples; default 2000 for 2-D data, 10,000 (the
 	// size of MNIST's test set) for images.
-	N int
+	N int `flag:"n,zerodefault" usage:"number of samples"`
 	// Sample is the sampler, as trained.Model.SampleConfig makes it and
 	// the caller changes it; a zero Kind is the model's default sampler of
 	// kind ddpm.Ancestral (Algorithm 2). Prediction and a learned variance
@@ -32,40 +42,40 @@ type Config struct {
 	// Seed seeds the samples (chunk k of images from Seed + 2k: SampleNoise
 	// uses its seed for x_T and seed+1 for the chain), the fresh data points
 	// of the 2-D metrics and the NLL noise.
-	Seed int64
+	Seed int64 `flag:"seed" usage:"random seed of the samples, the fresh data points and the NLL noise"`
 	// NLLExamples: images only (refused for 2-D data, like NLLStride,
 	// SampleBatch and DataDir), the number of test images (the first ones)
 	// for the NLL bound; 0 skips the bound.
-	NLLExamples int
+	NLLExamples int `flag:"nll-examples" usage:"images: number of test digits (the first ones) for the NLL bound; 0 skips it"`
 	// NLLStride: images only, ddpm.NLLConfig.Stride (one L_{t−1} term in
 	// each block of k consecutive t, weighted by k); default 1 (the full bound).
-	NLLStride int
+	NLLStride int `flag:"nll-stride,zerodefault" usage:"images: evaluate one L_{t−1} term in each block of k consecutive t, weighted by k (a stratified estimate; 1 = the full bound)"`
 	// SampleBatch: images only, samples drawn per compiled call and handed
 	// to the metric before the next (it bounds memory, which does not grow
 	// with N); default 1000.
-	SampleBatch int
+	SampleBatch int `flag:"sample-batch,zerodefault" usage:"images: samples drawn per compiled call (bounds memory)"`
 	// Classifier is the weight file of the classifier whose features give
 	// the Fréchet distance of a data set that declares one (data.Dataset.Eval:
 	// MNIST's MNIST-FD; refused for other data); default the one it declares
 	// (classifier.PathOf(Eval.Classifier): classifier.DefaultPath() for MNIST).
-	Classifier string
+	Classifier string `flag:"classifier" usage:"classifier weights for the Fréchet distance of image data that has one"`
 	// DataDir is the folder of the test (and, for a data set with a
 	// classifier, training) images; default the model's DataDir when it
 	// exists, else the copy that ships (data.Dataset.DefaultDir; MNIST: the
 	// GoMNIST module's).
-	DataDir string
+	DataDir string `flag:"data-dir" usage:"folder of the test (and training) images when not the model's own (used when it exists here)"`
 	// Guidance is the classifier-free guidance weight w ≥ 0 of a
 	// class-conditional model (ddpm.Guided), which is sampled with the
 	// balanced labels 0, 1, …, k−1, 0, … (trained.BalancedLabels, per chunk) and
 	// also scored by the share of samples the MNIST classifier reads as their
 	// label; default 0 (the conditional model alone).
-	Guidance float64
+	Guidance float64 `flag:"guidance" usage:"class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)"`
 	// GuidanceInterval limits the guidance to the noise levels
 	// σ_lo < σ_t ≤ σ_hi (ddpm.GuidanceInterval); zero: every step.
-	GuidanceInterval ddpm.GuidanceInterval
+	GuidanceInterval ddpm.GuidanceInterval `flag:"guidance-interval" usage:"with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step"`
 	// Unconditional samples a class-conditional model at the null label
 	// instead (no labels, no guidance).
-	Unconditional bool
+	Unconditional bool `flag:"unconditional" usage:"class-conditional weights: evaluate the unconditional model (the null label)"`
 	// Log gets one progress line per stage; default none.
 	Log io.Writer
 }
@@ -97,13 +107,13 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 		}
 	}
 	if e.N == 0 {
-		e.N = map[bool]int{true: 10000, false: 2000}[c.IsImage()]
+		e.N = map[bool]int{true: DefaultNImages, false: DefaultNPoints}[c.IsImage()]
 	}
 	if e.NLLStride == 0 {
 		e.NLLStride = 1
 	}
 	if e.SampleBatch == 0 {
-		e.SampleBatch = 1000
+		e.SampleBatch = DefaultSampleBatch
 	}
 	if e.Classifier == "" && ds.Eval != nil {
 		e.Classifier = classifier.PathOf(ds.Eval.Classifier)
@@ -133,9 +143,9 @@ func (e Config) WithDefaults(m *trained.Model) (Config, error) {
 	case !(e.Guidance >= 0) || e.Guidance > ddpm.MaxGuidance:
 		return e, bad("Guidance", e.Guidance, "must be a finite number ≥ 0")
 	case e.Guidance != 0 && c.NumClasses == 0:
-		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with -cond)")
+		return e, bad("Guidance", e.Guidance, "needs a class-conditional model (trained with labels)")
 	case e.Unconditional && c.NumClasses == 0:
-		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with -cond)")
+		return e, bad("Unconditional", e.Unconditional, "needs a class-conditional model (trained with labels)")
 	case e.Guidance != 0 && e.Unconditional:
 		return e, bad("Guidance", e.Guidance, "needs labels: leave out unconditional sampling")
 	case e.GuidanceInterval.Validate() != nil:

@@ -67,7 +67,7 @@ func Prepare(m *trained.Model, cfg Config) (*Prepared, error) {
 		return nil, err
 	}
 	if p.classifier, p.classifierMeta, err = classifier.Load(cfg.Classifier); err != nil {
-		return nil, fmt.Errorf("eval: %s needs the classifier weights (-classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
+		return nil, fmt.Errorf("eval: %s needs the classifier weights (Config.Classifier; go run ./classifier/cmd/trainclassifier writes them): %w", ds.Eval.Metric, err)
 	}
 	return p, nil
 }
@@ -113,7 +113,7 @@ func (p *Prepared) Run(backend compute.Backend) (*Report, error) {
 	for _, k := range []string{"floor", "nll"} {
 		if note, ok := capNotes(m.Config, cfg)[k]; ok {
 			res.Notes[k] = note
-			fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", note)
+			fmt.Fprintf(cfg.Log, "note: %s\n", note)
 		}
 	}
 	t0 := time.Now()
@@ -133,7 +133,7 @@ func (p *Prepared) Run(backend compute.Backend) (*Report, error) {
 		return nil, err
 	}
 	res.Timings["sampling"] = time.Since(t0).Seconds()
-	fmt.Fprintf(cfg.Log, "ddpm eval: %d samples (%s) in %.1fs\n", cfg.N, cfg.Sample.Kind, res.Timings["sampling"])
+	fmt.Fprintf(cfg.Log, "%d samples (%s) in %.1fs\n", cfg.N, cfg.Sample.Kind, res.Timings["sampling"])
 	if labels != nil {
 		res.Extra["guidance"] = cfg.Guidance
 		res.Notes["labels"] = fmt.Sprintf("class-conditional model sampled with the balanced labels 0…%d and guidance w = %g", m.Config.NumClasses-1, cfg.Guidance)
@@ -314,13 +314,13 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 		if st.labelled > 0 {
 			acc := float64(st.reads) / float64(st.labelled)
 			res.Extra["label_accuracy"] = acc
-			fmt.Fprintf(cfg.Log, "ddpm eval: the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
+			fmt.Fprintf(cfg.Log, "the classifier reads %.1f %% of the samples as the label they were drawn for (w = %g)\n", 100*acc, cfg.Guidance)
 		}
 		res.Notes[ev.Metric] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our %s classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, m.Config.Data, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": st.meta.TestAccuracy, "command": st.meta.Command, "backend": st.meta.Backend}
 		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
-		fmt.Fprintf(cfg.Log, "ddpm eval: %s %.3f (floor %.3f) in %.1fs; read as a %s with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test images\n",
+		fmt.Fprintf(cfg.Log, "%s %.3f (floor %.3f) in %.1fs; read as a %s with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test images\n",
 			ev.Metric, v, f, res.Timings["mnist_fd"], ev.Noun, ConfidentThreshold, 100*cs, 100*ct)
 	} else {
 		res.Notes[classifier.FDName] = fmt.Sprintf("not computed: %s has no classifier (data sets with one: %s)", m.Config.Data, strings.Join(evaluatedData(), ", "))
@@ -337,7 +337,7 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 	k := min(cfg.NLLExamples, len(test)/per)
 	if k < cfg.NLLExamples && res.Notes["nll"] == "" {
 		res.Notes["nll"] = fmt.Sprintf("the NLL bound uses the %d test images, fewer than the %d asked for (nll_examples)", k, cfg.NLLExamples)
-		fmt.Fprintf(cfg.Log, "ddpm eval: note: %s\n", res.Notes["nll"])
+		fmt.Fprintf(cfg.Log, "note: %s\n", res.Notes["nll"])
 	}
 	x0 := tensors.FromFlatDataAndDimensions(test[:k*per], append([]int{k}, dims...)...)
 	nll, err := ddpm.NLL(backend, m.Store, m.Schedule, m.Net(), m.NLLConfig(cfg.Seed, cfg.NLLStride), x0)
@@ -347,7 +347,7 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 	res.NLL = &NLLJSON{BitsPerDim: nll.Mean, StdErr: nll.StdErr, Examples: k, Stride: cfg.NLLStride, Estimate: cfg.NLLStride > 1,
 		Prior: nll.Prior, Decoder: nll.Terms[0]}
 	res.Timings["nll"] = time.Since(t0).Seconds()
-	fmt.Fprintf(cfg.Log, "ddpm eval: NLL %.4f ± %.4f bits/dim in %.1fs\n", nll.Mean, nll.StdErr, res.Timings["nll"])
+	fmt.Fprintf(cfg.Log, "NLL %.4f ± %.4f bits/dim in %.1fs\n", nll.Mean, nll.StdErr, res.Timings["nll"])
 	return nil
 }
 

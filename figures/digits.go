@@ -62,7 +62,7 @@ func (fc Config) NewDigitsView(path, classifierPath string, n int) (*DigitsView,
 		return nil, err
 	}
 	if m.Config.NumClasses != classifier.Classes || !m.Config.IsImage() {
-		return nil, fmt.Errorf("figures: %s is not a class-conditional MNIST model (%d classes): train one with ddpm train -preset mnist-cpu", path, m.Config.NumClasses)
+		return nil, fmt.Errorf("figures: %s is not a class-conditional MNIST model (%d classes): train one with the recipe mnist-cpu", path, m.Config.NumClasses)
 	}
 	if n < classifier.Classes {
 		return nil, fmt.Errorf("figures: %d samples per grid: want at least %d (one per digit)", n, classifier.Classes)

@@ -39,8 +39,11 @@ import (
 // Config holds what the figures that run graphs share.
 type Config struct {
 	Backend compute.Backend
-	Quick   bool  // fewer samples and chain steps (for tests); the figures are rougher
-	Seed    int64 // random seed of every figure
+	// Quick draws fewer samples and chain steps (for tests); the figures
+	// are rougher.
+	Quick bool `flag:"quick" usage:"fewer samples and chain steps (for tests); the figures are rougher"`
+	// Seed is the random seed of every figure.
+	Seed int64 `flag:"seed" usage:"random seed of every figure"`
 }
 
 // Figure is one figure of [Config.All]: its file name and the function that draws it.

@@ -24,7 +24,7 @@ func (fc Config) Guidance(path string, ws []float64) ([]byte, error) {
 	}
 	k := m.Config.NumClasses
 	if k == 0 || !m.Config.IsImage() {
-		return nil, fmt.Errorf("figures: %s is not a class-conditional image model (ddpm train -cond)", path)
+		return nil, fmt.Errorf("figures: %s is not a class-conditional image model (trained with labels)", path)
 	}
 	cfg := m.SampleConfig(ddpm.DDIM)
 	cfg.Eta = 1

@@ -24,19 +24,19 @@ func Example_numParameters() {
 	// U-ViT (p = 4, width 128, 7 blocks): 1518224
 }
 
-// A network by its registry name, set as a command line would (-base 16),
-// completed for MNIST digits with learned variances (twice the output
-// channels), and counted: the base-16 U-Net's 196,465 parameters plus the
-// second output channel's 3×3×16 weights and bias (145).
+// A network by its registry name, its zero configuration given a base of
+// 16 channels (as -base 16 would), completed for MNIST digits with learned
+// variances (twice the output channels), and counted: the base-16 U-Net's
+// 196,465 parameters plus the second output channel's 3×3×16 weights and
+// bias (145).
 func ExampleNew() {
 	n, err := nets.New("unet")
 	if err != nil {
 		panic(err)
 	}
-	if n, err = nets.Set(n, "base", "16"); err != nil {
-		panic(err)
-	}
-	n, err = n.For(nets.Spec{Dims: []int{28, 28, 1}, OutFactor: 2})
+	u := n.(nets.UNetConfig)
+	u.Base = 16
+	n, err = u.For(nets.Spec{Dims: []int{28, 28, 1}, OutFactor: 2})
 	if err != nil {
 		panic(err)
 	}

@@ -19,8 +19,8 @@ import (
 // concat(x, sinusoidal(t, 32)) → 256 → 256 → 256 → 2, with 141,058
 // parameters: (2+32)·256+256 + 2·(256·256+256) + 256·2+2.
 type MLPConfig struct {
-	Hidden   int `flag:"hidden" usage:"MLP width of the hidden layers"`
-	Layers   int `flag:"layers" usage:"MLP number of hidden layers"`
+	Hidden   int `flag:"hidden,zerodefault" usage:"MLP width of the hidden layers"`
+	Layers   int `flag:"layers,zerodefault" usage:"MLP number of hidden layers"`
 	EmbedDim int // width of the sinusoidal time embedding (even, ≥ 4); default 32.
 	Dim      int // data dimension (input and output width); set by [MLPConfig.For] from the data (default 2).
 	// OutDim is the output width; default Dim (ε̂). A learned-variance

@@ -81,7 +81,7 @@ type S2DUNetConfig struct {
 	UNetConfig
 	// Patch is the side p of the blocks turned into channels: the inner
 	// U-Net sees [S/p, S/p, p²·C]. It must divide the image side; default 2.
-	Patch int `flag:"patch" usage:"patch side p: the image is cut into p×p blocks, s2d-unet's channels or uvit's tokens (p must divide the side)"`
+	Patch int `flag:"patch,zerodefault" usage:"patch side p: the image is cut into p×p blocks, s2d-unet's channels or uvit's tokens (p must divide the side)"`
 }
 
 func init() {

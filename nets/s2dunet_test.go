@@ -187,39 +187,19 @@ func TestS2DUNetFor(t *testing.T) {
 
 // The registry: the network's flags are the U-Net's (through the embedded
 // UNetConfig, with the U-Net's field owner, so that the command line maps
-// a field error to its flag) plus -patch, with For's defaults; Set reaches
-// the embedded fields; the JSON encoding is flat and decodes back.
+// a field error to its flag) plus -patch, with For's defaults; the flags
+// reach the embedded fields; the JSON encoding is flat and decodes back.
 func TestS2DUNetRegistry(t *testing.T) {
 	if !slices.Contains(Names(true), "s2d-unet") || !IsImageNet("s2d-unet") {
 		t.Fatalf("s2d-unet is not a registered image network: %v", Names(true))
 	}
-	params := map[string]Param{}
-	for _, p := range Params("s2d-unet", Spec{Dims: []int{28, 28, 1}}) {
-		params[p.Flag] = p
-	}
-	want := map[string][3]string{ // flag → owner, field, default
+	mnist := Spec{Dims: []int{28, 28, 1}}
+	zero, help, s := netFlags(t, "s2d-unet", mnist, "-base", "48", "-mults", "1,2", "-attention", "7", "-patch", "2")
+	checkFlags(t, "s2d-unet", help, s, map[string][3]string{ // flag → owner, field, default
 		"base": {"UNetConfig", "Base", "32"}, "mults": {"UNetConfig", "Mults", "1,2"}, "groups": {"UNetConfig", "Groups", "8"},
-		"attention": {"UNetConfig", "AttentionRes", ""}, "dropout": {"UNetConfig", "Dropout", "0"}, "patch": {"S2DUNetConfig", "Patch", "2"},
-	}
-	for flag, w := range want {
-		p, ok := params[flag]
-		if !ok || p.Owner != w[0] || p.Field != w[1] || p.Default != w[2] {
-			t.Errorf("flag -%s: %+v, want owner %s, field %s, default %q", flag, p, w[0], w[1], w[2])
-		}
-	}
-	if len(params) != len(want) {
-		t.Errorf("flags %v, want %d", params, len(want))
-	}
-	zero, err := New("s2d-unet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range [][2]string{{"base", "48"}, {"mults", "1,2"}, {"attention", "7"}, {"patch", "2"}} {
-		if zero, err = Set(zero, kv[0], kv[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := zero.For(Spec{Dims: []int{28, 28, 1}})
+		"attention": {"UNetConfig", "AttentionRes", ""}, "dropout": {"UNetConfig", "Dropout", ""}, "patch": {"S2DUNetConfig", "Patch", "2"},
+	})
+	n, err := zero.For(mnist)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,9 +207,6 @@ func TestS2DUNetRegistry(t *testing.T) {
 		t.Errorf("-base 48 -mults 1,2 -attention 7 -patch 2: %d parameters, want 1,218,580 (the table)", n.NumParameters())
 	}
 	checkJSONRoundTrip(t, n, "Base", "Mults", "AttentionRes", "Patch", "ImageSize")
-	if _, err := Set(zero, "width", "3"); err == nil {
-		t.Error("Set(-width) on s2d-unet: no error")
-	}
 }
 
 // Inside ddpm's DDIM sampler (a graph.While body), after one training step.

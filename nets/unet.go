@@ -49,14 +49,14 @@ import (
 // testdata/unet_variants.py.
 type UNetConfig struct {
 	// Base is the channel count of the first level; default 32 (Ho et al.: 128 on CIFAR-10).
-	Base int `flag:"base" usage:"U-Net channels of the first level"`
+	Base int `flag:"base,zerodefault" usage:"U-Net channels of the first level"`
 	// Mults are the channel multipliers per level, from the input resolution
 	// down; each level after the first halves the resolution. Default
 	// [1, 2, 2]: 28²×32, 14²×64, 7²×64 (Ho et al.: [1, 2, 2, 2] on 32×32).
 	Mults []int `flag:"mults" usage:"U-Net channel multipliers per level, from the image's resolution down (1,2,2 on MNIST: 28², 14², 7²)"`
 	// Groups is the number of GroupNorm groups; default 8 (Ho et al.: 32).
 	// It must divide every channel count, including the concatenations of the up path.
-	Groups int `flag:"groups" usage:"U-Net GroupNorm groups; must divide every level's channel count"`
+	Groups int `flag:"groups,zerodefault" usage:"U-Net GroupNorm groups; must divide every level's channel count"`
 	// AttentionRes lists the resolutions (side in pixels) at which a
 	// [SelfAttention] block follows each ResBlock, both down and up, and sits
 	// between the two middle blocks when the lowest resolution is listed;

@@ -85,17 +85,17 @@ type UViTConfig struct {
 	// Patch is the side p of the patches that become tokens; it must
 	// divide the image side. Default 4: 49 tokens on 28×28 (U-ViT: 2 on
 	// CIFAR-10's 32×32, 256 tokens).
-	Patch int `flag:"patch" usage:"patch side p: the image is cut into p×p blocks, s2d-unet's channels or uvit's tokens (p must divide the side)"`
+	Patch int `flag:"patch,zerodefault" usage:"patch side p: the image is cut into p×p blocks, s2d-unet's channels or uvit's tokens (p must divide the side)"`
 	// Width is the token width D; default 128 (U-ViT-S: 512).
-	Width int `flag:"width" usage:"U-ViT token width D"`
+	Width int `flag:"width,zerodefault" usage:"U-ViT token width D"`
 	// Depth is the number of transformer blocks, odd: (Depth−1)/2 in,
 	// one middle, (Depth−1)/2 out with long skips. Default 7 (U-ViT-S: 13).
-	Depth int `flag:"depth" usage:"U-ViT transformer blocks, odd: (depth−1)/2 in, 1 middle, (depth−1)/2 out with long skips"`
+	Depth int `flag:"depth,zerodefault" usage:"U-ViT transformer blocks, odd: (depth−1)/2 in, 1 middle, (depth−1)/2 out with long skips"`
 	// Heads is the number of attention heads; it must divide Width.
 	// Default Width/32 when 32 divides Width (heads 32 wide), else 1.
-	Heads int `flag:"heads" usage:"U-ViT attention heads (must divide -width; by default 32 wide each)"`
+	Heads int `flag:"heads,zerodefault" usage:"U-ViT attention heads (must divide -width; by default 32 wide each)"`
 	// MLPRatio is the hidden width of each block's MLP over Width; default 4.
-	MLPRatio int `flag:"mlp-ratio" usage:"U-ViT MLP hidden width over the token width"`
+	MLPRatio int `flag:"mlp-ratio,zerodefault" usage:"U-ViT MLP hidden width over the token width"`
 	// Activation of the MLPs: "gelu" (default, U-ViT's and DiT's) or "silu".
 	Activation string `flag:"activation" usage:"U-ViT MLP activation: gelu or silu"`
 	// FinalConv adds U-ViT's 3×3 convolution O→O after the unpatchify

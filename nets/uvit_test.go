@@ -2,7 +2,6 @@ package nets
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
@@ -184,37 +183,20 @@ func TestUViTFor(t *testing.T) {
 	}
 }
 
-// The registry: flags with For's defaults, Set, the JSON encoding.
+// The registry: flags with For's defaults (uvit.go's table), the flags
+// set, the JSON encoding.
 func TestUViTRegistry(t *testing.T) {
 	if !slices.Contains(Names(true), "uvit") {
 		t.Fatalf("uvit is not a registered image network: %v", Names(true))
 	}
-	defaults := map[string]string{}
-	for _, p := range Params("uvit", Spec{Dims: []int{28, 28, 1}}) {
-		if p.Owner != "UViTConfig" {
-			t.Errorf("flag -%s: owner %s", p.Flag, p.Owner)
-		}
-		defaults[p.Flag] = p.Default
-	}
-	want := map[string]string{"patch": "4", "width": "128", "depth": "7", "heads": "4", "mlp-ratio": "4", "activation": "gelu", "final-conv": "false"}
-	for f, d := range want {
-		if defaults[f] != d {
-			t.Errorf("flag -%s: default %q, want %q", f, defaults[f], d)
-		}
-	}
-	if len(defaults) != len(want) {
-		t.Errorf("flags %v, want %d", defaults, len(want))
-	}
-	zero, err := New("uvit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, kv := range [][2]string{{"patch", "2"}, {"width", "64"}, {"depth", "7"}, {"final-conv", "true"}, {"activation", "silu"}} {
-		if zero, err = Set(zero, kv[0], kv[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n, err := zero.For(Spec{Dims: []int{28, 28, 1}})
+	mnist := Spec{Dims: []int{28, 28, 1}}
+	zero, help, s := netFlags(t, "uvit", mnist, "-patch", "2", "-width", "64", "-depth", "7", "-final-conv", "-activation", "silu")
+	checkFlags(t, "uvit", help, s, map[string][3]string{ // flag → owner, field, default
+		"patch": {"UViTConfig", "Patch", "4"}, "width": {"UViTConfig", "Width", "128"}, "depth": {"UViTConfig", "Depth", "7"},
+		"heads": {"UViTConfig", "Heads", "4"}, "mlp-ratio": {"UViTConfig", "MLPRatio", "4"},
+		"activation": {"UViTConfig", "Activation", `"gelu"`}, "final-conv": {"UViTConfig", "FinalConv", ""},
+	})
+	n, err := zero.For(mnist)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,20 +234,4 @@ func TestUViTPanics(t *testing.T) {
 		UViTConfig{}.CondNet()(scope, Zeros(g, shapeF32(2, 28, 28, 1)), Const(g, []int32{1, 2}), Const(g, []int32{1, 2}))
 	}, "unconditional U-ViT")
 	expectPanic(t, func(*model.Scope, *Graph) { UViTConfig{Depth: 2}.Net() }, "UViTConfig.Depth = 2", "odd")
-}
-
-// nets.Flags, the command line's flags of every network: a flag two
-// networks share with different defaults says both (-patch), one they
-// share with the same default says it once (-base: s2d-unet's 16·p = 32 is
-// the U-Net's 32).
-func TestFlagsSayEachDefault(t *testing.T) {
-	usage := map[string]string{}
-	for _, f := range Flags([]int{28, 28, 1}, []int{2}) {
-		usage[f.Name] = f.Usage
-	}
-	for flag, want := range map[string]string{"patch": "(default 2 for s2d-unet, 4 for uvit)", "base": "(default 32)", "mults": "(default 1,2 for s2d-unet, 1,2,2 for unet)", "width": "(default 128)"} {
-		if !strings.HasSuffix(usage[flag], want) {
-			t.Errorf("-%s: usage %q, want it to end with %q", flag, usage[flag], want)
-		}
-	}
 }

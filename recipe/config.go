@@ -36,10 +36,10 @@ type Config struct {
 	// Data: a data set of package data's registry (data.Names): a 2-D toy
 	// (swissroll, moons, 8gaussians, checkerboard, circles) or an image set
 	// (mnist, fashion-mnist, cifar10). Default swissroll.
-	Data string `json:"data"`
+	Data string `json:"data" flag:"data" usage:"data set"`
 	// DataDir holds an image set's files (data.Dataset.Files); for a set
 	// that ships a copy (mnist: the GoMNIST Go module's) it may be empty.
-	DataDir string `json:"data_dir,omitempty"`
+	DataDir string `json:"data_dir,omitempty" flag:"data-dir" usage:"folder of the image files"`
 	// Network is the ε-network and its configuration, one of the networks
 	// registered in package nets (nets.Names); nil is the data's default:
 	// nets.UNetConfig{} for images, nets.MLPConfig{} for points. Stored as
@@ -49,7 +49,7 @@ type Config struct {
 	Schedule ddpm.ScheduleConfig `json:"schedule"`
 	// Batch is the batch size; zero takes the data's base preset's
 	// (BasePreset: 1024 for points, 128 for images).
-	Batch int `json:"batch"`
+	Batch int `json:"batch" flag:"batch,zerodefault" usage:"batch size"`
 	// TrainConfig is the objective and the optimiser. Its zero fields take
 	// the data's base preset's values (BasePreset), then ddpm's defaults.
 	// Devices is not part of a run's identity (run.Options.Devices sets it).
@@ -128,12 +128,12 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if nets.IsImageNet(c.Network.Name()) != img {
 		want := strings.Join(nets.Names(img), " or ")
-		return c, fmt.Errorf("recipe: network %s is not for %s: use %s (-model)", c.Network.Name(), c.Data, want)
+		return c, fmt.Errorf("recipe: network %s is not for %s: use %s", c.Network.Name(), c.Data, want)
 	}
 	if c.NumClasses != 0 {
 		switch k := DataClasses(c.Data); {
 		case k == 0:
-			return c, fmt.Errorf("recipe: %s has no labels: class-conditional training (-cond) needs labelled data: %s", c.Data, strings.Join(data.LabelledNames(), ", "))
+			return c, fmt.Errorf("recipe: %s has no labels: class-conditional training needs labelled data: %s", c.Data, strings.Join(data.LabelledNames(), ", "))
 		case c.NumClasses != k:
 			return c, field.New("recipe", "Config", "NumClasses", c.NumClasses, "contradicts %s's %d labels", c.Data, k)
 		}

@@ -115,7 +115,7 @@ func (st folderState) check(opt Options, initDigest string) error {
 		// After a divergence before any kept checkpoint, starting over (with
 		// a lower -lr) is the way on that the divergence message gives.
 		if len(st.outputs) > 0 && (!st.diverged || contains(st.outputs, weightsName)) {
-			return fmt.Errorf("run: %s holds %s but no checkpoint (ckpt-*.ddpm) to resume from: training there would start over at step 0 and overwrite them; train in a new folder (-dir), or start a new run from its weights (-init %s)",
+			return fmt.Errorf("run: %s holds %s but no checkpoint (ckpt-*.ddpm) to resume from: training there would start over at step 0 and overwrite them; train in a new folder (Options.Dir), or start a new run from its weights (Options.InitFrom %s)",
 				dir, strings.Join(st.outputs, ", "), filepath.Join(dir, weightsName))
 		}
 		return nil
@@ -130,11 +130,11 @@ func (st folderState) check(opt Options, initDigest string) error {
 		return nil // a corrupt newest checkpoint: Train falls back to an older one and says so
 	}
 	if opt.InitFrom != "" && meta.InitSHA256 != initDigest {
-		why := "a run resumes from its checkpoints; -init starts a new one"
+		why := "a run resumes from its checkpoints; Options.InitFrom starts a new one"
 		if meta.Init != "" {
 			why = fmt.Sprintf("that run started from another weight file, %s", meta.Init)
 		}
-		return fmt.Errorf("run: -init %s: %s already holds a run at step %d (%s): leave out -init to resume it, or choose a new folder (-dir) to start from %s",
+		return fmt.Errorf("run: Options.InitFrom %s: %s already holds a run at step %d (%s): leave out Options.InitFrom to resume it, or choose a new folder (Options.Dir) to start from %s",
 			opt.InitFrom, dir, newest, why, opt.InitFrom)
 	}
 	if newest >= opt.Steps && weightsOfStep(filepath.Join(dir, weightsName), newest) {
@@ -169,5 +169,5 @@ type AlreadyDone struct {
 }
 
 func (e *AlreadyDone) Error() string {
-	return fmt.Sprintf("%s is already at step %d (asked for %d): nothing to do, nothing changed; a larger -steps trains it further", e.Dir, e.Step, e.Steps)
+	return fmt.Sprintf("%s is already at step %d (asked for %d): nothing to do, nothing changed; a larger Options.Steps trains it further", e.Dir, e.Step, e.Steps)
 }

@@ -51,7 +51,7 @@ func amendLR(dir string, cfg recipe.Config, old *recipe.Config, rebuiltFrom *str
 		if err != nil {
 			rec, from, ok := recordedConfig(dir)
 			if !ok {
-				return fmt.Errorf("%s: %w, and no checkpoint or weight file in the folder records the run's configuration (written by an earlier version): restore run.json from a copy, train in another folder (-dir), or start a new run from its weights (-init %s)",
+				return fmt.Errorf("%s: %w, and no checkpoint or weight file in the folder records the run's configuration (written by an earlier version): restore run.json from a copy, train in another folder (Options.Dir), or start a new run from its weights (Options.InitFrom %s)",
 					idPath, err, filepath.Join(dir, weightsName))
 			}
 			prev, torn = rec, from
@@ -63,13 +63,13 @@ func amendLR(dir string, cfg recipe.Config, old *recipe.Config, rebuiltFrom *str
 			return err
 		}
 		if diff != "" && torn != "" {
-			return fmt.Errorf("%s is torn; the run's configuration, recorded in %s, differs from this command's in %s: run the command that started the run to rebuild run.json and resume, or choose another folder (-dir)", idPath, torn, diff)
+			return fmt.Errorf("%s is torn; the run's configuration, recorded in %s, differs from this command's in %s: run the command that started the run to rebuild run.json and resume, or choose another folder (Options.Dir)", idPath, torn, diff)
 		}
 		if diff != "" {
 			return fmt.Errorf("%s holds a different run (its run.json differs in %s): choose another folder, or delete that one to start over", dir, diff)
 		}
 		if cfg.LearningRate > prev.LearningRate {
-			return fmt.Errorf("%s was trained with learning rate %g: a resumed run may only lower it (-lr %g is higher)", dir, prev.LearningRate, cfg.LearningRate)
+			return fmt.Errorf("%s was trained with learning rate %g: a resumed run may only lower it (TrainConfig.LearningRate %g is higher)", dir, prev.LearningRate, cfg.LearningRate)
 		}
 		if cfg.LearningRate < prev.LearningRate { // else run.json only changes form (a file of an earlier version)
 			*old = prev

@@ -29,7 +29,7 @@ func initError(path string, err error) error {
 	} else {
 		msg = ": " + msg
 	}
-	return &reworded{fmt.Sprintf("run: -init %s%s", path, msg), err}
+	return &reworded{fmt.Sprintf("run: Options.InitFrom %s%s", path, msg), err}
 }
 
 // initStore is the store of a new run started from the weight file path,
@@ -41,7 +41,7 @@ func initStore(cfg recipe.Config, path string) (*model.Store, error) {
 	}
 	a, b := m.Config, cfg
 	if !reflect.DeepEqual(a.Network, b.Network) || a.Prediction != b.Prediction || a.LearnVariance != b.LearnVariance || a.NumClasses != b.NumClasses {
-		return nil, fmt.Errorf("run: -init %s: its network differs from this run's: the model, its sizes, -prediction, -learn-variance and -cond must match", path)
+		return nil, fmt.Errorf("run: Options.InitFrom %s: its network differs from this run's: the model, its sizes, TrainConfig.Prediction, TrainConfig.LearnVariance and the labels must match", path)
 	}
 	return m.Store, nil
 }

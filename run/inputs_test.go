@@ -125,7 +125,7 @@ func TestNotWeightsSaysWhatItIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, want string }{
-		{filepath.Join("..", "classifier", classifier.WeightsFile), "is the MNIST classifier's weight file (eval -classifier reads it)"},
+		{filepath.Join("..", "classifier", classifier.WeightsFile), "is the MNIST classifier's weight file (eval.Config.Classifier reads it)"},
 		{(&ckpt.Run{Dir: dir}).Path(2), "is a training checkpoint (step 2), not a ddpm-go weight file: use the weights.ddpm in its run folder"},
 	} {
 		_, err := trained.Load(c.path)
@@ -150,9 +150,9 @@ func TestInitCheckedBeforeRead(t *testing.T) {
 		t.Skipf("no sparse files here: %v", err)
 	}
 	for _, c := range []struct{ init, want string }{
-		{"/dev/zero", "-init /dev/zero is a character device, not a regular file"},
-		{fifo, "-init " + fifo + " is a FIFO (named pipe), not a regular file"},
-		{sparse, "-init " + sparse + ": not a ddpm checkpoint (bad magic bytes)"},
+		{"/dev/zero", "Options.InitFrom /dev/zero is a character device, not a regular file"},
+		{fifo, "Options.InitFrom " + fifo + " is a FIFO (named pipe), not a regular file"},
+		{sparse, "Options.InitFrom " + sparse + ": not a ddpm checkpoint (bad magic bytes)"},
 	} {
 		done := make(chan error, 1)
 		go func() {

@@ -95,9 +95,9 @@ func diverged(run *ckpt.Run, cfg recipe.Config, step, since int64, why string) e
 		}
 	}
 	lower := cfg.LearningRate / 10
-	where := fmt.Sprintf("kept the checkpoint of step %d, the last before it; resume from it with a lower learning rate: the same command with -lr %g", kept, lower)
+	where := fmt.Sprintf("kept the checkpoint of step %d, the last before it; resume from it with a lower learning rate: the same command with TrainConfig.LearningRate %g", kept, lower)
 	if kept < 0 {
-		where = fmt.Sprintf("no checkpoint from before it remains; start over with a lower learning rate: the same command with -lr %g", lower)
+		where = fmt.Sprintf("no checkpoint from before it remains; start over with a lower learning rate: the same command with TrainConfig.LearningRate %g", lower)
 	}
 	if since < step {
 		return fmt.Errorf("run: training diverged at step %d (from step %d, %s): %s (in %s)", step, since, why, where, filepath.Clean(run.Dir))

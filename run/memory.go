@@ -35,7 +35,7 @@ func checkMemory(backend compute.Backend, cfg recipe.Config) error {
 	if !ok || need <= have {
 		return nil
 	}
-	return fmt.Errorf("run: this network cannot be trained here: its %s parameters need at least %s (× %d float32 copies: weights, Adam's two moments, EMA, gradients; activations come on top), but %s are available (%s): use a smaller network (-base, -mults, -hidden)",
+	return fmt.Errorf("run: this network cannot be trained here: its %s parameters need at least %s (× %d float32 copies: weights, Adam's two moments, EMA, gradients; activations come on top), but %s are available (%s): use a smaller network (fewer or narrower layers)",
 		count(int64(cfg.NumParameters())), hostmem.Bytes(need), TrainingCopies, hostmem.Bytes(have), from)
 }
 

@@ -94,8 +94,8 @@ func TestNaNWeightsRefused(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	cfg := recipe.Config{Data: "moons", Network: nets.MLPConfig{Hidden: 4, Layers: 1}, Batch: 8, TrainConfig: ddpm.TrainConfig{Seed: 1}}
 	_, err = train(t, cfg, Options{Steps: 5, Dir: dir, InitFrom: nanFixture})
-	if err == nil || !strings.Contains(err.Error(), "-init "+nanFixture) || !strings.Contains(err.Error(), nanVariable) || strings.Contains(err.Error(), "-lr") {
-		t.Errorf("-init of NaN weights: %v, want the bad -init named", err)
+	if err == nil || !strings.Contains(err.Error(), "Options.InitFrom "+nanFixture) || !strings.Contains(err.Error(), nanVariable) || strings.Contains(err.Error(), "LearningRate") {
+		t.Errorf("-init of NaN weights: %v, want the bad Options.InitFrom named", err)
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Error("the refused -init left a run folder")

@@ -80,7 +80,7 @@ func prepare(backend compute.Backend, cfg recipe.Config, opt Options, src Source
 		opt.CheckpointEvery = max(opt.Steps/10, 1)
 	}
 	if opt.Keep == 0 {
-		opt.Keep = 3
+		opt.Keep = DefaultKeep
 	}
 	if err := checkDevices(backend, cfg, &opt); err != nil {
 		return nil, err
@@ -132,10 +132,10 @@ func checkDevices(backend compute.Backend, cfg recipe.Config, opt *Options) erro
 		opt.Devices = backendpkg.DefaultDevices(backend)
 	}
 	if n := backend.NumDevices(); opt.Devices > n {
-		return fmt.Errorf("run: %d devices asked for, but the backend %s has %d (-devices)", opt.Devices, backendpkg.Describe(backend), n)
+		return fmt.Errorf("run: %d devices asked for, but the backend %s has %d (Options.Devices)", opt.Devices, backendpkg.Describe(backend), n)
 	}
 	if opt.Devices > 1 && cfg.Batch%opt.Devices != 0 {
-		return fmt.Errorf("run: batch %d does not split over %d devices: use a multiple of %d (-batch) or fewer devices (-devices)", cfg.Batch, opt.Devices, opt.Devices)
+		return fmt.Errorf("run: batch %d does not split over %d devices: use a multiple of %d (Config.Batch) or fewer devices (Options.Devices)", cfg.Batch, opt.Devices, opt.Devices)
 	}
 	return nil
 }

@@ -76,9 +76,9 @@ func TestPreflightLeavesNoFolder(t *testing.T) {
 		want []string
 	}{
 		{"devices 1000", tinyCfg, Options{Steps: 5, Devices: 1000}, []string{"1000 devices", "has " + itoa(backend.NumDevices())}},
-		{"-base 4096", big, Options{Steps: 5}, []string{"billion parameters", hostmem.Bytes(MemoryEstimate(must(big.WithDefaults()))), "24.0 GiB", "a test's 24 GiB", "-base"}},
-		{"-init of another shape", wide, Options{Steps: 5, InitFrom: "../trained/testdata/tiny-weights.ddpm"}, []string{"-init ../trained/testdata/tiny-weights.ddpm", "network differs"}},
-		{"-init missing", tinyCfg, Options{Steps: 5, InitFrom: "testdata/none.ddpm"}, []string{"-init testdata/none.ddpm"}},
+		{"-base 4096", big, Options{Steps: 5}, []string{"billion parameters", hostmem.Bytes(MemoryEstimate(must(big.WithDefaults()))), "24.0 GiB", "a test's 24 GiB", "smaller network"}},
+		{"-init of another shape", wide, Options{Steps: 5, InitFrom: "../trained/testdata/tiny-weights.ddpm"}, []string{"Options.InitFrom ../trained/testdata/tiny-weights.ddpm", "network differs"}},
+		{"-init missing", tinyCfg, Options{Steps: 5, InitFrom: "testdata/none.ddpm"}, []string{"Options.InitFrom testdata/none.ddpm"}},
 		{"negative -max-time", tinyCfg, Options{Steps: 5, MaxWall: -time.Second}, []string{"Options.MaxWall = -1s"}},
 		{"negative -devices", tinyCfg, Options{Steps: 5, Devices: -1}, []string{"Options.Devices = -1"}},
 		{"bad config", recipe.Config{Data: "nope"}, Options{Steps: 5}, []string{"unknown data"}},
@@ -181,7 +181,7 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 	before = snapshot(t, gone)
 	_, err = Train(backend, tinyCfg, Options{Steps: 10, Dir: gone})
 	if err == nil || !strings.Contains(err.Error(), "weights.ddpm") || !strings.Contains(err.Error(), "loss.csv") ||
-		!strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), "-init "+filepath.Join(gone, "weights.ddpm")) {
+		!strings.Contains(err.Error(), "no checkpoint") || !strings.Contains(err.Error(), "Options.InitFrom "+filepath.Join(gone, "weights.ddpm")) {
 		t.Errorf("outputs without checkpoints: %v", err)
 	}
 	sameSnapshot(t, "outputs without checkpoints", before, snapshot(t, gone))
@@ -206,7 +206,7 @@ func TestRunFolderNeverLosesWhatItHolds(t *testing.T) {
 	}
 	init := filepath.Join(dir, "weights.ddpm")
 	before = snapshot(t, resuming)
-	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: resuming, InitFrom: init}); err == nil || !strings.Contains(err.Error(), "-init "+init) || !strings.Contains(err.Error(), "leave out -init") {
+	if _, err := Train(backend, tinyCfg, Options{Steps: 20, Dir: resuming, InitFrom: init}); err == nil || !strings.Contains(err.Error(), "Options.InitFrom "+init) || !strings.Contains(err.Error(), "leave out Options.InitFrom") {
 		t.Errorf("-init on a run that resumes: %v", err)
 	}
 	sameSnapshot(t, "-init on a run that resumes", before, snapshot(t, resuming))

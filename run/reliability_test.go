@@ -105,8 +105,8 @@ func TestDivergenceStopsAndLowerLRResumes(t *testing.T) {
 	bad := tinyCfg
 	bad.LearningRate = 1e3
 	_, err := train(t, bad, Options{Steps: 200, Dir: dir, CheckpointEvery: 1, Keep: 500})
-	if err == nil || !strings.Contains(err.Error(), "diverged at step") || !strings.Contains(err.Error(), "-lr 100") || strings.Contains(err.Error(), "\n") {
-		t.Fatalf("got %v, want a one-line divergence error suggesting -lr 100", err)
+	if err == nil || !strings.Contains(err.Error(), "diverged at step") || !strings.Contains(err.Error(), "TrainConfig.LearningRate 100") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want a one-line divergence error suggesting TrainConfig.LearningRate 100", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "weights.ddpm")); err == nil {
 		t.Error("weights written for a diverged run")

@@ -103,7 +103,7 @@ func (p *Prepared) Train() (*Result, error) {
 		}
 		initPath = m.Init
 		if opt.InitFrom != "" && m.InitSHA256 != p.initDigest {
-			return nil, fmt.Errorf("run: -init %s: %s already holds a run at step %d that did not start from it: leave out -init to resume it, or choose a new folder (-dir)", opt.InitFrom, opt.Dir, step0)
+			return nil, fmt.Errorf("run: Options.InitFrom %s: %s already holds a run at step %d that did not start from it: leave out Options.InitFrom to resume it, or choose a new folder (Options.Dir)", opt.InitFrom, opt.Dir, step0)
 		}
 		res.StartStep = step0
 		if res.Losses, err = checkpointLosses(meta, step0); err != nil { // checked by Restore's callback

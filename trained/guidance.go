@@ -21,14 +21,14 @@ type Guidance struct {
 type GuidanceOptions struct {
 	// Label ≥ 0 is every sample's label; -1 (or a zero GuidanceOptions of an
 	// unconditional model) gives the labels 0, 1, …, k−1, 0, … in turn.
-	Label int
+	Label int `flag:"label" usage:"class-conditional weights: the label of every sample (default: labels 0, 1, …, k−1, 0, … in turn)"`
 	// W is the guidance weight w ≥ 0 (0: the conditional model alone).
-	W float64
+	W float64 `flag:"guidance" usage:"class-conditional weights: classifier-free guidance weight w ≥ 0 (Ho & Salimans Eq. 6; 0: the conditional model; default: the weight file's own, its provenance's \"guidance\", else 0)"`
 	// Interval limits guidance to an interval of noise levels
 	// (ddpm.GuidanceInterval; zero: every step).
-	Interval ddpm.GuidanceInterval
+	Interval ddpm.GuidanceInterval `flag:"guidance-interval" usage:"with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step"`
 	// Unconditional samples a class-conditional model at the null label.
-	Unconditional bool
+	Unconditional bool `flag:"unconditional" usage:"class-conditional weights: sample the unconditional model (the null label)"`
 }
 
 // BalancedLabels are n labels 0, 1, …, k−1, 0, 1, …: the evaluation's and

@@ -22,13 +22,13 @@ func (m *Model) Guidance(o GuidanceOptions, n int) (Guidance, error) {
 	case !(o.W >= 0) || o.W > ddpm.MaxGuidance:
 		return Guidance{}, bad("W", o.W, "must be a finite number in [0, %g] (what float32 carries)", ddpm.MaxGuidance)
 	case k == 0 && o.Label >= 0:
-		return Guidance{}, bad("Label", o.Label, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+		return Guidance{}, bad("Label", o.Label, "needs class-conditional weights (trained with labels); %s is unconditional", m.Path)
 	case k == 0 && o.W != 0:
-		return Guidance{}, bad("W", o.W, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+		return Guidance{}, bad("W", o.W, "needs class-conditional weights (trained with labels); %s is unconditional", m.Path)
 	case k == 0 && o.Unconditional:
-		return Guidance{}, bad("Unconditional", o.Unconditional, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+		return Guidance{}, bad("Unconditional", o.Unconditional, "needs class-conditional weights (trained with labels); %s is unconditional", m.Path)
 	case k == 0 && !o.Interval.IsZero():
-		return Guidance{}, bad("Interval", o.Interval, "needs class-conditional weights (ddpm train -cond); %s is unconditional", m.Path)
+		return Guidance{}, bad("Interval", o.Interval, "needs class-conditional weights (trained with labels); %s is unconditional", m.Path)
 	case o.Interval.Validate() != nil:
 		return Guidance{}, bad("Interval", o.Interval, "must be σ_lo,σ_hi with 0 ≤ σ_lo < σ_hi")
 	case !o.Interval.IsZero() && o.W == 0:
@@ -97,7 +97,7 @@ func (m *Model) GuidedSampler(backend compute.Backend, cfg ddpm.SampleConfig, g 
 	if g.Labels != nil || g.W != 0 {
 		k := m.Config.NumClasses
 		if k == 0 {
-			return nil, fmt.Errorf("trained: %s is an unconditional model (trained without -cond): labels and guidance need a class-conditional one", m.Path)
+			return nil, fmt.Errorf("trained: %s is an unconditional model (trained without labels): labels and guidance need a class-conditional one", m.Path)
 		}
 		if len(g.Labels) == 0 {
 			return nil, fmt.Errorf("trained: guidance w=%g needs labels (classes 0…%d)", g.W, k-1)

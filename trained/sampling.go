@@ -66,5 +66,5 @@ func checkFiniteSamples(x []float32, weights string) error {
 	if bad == 0 {
 		return nil
 	}
-	return fmt.Errorf("trained: %d of the %d sampled values are NaN or infinite (weights %s): nothing written or scored; the weights or the sampler settings (-guidance, -steps) are unusable", bad, len(x), weights)
+	return fmt.Errorf("trained: %d of the %d sampled values are NaN or infinite (weights %s): nothing written or scored; the weights or the sampler settings (guidance weight, steps) are unusable", bad, len(x), weights)
 }

@@ -141,9 +141,9 @@ func notWeights(meta []byte) string {
 	_ = json.Unmarshal(meta, &m) // meta that is not JSON leaves m zero: the general message
 	switch {
 	case m.Format == classifier.MetaFormat:
-		return "is the MNIST classifier's weight file (eval -classifier reads it), not a diffusion model: use the weights.ddpm a training wrote (ddpm train)"
+		return "is the MNIST classifier's weight file (eval.Config.Classifier reads it), not a diffusion model: use the weights.ddpm a training wrote"
 	case m.Format == "" && m.Step != nil && m.Losses != nil:
-		return fmt.Sprintf("is a training checkpoint (step %d), not a ddpm-go weight file: use the weights.ddpm in its run folder (ddpm train writes it at the end, and -steps %d on that folder writes it from this checkpoint)", *m.Step, *m.Step)
+		return fmt.Sprintf("is a training checkpoint (step %d), not a ddpm-go weight file: use the weights.ddpm in its run folder (training writes it at the end, and training that folder to step %d writes it from this checkpoint)", *m.Step, *m.Step)
 	case m.Format != "":
 		return fmt.Sprintf("is a ddpm checkpoint file of format %q, not a ddpm-go weight file: use the weights.ddpm a training wrote", m.Format)
 	}

@@ -1,93 +1,148 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"maps"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/data"
 	"github.com/ddpm-go/ddpm-go/ddpm"
-	"github.com/ddpm-go/ddpm-go/internal/flagbind"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"
 )
 
-// configFlags registers on f the flags of a run's recipe.Config (ddpm train's) — the data,
-// every flag of every registered network (nets.Params), the schedule, the
-// objective and optimiser (ddpm.TrainConfig) — and returns the function
-// that builds it: the preset's (-preset), each flag given in place of its
-// field, completed once by recipe.Config.WithDefaults. Each flag knows the field it sets
-// (flagbind), so that a *field.Error of the configuration names the flag.
-func configFlags(f *flagbind.Set) func() (recipe.Config, recipe.Preset, error) {
-	c := recipe.Config{Schedule: ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}}
+// configFlags registers on f the flags of a run's recipe.Config, ddpm
+// train's: the tagged fields of recipe.Config (the data, the batch, the
+// schedule, ddpm.TrainConfig) and of every registered network, with
+// -preset, -model and -cond. It returns the function that builds the
+// configuration after parsing: the preset's (-preset), each flag given laid
+// over its field, the network chosen (-model, else the preset's, else the
+// data's default) with its flags given laid over it, completed once by
+// recipe.Config.WithDefaults.
+func configFlags(f *flags) func() (recipe.Config, recipe.Preset, error) {
+	var c recipe.Config
+	f.Bind(&c)
+	f.Lookup("data").Usage += fmt.Sprintf(": %s (points) or %s (images)", strings.Join(data.ToyNames(), ", "), strings.Join(data.ImageNames(), ", "))
+	f.Lookup("data-dir").Usage += ": " + data.DirHelp()
 	preset := f.String("preset", "", "start from a named recipe: "+strings.Join(recipe.PresetNames(), ", ")+" (the other flags change it)")
-	model := f.String("model", "", fmt.Sprintf("network: %s (images) or %s (points); default unet for images, mlp for points", strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", ")))
-	f.Bind(&c.Data, "data", "Config.Data", fmt.Sprintf("data: %s (points) or %s (images) (default swissroll)", strings.Join(data.ToyNames(), ", "), strings.Join(data.ImageNames(), ", ")), false)
-	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the image files: "+data.DirHelp(), false)
-	netFlags := registerNetFlags(f)
-	f.Bind(&c.Schedule.Kind, "schedule", "Config.Schedule.Kind", "noise schedule: linear, cosine, quadratic, sigmoid", false)
-	f.Bind(&c.Schedule.T, "T", "Config.Schedule.T", fmt.Sprintf("diffusion steps (default %d)", ddpm.DefaultT), true)
-	f.Bind(&c.Schedule.Rescale, "rescale", "Config.Schedule.Rescale", "rescale β_1, β_T by 1000/T", false)
-	f.Field("T", "ScheduleConfig.T")
-	f.Field("schedule", "ScheduleConfig.Kind")
-	f.TextVar(&c.Prediction, "prediction", c.Prediction, "network target: eps, x0 or v")
-	f.Field("prediction", "TrainConfig.Prediction")
-	const base = " (default: the data's base preset's, %s)"
-	f.Bind(&c.Batch, "batch", "Config.Batch", "batch size"+fmt.Sprintf(base, "1024 for points, 128 for images"), true)
-	f.Bind(&c.LearningRate, "lr", "TrainConfig.LearningRate", "Adam learning rate"+fmt.Sprintf(base, "1e-3 / 2e-4"), true)
-	f.Bind(&c.WarmupSteps, "warmup", "TrainConfig.WarmupSteps", "learning-rate warm-up steps"+fmt.Sprintf(base, "100 / 1000"), true)
-	f.Bind(&c.GradClip, "clip", "TrainConfig.GradClip", "gradient clipping global norm"+fmt.Sprintf(base, "1"), true)
-	f.Bind(&c.EMADecay, "ema", "TrainConfig.EMADecay", "EMA decay of the weights"+fmt.Sprintf(base, "0.995 / 0.9999"), true)
-	f.Bind(&c.Seed, "seed", "TrainConfig.Seed", "random seed", false)
-	f.Bind(&c.MinSNRGamma, "min-snr", "TrainConfig.MinSNRGamma", "min-SNR-γ loss weighting (Hang et al. 2023; they use 5); 0: unweighted L_simple", false)
-	f.Bind(&c.LearnVariance, "learn-variance", "TrainConfig.LearnVariance", "learn the reverse variances with L_hybrid (Nichol & Dhariwal 2021)", false)
-	f.Bind(&c.VLBImportance, "vlb-importance", "TrainConfig.VLBImportance", "with -learn-variance: train on L_vlb alone with importance-sampled t (Nichol & Dhariwal §3.1)", false)
-	f.Bind(&c.EMAWarmup, "ema-warmup", "TrainConfig.EMAWarmup", "EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs", false)
-	f.Bind(&c.DecaySteps, "lr-decay-steps", "TrainConfig.DecaySteps", "cosine decay of the learning rate to 0 at this step; 0: constant (a preset that decays to its end: its last step)", false)
-	f.Bind(&c.TimeLogSNRMean, "t-logsnr-mean", "TrainConfig.TimeLogSNRMean", "with -t-logsnr-std: the mean of the normal law of log SNR that t is drawn from (EDM: 2.4)", false)
-	f.Bind(&c.TimeLogSNRStd, "t-logsnr-std", "TrainConfig.TimeLogSNRStd", "draw t with a normal log SNR of this spread (EDM's log-normal σ: 2.4); 0: t uniform", false)
+	model := f.String("model", "", fmt.Sprintf("network: %s (images) or %s (points)", strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", ")))
 	cond := f.Bool("cond", false, "class-conditional network for classifier-free guidance (labelled data: "+strings.Join(data.LabelledNames(), ", ")+")")
-	f.Bind(&c.PUncond, "p-uncond", "TrainConfig.PUncond", fmt.Sprintf("with -cond: probability of training on the null label (default %g)", ddpm.DefaultPUncond), true)
+
+	// Every network's flags, bound to its zero configuration; the help says
+	// which networks have each one.
+	byNet := map[string]any{}
+	names := slices.Concat(nets.Names(true), nets.Names(false))
+	slices.Sort(names)
+	for _, name := range names {
+		n, err := nets.New(name)
+		if err != nil {
+			panic(err) // cannot happen: a registered name
+		}
+		byNet[name] = pointerTo(n)
+		f.Bind(byNet[name])
+	}
+	have := map[string][]string{} // net flag → the networks that have it
+	f.VisitAll(func(fl *flag.Flag) {
+		for _, name := range names {
+			if f.Bound(fl.Name, byNet[name]) {
+				have[fl.Name] = append(have[fl.Name], name)
+			}
+		}
+	})
+	for fl, l := range have {
+		f.Lookup(fl).Usage += "; network " + strings.Join(l, ", ")
+	}
+
+	// The defaults, as the code completes a zero configuration: for the
+	// default data (points) and for images; each network's for its data.
+	points, errP := recipe.Config{}.WithDefaults()
+	images, errI := recipe.Config{Data: recipe.MNIST}.WithDefaults()
+	if errP != nil || errI != nil {
+		panic(fmt.Sprintf("the zero configuration does not complete: %v, %v", errP, errI)) // a bug of recipe
+	}
+	f.Defaults(points)
+	f.Defaults(ddpm.ScheduleConfig{}.WithDefaults())
+	f.DefaultsWhen("images", images, "data")
+	f.SetDefault("model", fmt.Sprintf("%s for images, %s for points", images.ModelName(), points.ModelName()))
+	f.SetDefault("p-uncond", fmt.Sprint(ddpm.DefaultPUncond))
+	for _, name := range names {
+		spec := points.Spec()
+		if nets.IsImageNet(name) {
+			spec = images.Spec()
+		}
+		if def, err := netOf(byNet[name]).For(spec); err == nil {
+			f.DefaultsWhen(name, def)
+		}
+	}
+
 	return func() (recipe.Config, recipe.Preset, error) {
 		var p recipe.Preset
 		if *preset != "" {
 			var err error
 			if p, err = recipe.GetPreset(*preset); err != nil {
-				return c, p, fmt.Errorf("-preset %q: use one of %s", *preset, strings.Join(recipe.PresetNames(), ", "))
+				return c, p, badFlag("-preset %q: use one of %s", *preset, strings.Join(recipe.PresetNames(), ", "))
 			}
 		}
 		cfg := p.Config
-		f.Overlay(&cfg, &c, "Config", "TrainConfig")
-		if *cond {
-			if cfg.NumClasses = recipe.DataClasses(cfg.Data); cfg.NumClasses == 0 {
-				return cfg, p, fmt.Errorf("-cond needs labelled data: %s, not %s", strings.Join(data.LabelledNames(), ", "), cfg.Data)
-			}
-		}
-		settings := map[string]string{}
-		for _, name := range netFlags {
-			if f.Given(name) {
-				settings[name] = f.Lookup(name).Value.String()
-			}
-		}
-		var err error
-		def := map[bool]string{true: "unet", false: "mlp"}[recipe.IsImageData(cfg.Data)]
-		if cfg.Network, err = nets.Choose(cfg.Network, def, *model, settings); err != nil {
+		if err := f.Overlay(&cfg, &c); err != nil {
 			return cfg, p, err
 		}
+		if *cond {
+			if cfg.NumClasses = recipe.DataClasses(cfg.Data); cfg.NumClasses == 0 {
+				return cfg, p, badFlag("-cond needs labelled data: %s, not %s", strings.Join(data.LabelledNames(), ", "), cfg.Data)
+			}
+		}
+		// The network: -model's, else the preset's, else the data's
+		// default, with its flags given laid over it.
+		name := *model
+		switch {
+		case name == "" && cfg.Network != nil:
+			name = cfg.Network.Name()
+		case name == "" && recipe.IsImageData(cfg.Data):
+			name = images.ModelName()
+		case name == "":
+			name = points.ModelName()
+		}
+		src, ok := byNet[name]
+		if !ok {
+			return cfg, p, badFlag("-model %s: use one of %s (images) or %s (points)", name, strings.Join(nets.Names(true), ", "), strings.Join(nets.Names(false), ", "))
+		}
+		dst := pointerTo(netOf(src))
+		if cfg.Network != nil && cfg.Network.Name() == name {
+			dst = pointerTo(cfg.Network) // the preset's network, changed by the flags given
+		}
+		for _, fl := range slices.Sorted(maps.Keys(have)) {
+			if f.Given(fl) && !f.Bound(fl, src) {
+				var own []string
+				for other, l := range have {
+					if slices.Contains(l, name) {
+						own = append(own, "-"+other)
+					}
+				}
+				slices.Sort(own)
+				return cfg, p, badFlag("-%s is not a setting of network %s (its settings: %s)", fl, name, strings.Join(own, ", "))
+			}
+		}
+		if err := f.Overlay(dst, src); err != nil {
+			return cfg, p, err
+		}
+		cfg.Network = netOf(dst)
+		var err error
 		cfg, err = cfg.WithDefaults()
 		return cfg, p, err
 	}
 }
 
-// registerNetFlags registers every flag of the registered networks (as
-// text, read by nets.Set for the network chosen) and returns their names.
-func registerNetFlags(f *flagbind.Set) []string {
-	var names []string
-	for _, nf := range nets.Flags(recipe.DataDims(recipe.MNIST), recipe.DataDims("swissroll")) {
-		f.String(nf.Name, "", nf.Usage+"; network "+strings.Join(nf.Nets, ", "))
-		for _, p := range nf.Paths {
-			f.Field(nf.Name, p)
-		}
-		names = append(names, nf.Name)
-	}
-	return names
+// pointerTo is a pointer to a copy of v (a configuration held in an
+// interface, such as a nets.Network), for binding its fields.
+func pointerTo(v any) any {
+	p := reflect.New(reflect.TypeOf(v))
+	p.Elem().Set(reflect.ValueOf(v))
+	return p.Interface()
 }
+
+// netOf is the network *p holds (p from pointerTo).
+func netOf(p any) nets.Network { return reflect.ValueOf(p).Elem().Interface().(nets.Network) }

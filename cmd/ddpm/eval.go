@@ -18,20 +18,14 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("eval")
 	weights := f.String("weights", "", "weight file (weights.ddpm of a training run)")
 	asJSON := f.Bool("json", false, "print one JSON object instead of a table")
-	c := eval.Config{Seed: 1, NLLExamples: 64}
-	f.Bind(&c.N, "n", "Config.N", "number of samples (default 2000 for 2-D data, 10000 for images)", true)
-	sampler := samplerFlags(f)
-	f.Bind(&c.Seed, "seed", "Config.Seed", "random seed of the samples, the fresh data points and the NLL noise", false)
-	f.Bind(&c.NLLExamples, "nll-examples", "Config.NLLExamples", "images: number of test digits (the first ones) for the NLL bound; 0 skips it", false)
-	f.Bind(&c.NLLStride, "nll-stride", "Config.NLLStride", "images: evaluate one L_{t−1} term in each block of k consecutive t, weighted by k (a stratified estimate; 1 = the full bound)", true)
-	f.Bind(&c.SampleBatch, "sample-batch", "Config.SampleBatch", "images: samples drawn per compiled call (bounds memory; default 1000)", true)
+	c := eval.Config{Seed: 1, NLLExamples: 64} // the command's own: 64 test images for the bound
+	f.Bind(&c)
+	sampler := samplerFlags(f, &c.Sample)
 	classifiers, metricsHelp := classifierHelp()
-	f.Bind(&c.Classifier, "classifier", "Config.Classifier", "classifier weights for the Fréchet distance of image data that has one (default "+classifiers+")", false)
-	f.Bind(&c.DataDir, "data-dir", "Config.DataDir", "folder of the test (and training) images when not the model's own (used when it exists here); "+data.DirHelp(), false)
-	f.Bind(&c.Guidance, "guidance", "Config.Guidance", "class-conditional weights (sampled with labels 0…k−1 in turn): classifier-free guidance weight w ≥ 0 (default: the weight file's own, its provenance's \"guidance\", else 0)", false)
-	f.TextVar(&c.GuidanceInterval, "guidance-interval", c.GuidanceInterval, "with -guidance: guide only at the noise levels σ_lo < σ_t ≤ σ_hi, given as σ_lo,σ_hi (hi may be inf; Kynkäänniemi et al. 2024), or all for every step; default: the weight file's own, its provenance's \"guidance_interval\", else every step")
-	f.Field("guidance-interval", "Config.GuidanceInterval")
-	f.Bind(&c.Unconditional, "unconditional", "Config.Unconditional", "class-conditional weights: evaluate the unconditional model (the null label)", false)
+	f.SetDefault("classifier", classifiers)
+	f.Lookup("data-dir").Usage += "; " + data.DirHelp()
+	f.SetDefault("n", fmt.Sprintf("%d for 2-D data, %d for images", eval.DefaultNPoints, eval.DefaultNImages))
+	f.SetDefault("sample-batch", fmt.Sprint(eval.DefaultSampleBatch))
 	if code, ok := f.parse(
 		"usage: ddpm eval -weights FILE [flags]: sample-based metrics with their floors (and the NLL bound for images)\n"+
 			"  2-D data: sliced W1 and MMD of -n samples vs -n fresh data points; floor: the same between two draws of the data\n"+
@@ -55,7 +49,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	g := m.CompleteGuidance(trained.GuidanceOptions{W: c.Guidance, Interval: c.GuidanceInterval, Unconditional: c.Unconditional},
 		f.Given("guidance"), f.Given("guidance-interval")) // the weight file's own defaults
 	c.Guidance, c.GuidanceInterval = g.W, g.Interval
-	c.Log = stderr
+	c.Log = &prefixed{w: stderr, prefix: "ddpm eval: "}
 	prepared, err := eval.Prepare(m, c) // reads the data and the classifier once, before sampling
 	if err != nil {
 		return fail(stderr, "eval", f.explain(err), 1)

@@ -8,15 +8,16 @@ import (
 	"strings"
 
 	"github.com/ddpm-go/ddpm-go/internal/field"
-	"github.com/ddpm-go/ddpm-go/internal/flagbind"
+	"github.com/ddpm-go/ddpm-go/internal/tagflag"
 )
 
-// flags is a command's flag set; each flag knows the configuration field it
-// sets (flagbind), so the packages own every check and default and the
-// command line only translates their errors into lines naming the flags.
-type flags struct{ *flagbind.Set }
+// flags is a command's flag set: the tagged fields of the configurations
+// the command fills (tagflag), so the packages own every field, check and
+// default and the command line only binds their tags and turns their
+// errors into lines naming the flags.
+type flags struct{ *tagflag.Set }
 
-func newFlags(name string) *flags { return &flags{flagbind.New(name)} }
+func newFlags(name string) *flags { return &flags{tagflag.New(name)} }
 
 // parse parses args. A parse error prints one line naming the command and
 // gives exit 2; -h prints usage and the flags and gives exit 0. ok is false
@@ -42,14 +43,27 @@ func (f *flags) parse(usageText string, args []string, stderr io.Writer) (code i
 	return 0, true
 }
 
-// explain is err with a configuration field's error turned into a usage
-// error naming its flag.
+// explain is err for the command line: a configuration field's error a
+// usage error naming its flag, any other error with the fields it names
+// (RunOptions.InitFrom) named as their flags (-init).
 func (f *flags) explain(err error) error {
+	if err == nil {
+		return nil
+	}
 	if line, ok := f.Explain(err); ok {
 		return usageError{line}
 	}
-	return err
+	return rewritten{err, f.Rewrite(err.Error())}
 }
+
+// rewritten is an error with another text (its fields named as flags).
+type rewritten struct {
+	error
+	msg string
+}
+
+func (r rewritten) Error() string { return r.msg }
+func (r rewritten) Unwrap() error { return r.error }
 
 // usageError is a bad flag: the command prints it and exits 2.
 type usageError struct{ msg string }
@@ -82,4 +96,29 @@ func fail(stderr io.Writer, cmd string, err error, code int) int {
 	}
 	fmt.Fprintf(stderr, "ddpm %s: %s\n", cmd, message(err))
 	return code
+}
+
+// prefixed writes each line written to it to w after prefix ("ddpm eval: "):
+// a library's log lines (and its progress line, redrawn after each \r)
+// under the command's name.
+type prefixed struct {
+	w      io.Writer
+	prefix string
+	mid    bool // within a line
+}
+
+func (p *prefixed) Write(b []byte) (int, error) {
+	var out []byte
+	for _, c := range b {
+		end := c == '\n' || c == '\r'
+		if !p.mid && !end {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, c)
+		p.mid = !end
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

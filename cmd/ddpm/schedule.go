@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/ddpm-go/ddpm-go/ddpm"
+	"github.com/ddpm-go/ddpm-go/internal/tagflag"
 )
 
 // scheduleJSON is the -json output: float64 tables, index i ↔ paper step t = i+1.
@@ -23,12 +24,9 @@ type scheduleJSON struct {
 
 func runSchedule(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("schedule")
-	c := ddpm.ScheduleConfig{Kind: ddpm.DefaultScheduleKind}
-	f.Bind(&c.Kind, "kind", "ScheduleConfig.Kind", "schedule: linear, cosine, quadratic or sigmoid", false)
-	f.Bind(&c.T, "T", "ScheduleConfig.T", fmt.Sprintf("number of diffusion steps (default %d)", ddpm.DefaultT), true)
-	f.Bind(&c.BetaStart, "beta-start", "ScheduleConfig.BetaStart", fmt.Sprintf("β_1 of linear/quadratic/sigmoid, in (0, 1) (default %g)", ddpm.DefaultBetaStart), true)
-	f.Bind(&c.BetaEnd, "beta-end", "ScheduleConfig.BetaEnd", fmt.Sprintf("β_T of linear/quadratic/sigmoid, in (0, 1) (default %g)", ddpm.DefaultBetaEnd), true)
-	f.Bind(&c.Rescale, "rescale", "ScheduleConfig.Rescale", "multiply β_1, β_T by 1000/T", false)
+	var c ddpm.ScheduleConfig
+	f.Bind(&c, tagflag.Rename{Tag: "schedule", Flag: "kind"}) // the command's subject: -kind, not -schedule
+	f.Defaults(ddpm.ScheduleConfig{}.WithDefaults())
 	asJSON := f.Bool("json", false, "print one JSON object (betas, alphas_cumprod, posterior_variance, posterior_mean_coef1 (× x0), posterior_mean_coef2 (× x_t))")
 	if code, ok := f.parse("usage: ddpm schedule [-kind K] [-T N] [-json]: the float64 tables of a noise schedule; index i ↔ paper step t = i+1", args, stderr); !ok {
 		return code

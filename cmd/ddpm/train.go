@@ -13,21 +13,20 @@ import (
 
 	backendpkg "github.com/ddpm-go/ddpm-go/backend"
 	"github.com/ddpm-go/ddpm-go/ckpt"
+	"github.com/ddpm-go/ddpm-go/recipe"
 	runpkg "github.com/ddpm-go/ddpm-go/run"
 )
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	f := newFlags("train")
-	build := configFlags(f.Set)
-	opt := runpkg.Options{Keep: 3}
-	f.Bind(&opt.Steps, "steps", "Options.Steps", "train until this step (default: the preset's, else 20000 for images, 5000 for points; a wall-time preset: what fits)", true)
-	f.Bind(&opt.Dir, "dir", "Options.Dir", "run folder (default runs/<data>-<model>-seed<seed>); an existing run there is resumed", false)
-	f.Bind(&opt.CheckpointEvery, "checkpoint-every", "Options.CheckpointEvery", "steps between checkpoints (default steps/10)", true)
-	f.Bind(&opt.Keep, "keep", "Options.Keep", "checkpoints to keep", true)
+	build := configFlags(f)
+	var opt runpkg.Options
+	f.Bind(&opt)
+	points, _ := recipe.Config{}.WithDefaults() // the default data's
+	f.SetDefault("steps", fmt.Sprintf("the preset's, else %d for images, %d for points; a wall-time preset: what fits",
+		recipe.BasePreset(recipe.MNIST).Steps, recipe.BasePreset(points.Data).Steps))
+	f.SetDefault("keep", fmt.Sprint(runpkg.DefaultKeep))
 	quiet := f.Bool("quiet", false, "no progress bar")
-	f.Bind(&opt.Devices, "devices", "Options.Devices", "data-parallel over this many devices (default: all GPUs, 1 on CPU)", true)
-	f.Bind(&opt.MaxWall, "max-time", "Options.MaxWall", "stop after this wall time (e.g. 8m), checkpointing and writing the weights at the step reached (default: the preset's budget, else no limit)", true)
-	f.Bind(&opt.InitFrom, "init", "Options.InitFrom", "a new run starts from the network of this weight file (fine-tuning: same model flags; fresh optimiser)", false)
 	if code, ok := f.parse("usage: ddpm train [-preset NAME] [flags]: Algorithm 1 of Ho et al.; resumes the run in -dir exactly if it exists", args, stderr); !ok {
 		return code
 	}
@@ -69,12 +68,12 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, stop)
 		return 130
 	case errors.As(err, &done):
-		fmt.Fprintln(stdout, err)
+		fmt.Fprintln(stdout, f.Rewrite(err.Error()))
 		return 0
 	case err != nil && planned == nil && !errors.Is(err, ckpt.ErrLocked): // a check before the folder or the work
 		return fail(stderr, "train", f.explain(err), 2)
 	case err != nil:
-		return fail(stderr, "train", err, 1)
+		return fail(stderr, "train", f.explain(err), 1)
 	}
 	fmt.Fprintf(stdout, "reached step %d in %.1fs (%.1f steps/s on %d device(s)); loss curve %s; weights %s\n", res.Step, res.Wall.Seconds(),
 		res.StepsPerSec, res.Devices, filepath.Join(opt.Dir, "loss.png"), res.WeightsPath)
