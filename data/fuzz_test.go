@@ -3,7 +3,6 @@ package data
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/internal/fuzzcount"
@@ -22,12 +21,6 @@ func fuzzFile(t *testing.T, b []byte) string {
 	return path
 }
 
-func oneLine(t *testing.T, err error) {
-	if err != nil && strings.Contains(err.Error(), "\n") {
-		t.Errorf("multi-line error: %q", err)
-	}
-}
-
 func FuzzReadIDX(f *testing.F) {
 	for _, name := range []string{"mnist-test-2.idx", "mnist-test-2.idx.gz", "mnist-test-labels-2.idx"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -41,12 +34,12 @@ func FuzzReadIDX(f *testing.F) {
 		fuzzcount.Exec("FuzzReadIDX")
 		path := fuzzFile(t, b)
 		im, err := ReadIDXImages(path)
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 		if err == nil && len(im.Pix) != im.N*im.H*im.W {
 			t.Errorf("%d pixels for %d×%d×%d", len(im.Pix), im.N, im.H, im.W)
 		}
 		_, err = ReadIDXLabels(path)
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 	})
 }
 
@@ -58,7 +51,7 @@ func FuzzReadCIFAR10Batch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcount.Exec("FuzzReadCIFAR10Batch")
 		im, labels, err := ReadCIFAR10Batch(fuzzFile(t, b))
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 		if err == nil && (len(labels) != im.N || len(im.Pix) != im.N*32*32*3) {
 			t.Errorf("%d labels, %d pixels for %d images", len(labels), len(im.Pix), im.N)
 		}

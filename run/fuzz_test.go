@@ -18,28 +18,14 @@ import (
 // (testdata/, written by TestUpdateFuzzSeeds) and mutations of them: a
 // one-line error or a value, never a panic.
 
-func seed(f *testing.F, name string) []byte {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
-
-func oneLine(t *testing.T, err error) {
-	if err != nil && strings.Contains(err.Error(), "\n") {
-		t.Errorf("multi-line error: %q", err)
-	}
-}
-
 func FuzzParseLosses(f *testing.F) {
-	f.Add(seed(f, "loss.csv"))
+	f.Add(fuzzcount.Seed(f, "loss.csv"))
 	f.Add([]byte("step,loss\n1,0.5\n3,0.4\n"))
 	f.Add([]byte("step,loss\n1,NaN\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcount.Exec("FuzzParseLosses")
 		losses, err := ParseLosses(bytes.NewReader(b), 1<<40)
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 		if err == nil && len(losses) > bytes.Count(b, []byte("\n"))+1 {
 			t.Errorf("%d losses from %d lines", len(losses), bytes.Count(b, []byte("\n"))+1)
 		}
@@ -47,13 +33,13 @@ func FuzzParseLosses(f *testing.F) {
 }
 
 func FuzzParseRunJSON(f *testing.F) {
-	f.Add(seed(f, "run.json"))
+	f.Add(fuzzcount.Seed(f, "run.json"))
 	f.Add([]byte(`{"data":"moons","mlp":{"Hidden":-5}}`))
 	f.Add([]byte(`{"data":"mnist","unet":{"Base":1000000,"Mults":[64,64,64,64,64,64,64,64]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcount.Exec("FuzzParseRunJSON")
 		c, err := ParseRunJSON(b)
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 		if err == nil {
 			c, err = c.WithDefaults()
 			if err != nil {

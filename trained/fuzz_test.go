@@ -16,24 +16,10 @@ import (
 // (testdata/tiny-weights.ddpm, written by run's TestUpdateFuzzSeeds) and
 // mutations of it: a one-line error or a value, never a panic.
 
-func seed(f *testing.F, name string) []byte {
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
-
-func oneLine(t *testing.T, err error) {
-	if err != nil && strings.Contains(err.Error(), "\n") {
-		t.Errorf("multi-line error: %q", err)
-	}
-}
-
 // FuzzLoadWeights covers the weight file's metadata → network configuration
 // → variables check, through the file reader as ddpm sample and eval use it.
 func FuzzLoadWeights(f *testing.F) {
-	b := seed(f, "tiny-weights.ddpm")
+	b := fuzzcount.Seed(f, "tiny-weights.ddpm")
 	f.Add(b)
 	for _, r := range [][2]string{{`"Hidden":4`, `"Hidden":-4`}, {`"Hidden":4`, `"Hidden":8`}, {`"T":1000`, `"T":20000000`}} {
 		f.Add(withMeta(f, b, r[0], r[1]))
@@ -45,7 +31,7 @@ func FuzzLoadWeights(f *testing.F) {
 			t.Fatal(err)
 		}
 		m, err := Load(path)
-		oneLine(t, err)
+		fuzzcount.OneLine(t, err)
 		if err == nil && m.Config.NumParameters() <= 0 {
 			t.Errorf("loaded weights of %d parameters", m.Config.NumParameters())
 		}
