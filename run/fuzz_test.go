@@ -2,16 +2,9 @@ package run
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ddpm-go/ddpm-go/internal/fuzzcount"
-
-	"github.com/ddpm-go/ddpm-go/ckpt"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // Readers of outside bytes in this package, fed real files of a tiny run
@@ -50,28 +43,4 @@ func FuzzParseRunJSON(f *testing.F) {
 			}
 		}
 	})
-}
-
-// withMeta returns the weight file b with old replaced by new in its
-// metadata, re-encoded (header length and checksums right).
-func withMeta(tb testing.TB, b []byte, old, new string) []byte {
-	dir := tb.TempDir()
-	path := filepath.Join(dir, "w.ddpm")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	store := model.NewStore()
-	meta, err := ckpt.Load(store, path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	meta = json.RawMessage(strings.Replace(string(meta), old, new, 1))
-	if err := ckpt.Save(store, path, meta); err != nil {
-		tb.Fatal(err)
-	}
-	out, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/ddpm"
 	"github.com/ddpm-go/ddpm-go/internal/field"
+	"github.com/ddpm-go/ddpm-go/internal/metatest"
 	"github.com/ddpm-go/ddpm-go/nets"
 	"github.com/ddpm-go/ddpm-go/recipe"
 	"github.com/ddpm-go/ddpm-go/trained"
@@ -238,7 +239,7 @@ func TestWeightsMustMatchTheirConfig(t *testing.T) {
 		{`"T":1000`, `"T":20000000`, "ScheduleConfig.T = 20000000"},
 	} {
 		p := filepath.Join(t.TempDir(), "w.ddpm")
-		os.WriteFile(p, withMeta(t, b, c.old, c.new), 0o644)
+		os.WriteFile(p, metatest.WithMeta(t, b, c.old, c.new), 0o644)
 		// A bad file is no usage error (not a *field.Error, which the CLI
 		// reports with exit 2), and its message has one package prefix.
 		if _, err := trained.Load(p); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") || field.As(err) != nil || strings.Count(err.Error(), ": nets: ")+strings.Count(err.Error(), ": ddpm: ") > 0 {

@@ -1,15 +1,12 @@
 package trained
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/ddpm-go/ddpm-go/ckpt"
 	"github.com/ddpm-go/ddpm-go/internal/fuzzcount"
-	"github.com/gomlx/gomlx/ml/model"
+	"github.com/ddpm-go/ddpm-go/internal/metatest"
 )
 
 // The weight file's reader, fed the real weight file of a tiny run
@@ -22,7 +19,7 @@ func FuzzLoadWeights(f *testing.F) {
 	b := fuzzcount.Seed(f, "tiny-weights.ddpm")
 	f.Add(b)
 	for _, r := range [][2]string{{`"Hidden":4`, `"Hidden":-4`}, {`"Hidden":4`, `"Hidden":8`}, {`"T":1000`, `"T":20000000`}} {
-		f.Add(withMeta(f, b, r[0], r[1]))
+		f.Add(metatest.WithMeta(f, b, r[0], r[1]))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzcount.Exec("FuzzLoadWeights")
@@ -36,28 +33,4 @@ func FuzzLoadWeights(f *testing.F) {
 			t.Errorf("loaded weights of %d parameters", m.Config.NumParameters())
 		}
 	})
-}
-
-// withMeta returns the weight file b with old replaced by new in its
-// metadata, re-encoded (header length and checksums right).
-func withMeta(tb testing.TB, b []byte, old, new string) []byte {
-	dir := tb.TempDir()
-	path := filepath.Join(dir, "w.ddpm")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	store := model.NewStore()
-	meta, err := ckpt.Load(store, path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	meta = json.RawMessage(strings.Replace(string(meta), old, new, 1))
-	if err := ckpt.Save(store, path, meta); err != nil {
-		tb.Fatal(err)
-	}
-	out, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
 }
