@@ -40,6 +40,12 @@ type TrainConfig struct {
 	// a zero field from a recipe, as it does LearningRate, GradClip and
 	// EMADecay.)
 	WarmupSteps int `json:"warmup_steps" flag:"warmup,zerodefault" usage:"learning-rate warm-up steps"`
+	// AdamBeta2 is β₂ of Adam, the decay of its average of squared
+	// gradients (Kingma & Ba 2015, Algorithm 1); 0: DefaultAdamBeta2, their
+	// 0.999 (Ho et al.'s too). Short runs often use 0.99 (EDM2, Karras et
+	// al. 2024, Table 6): the variance estimate forgets the large gradients
+	// of the first steps sooner.
+	AdamBeta2 float64 `json:"adam_beta2,omitempty" flag:"adam-beta2,zerodefault" usage:"Adam's β₂, the decay of its average of squared gradients (EDM2 uses 0.99 for short runs)"`
 	// GradClip > 0 rescales the gradients to this global L2 norm when larger
 	// (Ho et al.'s code: 1.0); default 0 (off).
 	GradClip float64 `json:"grad_clip" flag:"clip,zerodefault" usage:"gradient clipping global norm"`
@@ -91,6 +97,10 @@ type TrainConfig struct {
 	PUncond    float64 `json:"p_uncond,omitempty" flag:"p-uncond,zerodefault" usage:"with -cond: probability of training on the null label"`
 }
 
+// DefaultAdamBeta2 is Adam's β₂ when TrainConfig.AdamBeta2 is 0 (Kingma &
+// Ba 2015, Algorithm 1).
+const DefaultAdamBeta2 = 0.999
+
 // DefaultLearningRate is TrainConfig.LearningRate's default (Ho et al.
 // 2020, Appendix B: 2e-4 on CIFAR-10).
 const DefaultLearningRate = 2e-4
@@ -126,6 +136,8 @@ func (c TrainConfig) Validate() error {
 		return bad("WarmupSteps", c.WarmupSteps, "must be ≥ 0")
 	case !finite(c.GradClip) || c.GradClip < 0:
 		return bad("GradClip", c.GradClip, "must be a finite number > 0 (0: no clipping)")
+	case !finite(c.AdamBeta2) || c.AdamBeta2 < 0 || c.AdamBeta2 >= 1:
+		return bad("AdamBeta2", c.AdamBeta2, "must lie in (0, 1) (0: %g)", DefaultAdamBeta2)
 	case !finite(c.EMADecay) || c.EMADecay < 0 || c.EMADecay >= 1:
 		return bad("EMADecay", c.EMADecay, "must lie in [0, 1) (0: no EMA)")
 	case c.DecaySteps < 0:
@@ -155,6 +167,8 @@ func (c TrainConfig) Validate() error {
 	// Meaningful in the graph's float32, not only in float64: a decay or a
 	// probability that rounds to 1 there would freeze the average or drop
 	// every label.
+	case float32(c.AdamBeta2) == 1:
+		return bad("AdamBeta2", c.AdamBeta2, "rounds to 1 in float32, the precision the model runs in: use at most 0.9999999")
 	case float32(c.EMADecay) == 1:
 		return bad("EMADecay", c.EMADecay, "rounds to 1 in float32, the precision the model runs in: the average would never move; use at most 0.9999999")
 	case float32(c.PUncond) == 1:
@@ -253,7 +267,11 @@ func newTrainer(backend compute.Backend, store *model.Store, s *Schedule, net Ne
 		}
 		tr.weights = w
 	}
-	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Done()
+	beta2 := cfg.AdamBeta2
+	if beta2 == 0 {
+		beta2 = DefaultAdamBeta2
+	}
+	tr.opt = optimizer.Adam().LearningRate(cfg.LearningRate).Betas(0.9, beta2).Done()
 	var err error
 	if cond != nil {
 		tr.exec, err = model.NewExec(backend, store, tr.stepGraphCond)

@@ -176,3 +176,51 @@ func TestCosineDecayAndEMAWarmup(t *testing.T) {
 		}
 	}
 }
+
+// TrainConfig.AdamBeta2 reaches Adam: 0 is Kingma & Ba's 0.999 (the same
+// weights bit for bit), and another β₂ leaves the first step as it is (Adam's
+// bias-corrected first step is ±LR whatever β₂: m̂₁/√v̂₁ = g₁/|g₁|) and
+// changes the second.
+func TestAdamBeta2(t *testing.T) {
+	t.Parallel()
+	s := MustNewSchedule(ScheduleConfig{T: 8, BetaStart: 0.05, BetaEnd: 0.4})
+	x0 := make([]float32, 256)
+	for i := range x0 {
+		x0[i] = float32(i%7) / 7
+	}
+	weights := func(beta2 float64) (first, second []float64) {
+		store := model.NewStore()
+		tr, err := NewTrainer(testBackend(t), store, s, linearEpsNet(s.T), TrainConfig{LearningRate: 0.1, AdamBeta2: beta2, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if _, _, err := tr.Step(tensors.FromFlatDataAndDimensions(x0, 256, 1)); err != nil {
+				t.Fatal(err)
+			}
+			w := flat32(store.GetVariable("/net/a").MustValue())
+			if i == 0 {
+				first = w
+			} else {
+				second = w
+			}
+		}
+		return first, second
+	}
+	d1, d2 := weights(0)
+	e1, e2 := weights(DefaultAdamBeta2)
+	h1, h2 := weights(0.5)
+	changed := false
+	for i := range d1 {
+		if d1[i] != e1[i] || d2[i] != e2[i] {
+			t.Fatalf("a[%d]: β₂ = 0 gives %g, %g; β₂ = %g gives %g, %g", i, d1[i], d2[i], DefaultAdamBeta2, e1[i], e2[i])
+		}
+		if math.Abs(h1[i]-d1[i]) > 1e-6 {
+			t.Errorf("a[%d] after the first step: %g with β₂ = 0.5, %g with 0.999: the first step should not depend on β₂", i, h1[i], d1[i])
+		}
+		changed = changed || math.Abs(h2[i]-d2[i]) > 1e-4
+	}
+	if !changed {
+		t.Error("β₂ = 0.5 and 0.999 give the same second step: AdamBeta2 does not reach Adam")
+	}
+}

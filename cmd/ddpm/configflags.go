@@ -68,6 +68,7 @@ func configFlags(f *flags) func() (recipe.Config, recipe.Preset, error) {
 	f.DefaultsWhen("images", images, "data")
 	f.SetDefault("model", fmt.Sprintf("%s for images, %s for points", images.ModelName(), points.ModelName()))
 	f.SetDefault("p-uncond", fmt.Sprint(ddpm.DefaultPUncond))
+	f.SetDefault("adam-beta2", fmt.Sprint(ddpm.DefaultAdamBeta2))
 	for _, name := range names {
 		spec := points.Spec()
 		if nets.IsImageNet(name) {

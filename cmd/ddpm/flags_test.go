@@ -53,6 +53,7 @@ func TestHelpDefaultsFromTheCode(t *testing.T) {
 		{train, "batch", fmt.Sprintf("(default %d; %d for images)", points.Batch, images.Batch)},
 		{train, "T", fmt.Sprintf("(default %d)", ddpm.DefaultT)},
 		{train, "p-uncond", fmt.Sprintf("(default %g)", ddpm.DefaultPUncond)},
+		{train, "adam-beta2", fmt.Sprintf("(default %g)", ddpm.DefaultAdamBeta2)},
 		{train, "model", fmt.Sprintf("(default %s for images, %s for points)", images.ModelName(), points.ModelName())},
 		{sample, "steps", fmt.Sprintf("(default %d for ddim, dpm++2m and heun; %d for langevin)", ddpm.DefaultDDIMSteps, ddpm.DefaultLangevinLevels)},
 		{sample, "langevin-k", fmt.Sprintf("(default %d)", ddpm.DefaultLangevinK)},
