@@ -310,7 +310,7 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 		if err != nil {
 			return err
 		}
-		res.Extra["confident_share"] = map[string]float64{"threshold": ConfidentThreshold, "samples": cs, "test_digits": ct}
+		res.Extra["confident_share"] = map[string]float64{"threshold": ConfidentThreshold, "samples": cs, "test_images": ct}
 		if st.labelled > 0 {
 			acc := float64(st.reads) / float64(st.labelled)
 			res.Extra["label_accuracy"] = acc
@@ -319,9 +319,9 @@ func (p *Prepared) evalImages(backend compute.Backend, st *mnistStream, res *Rep
 		res.Notes[ev.Metric] = fmt.Sprintf("Fréchet distance on the %d penultimate features of our %s classifier (not Inception FID): %d samples vs the %d test images; floor: %d random training images vs the test images",
 			classifier.FeatureDim, m.Config.Data, cfg.N, len(test)/px, len(idx))
 		res.Extra["classifier"] = map[string]any{"path": cfg.Classifier, "test_accuracy": st.meta.TestAccuracy, "command": st.meta.Command, "backend": st.meta.Backend}
-		res.Timings["mnist_fd"] = time.Since(t0).Seconds()
+		res.Timings["fd"] = time.Since(t0).Seconds()
 		fmt.Fprintf(cfg.Log, "%s %.3f (floor %.3f) in %.1fs; read as a %s with confidence ≥ %g: %.1f %% of the samples, %.1f %% of the test images\n",
-			ev.Metric, v, f, res.Timings["mnist_fd"], ev.Noun, ConfidentThreshold, 100*cs, 100*ct)
+			ev.Metric, v, f, res.Timings["fd"], ev.Noun, ConfidentThreshold, 100*cs, 100*ct)
 	} else {
 		res.Notes[classifier.FDName] = fmt.Sprintf("not computed: %s has no classifier (data sets with one: %s)", m.Config.Data, strings.Join(evaluatedData(), ", "))
 	}

@@ -134,7 +134,7 @@ func TestEvaluateMNIST(t *testing.T) {
 		t.Fatalf("reports %+v", r.Reports)
 	}
 	cs, ok := r.Extra["confident_share"].(map[string]float64)
-	if !ok || !(cs["test_digits"] > 0.9) || !(cs["samples"] >= 0 && cs["samples"] <= 1) || cs["threshold"] != ConfidentThreshold {
+	if !ok || !(cs["test_images"] > 0.9) || !(cs["samples"] >= 0 && cs["samples"] <= 1) || cs["threshold"] != ConfidentThreshold {
 		t.Errorf("confident share %v", r.Extra["confident_share"])
 	}
 	t.Logf("MNIST-FD %.3g (floor %.3g); confident share %v", r.Reports[0].Value, r.Reports[0].Floor, cs)
