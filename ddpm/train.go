@@ -42,8 +42,8 @@ type TrainConfig struct {
 	WarmupSteps int `json:"warmup_steps" flag:"warmup,zerodefault" usage:"learning-rate warm-up steps"`
 	// AdamBeta2 is β₂ of Adam, the decay of its average of squared
 	// gradients (Kingma & Ba 2015, Algorithm 1); 0: DefaultAdamBeta2, their
-	// 0.999 (Ho et al.'s too). Short runs often use 0.99 (EDM2, Karras et
-	// al. 2024, Table 6): the variance estimate forgets the large gradients
+	// 0.999 (Ho et al.'s too). EDM2 (Karras et al. 2024) trains with 0.99:
+	// the variance estimate forgets the large gradients
 	// of the first steps sooner.
 	AdamBeta2 float64 `json:"adam_beta2,omitempty" flag:"adam-beta2,zerodefault" usage:"Adam's β₂, the decay of its average of squared gradients (EDM2 uses 0.99 for short runs)"`
 	// GradClip > 0 rescales the gradients to this global L2 norm when larger
