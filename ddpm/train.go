@@ -45,7 +45,7 @@ type TrainConfig struct {
 	// 0.999 (Ho et al.'s too). EDM2 (Karras et al. 2024) trains with 0.99:
 	// the variance estimate forgets the large gradients
 	// of the first steps sooner.
-	AdamBeta2 float64 `json:"adam_beta2,omitempty" flag:"adam-beta2,zerodefault" usage:"Adam's β₂, the decay of its average of squared gradients (EDM2 uses 0.99 for short runs)"`
+	AdamBeta2 float64 `json:"adam_beta2,omitempty" flag:"adam-beta2,zerodefault" usage:"Adam's β₂, the decay of its average of squared gradients (EDM2 trains with 0.99)"`
 	// GradClip > 0 rescales the gradients to this global L2 norm when larger
 	// (Ho et al.'s code: 1.0); default 0 (off).
 	GradClip float64 `json:"grad_clip" flag:"clip,zerodefault" usage:"gradient clipping global norm"`
