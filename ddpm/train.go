@@ -57,6 +57,19 @@ type TrainConfig struct {
 	// short run's average is not dominated by its first, untrained weights;
 	// default false (EMADecay from the first step).
 	EMAWarmup bool `json:"ema_warmup,omitempty" flag:"ema-warmup" usage:"EMA decay min(ema, (1+n)/(10+n)) at step n: for short runs"`
+	// EMALength > 0 ramps the EMA's decay with EDM2's power function
+	// instead (Karras et al. 2024, "Analyzing and improving the training
+	// dynamics of diffusion models", Eq. 127 as numbered in their
+	// training/phema.py): min(EMADecay, (1 − 1/n)^(γ+1)) at step n (n = 1 the
+	// first step), which averages the weights of the run so far with the
+	// profile t^γ, whose standard deviation relative to the run's length is
+	// σ_rel = EMALength (their Eq. 123: σ_rel² = (γ+1) / ((γ+2)² (γ+3));
+	// γ from σ_rel by [EMAPowerExponent]). Where the cap EMADecay is not
+	// reached, the average is over a fixed share of the run, however long:
+	// EMAWarmup's (1+n)/(10+n) ≈ 1 − 9/n is the same ramp with γ ≈ 8, σ_rel ≈
+	// 0.09. It takes EMAWarmup's place when both are set; it needs
+	// EMADecay > 0 (the cap: 0.9999999 for none). Default 0 (off).
+	EMALength float64 `json:"ema_length,omitempty" flag:"ema-length" usage:"EDM2's power-function EMA: the average's length relative to the run so far, σ_rel in (0, 0.288] (0.09 is -ema-warmup's ramp), capped by -ema; 0: off"`
 	// DecaySteps > 0 multiplies the learning rate by the cosine decay
 	// ½(1 + cos(π·min(n/DecaySteps, 1))) at step n (Loshchilov & Hutter
 	// 2017 without restarts, to 0 at DecaySteps), on top of the warm-up;
@@ -101,6 +114,31 @@ type TrainConfig struct {
 // Ba 2015, Algorithm 1).
 const DefaultAdamBeta2 = 0.999
 
+// MaxEMALength is the largest TrainConfig.EMALength: σ_rel of the
+// power-function profile with γ = 0 (a uniform average of the run so far),
+// 1/√12 by EDM2's Eq. 123.
+const MaxEMALength = 0.28867513459481287
+
+// EMAPowerExponent is the exponent γ ≥ 0 of EDM2's power-function EMA whose
+// relative standard deviation is sigmaRel in (0, MaxEMALength]: the root of
+// σ_rel² = (γ+1) / ((γ+2)² (γ+3)) (Karras et al. 2024, Eq. 123; their
+// Algorithm 2 takes the largest real root of the equivalent cubic
+// γ³ + 7γ² + (16 − σ_rel⁻²)γ + 12 − σ_rel⁻² = 0), found by bisection on
+// [0, 1e7], where σ_rel(γ) decreases.
+func EMAPowerExponent(sigmaRel float64) float64 {
+	rel := func(g float64) float64 { return math.Sqrt((g + 1) / ((g + 2) * (g + 2) * (g + 3))) }
+	lo, hi := 0.0, 1e7
+	for range 200 {
+		mid := (lo + hi) / 2
+		if rel(mid) > sigmaRel {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return (lo + hi) / 2
+}
+
 // DefaultLearningRate is TrainConfig.LearningRate's default (Ho et al.
 // 2020, Appendix B: 2e-4 on CIFAR-10).
 const DefaultLearningRate = 2e-4
@@ -140,6 +178,10 @@ func (c TrainConfig) Validate() error {
 		return bad("AdamBeta2", c.AdamBeta2, "must lie in (0, 1) (0: %g)", DefaultAdamBeta2)
 	case !finite(c.EMADecay) || c.EMADecay < 0 || c.EMADecay >= 1:
 		return bad("EMADecay", c.EMADecay, "must lie in [0, 1) (0: no EMA)")
+	case !finite(c.EMALength) || c.EMALength < 0 || c.EMALength > MaxEMALength:
+		return bad("EMALength", c.EMALength, "must lie in (0, %.6g], the relative length of a power-function average with exponent γ ≥ 0 (0: off)", MaxEMALength)
+	case c.EMALength > 0 && c.EMADecay == 0:
+		return bad("EMALength", c.EMALength, "needs EMADecay > 0, the cap of the average's decay (0.9999999 for none)")
 	case c.DecaySteps < 0:
 		return bad("DecaySteps", c.DecaySteps, "must be ≥ 0 (0: no decay)")
 	case c.Devices < 0:
@@ -410,8 +452,12 @@ func (tr *Trainer) step(scope *model.Scope, x0 *Node, net Net) (loss, gradNorm *
 		store := model.GetStore(g)
 		first := Equal(step, OnesLike(step))
 		decay := ConstAs(loss, cfg.EMADecay)
-		if cfg.EMAWarmup {
-			n := ConvertDType(step, loss.DType())
+		switch n := ConvertDType(step, loss.DType()); {
+		case cfg.EMALength > 0:
+			// (1 − 1/n)^(γ+1) as exp((γ+1)·log1p(−1/n)): 0 at n = 1 (the
+			// average starts at the weights, as first does below).
+			decay = Min(decay, Exp(MulScalar(Log1p(Neg(Reciprocal(n))), EMAPowerExponent(cfg.EMALength)+1)))
+		case cfg.EMAWarmup:
 			decay = Min(decay, Div(OnePlus(n), AddScalar(n, 10)))
 		}
 		for v := range netScope.IterVariables() {

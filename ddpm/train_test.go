@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute/shapes"
@@ -173,6 +174,62 @@ func TestCosineDecayAndEMAWarmup(t *testing.T) {
 	for i := range w2 {
 		if want := 0.25*w1[i] + 0.75*w2[i]; math.Abs(e2[i]-want) > 1e-6 {
 			t.Errorf("EMA[%d] after two steps = %g, want ¼·%g + ¾·%g = %g (warm-up decay 3/12)", i, e2[i], w1[i], w2[i], want)
+		}
+	}
+}
+
+// EDM2's power-function EMA (TrainConfig.EMALength): γ from σ_rel solves
+// the paper's cubic, and the average follows (1 − 1/n)^(γ+1) in place of the
+// (1+n)/(10+n) warm-up.
+func TestEMALength(t *testing.T) {
+	t.Parallel()
+	if d := MaxEMALength - 1/math.Sqrt(12); math.Abs(d) > 1e-16 {
+		t.Errorf("MaxEMALength - 1/√12 = %g, want 0", d)
+	}
+	// Karras et al. 2024 (EDM2), Section 3.1: σ_rel = 0.05 and 0.10 are
+	// γ = 16.97 and 6.94; every γ is a root of their Algorithm 2's cubic.
+	for _, c := range []struct{ rel, gamma float64 }{{0.05, 16.97}, {0.10, 6.94}, {MaxEMALength, 0}} {
+		g := EMAPowerExponent(c.rel)
+		if math.Abs(g-c.gamma) > 0.005 {
+			t.Errorf("EMAPowerExponent(%g) = %.4f, want %g", c.rel, g, c.gamma)
+		}
+		tt := 1 / (c.rel * c.rel)
+		if cubic := ((g+7)*g+16-tt)*g + 12 - tt; math.Abs(cubic) > 1e-6*tt {
+			t.Errorf("σ_rel %g: γ = %g leaves %g in γ³ + 7γ² + (16 − σ⁻²)γ + 12 − σ⁻²", c.rel, g, cubic)
+		}
+	}
+	// σ_rel = 1/√12 is γ = 0: the decay at step n is 1 − 1/n, the plain
+	// mean of the weights after each step so far, whatever EMAWarmup says.
+	s := MustNewSchedule(ScheduleConfig{T: 8, BetaStart: 0.05, BetaEnd: 0.4})
+	store := model.NewStore()
+	tr, err := NewTrainer(testBackend(t), store, s, linearEpsNet(s.T), TrainConfig{LearningRate: 0.1, EMADecay: 0.9999, EMAWarmup: true, EMALength: MaxEMALength, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x0 := make([]float32, 256)
+	for i := range x0 {
+		x0[i] = float32(i%7) / 7
+	}
+	var sum []float64
+	for n := 1; n <= 3; n++ {
+		if _, _, err := tr.Step(tensors.FromFlatDataAndDimensions(x0, 256, 1)); err != nil {
+			t.Fatal(err)
+		}
+		w := flat32(store.GetVariable("/net/a").MustValue())
+		ema := flat32(store.GetVariable("/" + EMAScope + "/net/a").MustValue())
+		if sum == nil {
+			sum = make([]float64, len(w))
+		}
+		for i := range w {
+			sum[i] += w[i]
+			if want := sum[i] / float64(n); math.Abs(ema[i]-want) > 1e-6 {
+				t.Errorf("step %d: EMA[%d] = %g, want the mean of the weights so far %g", n, i, ema[i], want)
+			}
+		}
+	}
+	for _, bad := range []TrainConfig{{EMADecay: 0.999, EMALength: 0.3}, {EMADecay: 0.999, EMALength: -0.1}, {EMALength: 0.1}, {EMADecay: 0.999, EMALength: math.NaN()}} {
+		if err := bad.WithDefaults().Validate(); err == nil || !strings.Contains(err.Error(), "EMALength") {
+			t.Errorf("%+v: Validate = %v, want an EMALength error", bad, err)
 		}
 	}
 }

@@ -221,6 +221,7 @@ func TestBadInputsTable(t *testing.T) {
 		{"lr 1e39", []string{"train", "-lr", "1e39", "-steps", "5", "-dir", filepath.Join(work, "lr")}, 2, "-lr 1e+39 overflows float32"},
 		{"grad clip 1e-300", []string{"train", "-clip", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "gc")}, 2, "-clip 1e-300 underflows"},
 		{"ema rounds to 1", []string{"train", "-ema", "0.99999999", "-steps", "5", "-dir", filepath.Join(work, "ema")}, 2, "-ema 0.99999999 rounds to 1 in float32"},
+		{"ema-length above 1/√12", []string{"train", "-ema-length", "0.3", "-steps", "5", "-dir", filepath.Join(work, "el")}, 2, "-ema-length 0.3 must lie in (0, 0.288675]"},
 		{"adam-beta2 1", []string{"train", "-adam-beta2", "1", "-steps", "5", "-dir", filepath.Join(work, "b2")}, 2, "-adam-beta2 1 must lie in (0, 1)"},
 		{"adam-beta2 rounds to 1", []string{"train", "-adam-beta2", "0.99999999", "-steps", "5", "-dir", filepath.Join(work, "b2")}, 2, "-adam-beta2 0.99999999 rounds to 1 in float32"},
 		{"t-logsnr-std 1e-300", []string{"train", "-t-logsnr-std", "1e-300", "-steps", "5", "-dir", filepath.Join(work, "ls")}, 2, "-t-logsnr-std 1e-300 underflows"},
