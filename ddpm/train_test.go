@@ -186,8 +186,12 @@ func TestEMALength(t *testing.T) {
 	if d := MaxEMALength - 1/math.Sqrt(12); math.Abs(d) > 1e-16 {
 		t.Errorf("MaxEMALength - 1/√12 = %g, want 0", d)
 	}
-	// Karras et al. 2024 (EDM2), Section 3.1: σ_rel = 0.05 and 0.10 are
-	// γ = 16.97 and 6.94; every γ is a root of their Algorithm 2's cubic.
+	// σ_rel = 0.05 and 0.10, the two profiles EDM2's PowerFunctionEMA
+	// tracks by default (training/phema.py): γ = 16.97 and 6.94, the largest
+	// real roots of their Algorithm 2's cubic, computed for this test by a
+	// float64 bisection in Python on Eq. 123 (16.9722, 6.9372); the loop also
+	// checks that every γ zeroes the cubic, a form independent of the
+	// bisection's.
 	for _, c := range []struct{ rel, gamma float64 }{{0.05, 16.97}, {0.10, 6.94}, {MaxEMALength, 0}} {
 		g := EMAPowerExponent(c.rel)
 		if math.Abs(g-c.gamma) > 0.005 {
