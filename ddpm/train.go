@@ -69,7 +69,7 @@ type TrainConfig struct {
 	// EMAWarmup's (1+n)/(10+n) ≈ 1 − 9/n is the same ramp with γ ≈ 8, σ_rel ≈
 	// 0.09. It takes EMAWarmup's place when both are set; it needs
 	// EMADecay > 0 (the cap: 0.9999999 for none). Default 0 (off).
-	EMALength float64 `json:"ema_length,omitempty" flag:"ema-length" usage:"EDM2's power-function EMA: the average's length relative to the run so far, σ_rel in (0, 0.288] (0.09 is -ema-warmup's ramp), capped by -ema; 0: off"`
+	EMALength float64 `json:"ema_length,omitempty" flag:"ema-length" usage:"EDM2's power-function EMA: the average's length relative to the run so far, σ_rel in (0, 1/√12 ≈ 0.2887] (0.09 is -ema-warmup's ramp), capped by -ema; 0: off"`
 	// DecaySteps > 0 multiplies the learning rate by the cosine decay
 	// ½(1 + cos(π·min(n/DecaySteps, 1))) at step n (Loshchilov & Hutter
 	// 2017 without restarts, to 0 at DecaySteps), on top of the warm-up;
